@@ -1,0 +1,50 @@
+# The helpdesk's commands. Quick start: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+
+.PHONY: install run token test lint test-sqlite test-postgres system-deps migrations clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+run: install
+	mkdir -p var
+	$(BIN)/helpdesk migrate
+	$(BIN)/helpdesk seed-demo --if-empty --tickets 2000
+	@echo "Demo logins (password demo-password): admin@example.com (admin), priya@example.com (agent),"
+	@echo "acme@customer.example (customer of Acme). API token: make token EMAIL=admin@example.com"
+	$(BIN)/helpdesk serve --port $(PORT)
+
+token: install
+	@$(BIN)/helpdesk create-token --email $(EMAIL)
+
+test: install system-deps lint test-sqlite test-postgres
+
+system-deps:
+	.ci/system-deps
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: install
+	HELPDESK_TEST_DB=sqlite $(PYTEST) -q
+
+test-postgres: install
+	HELPDESK_TEST_DB=postgres $(PYTEST) -q
+
+# After changing models: write the next migration (commit it, never edit it after it lands).
+migrations: install
+	$(BIN)/tortoise -c helpdesk.db.TORTOISE_ORM makemigrations
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

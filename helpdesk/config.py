@@ -1,0 +1,50 @@
+"""Configuration: config.toml, then HELPDESK_* environment variables, then overrides."""
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - refused outside development
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says why in one line."""
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read the config file, environment and overrides into one dict of UPPERCASE keys."""
+    path = Path(os.environ.get("HELPDESK_CONFIG", PROJECT_ROOT / "config.toml"))
+    with path.open("rb") as handle:
+        config = {k: v for k, v in tomllib.load(handle).items() if k.isupper()}
+    for key, raw in os.environ.items():
+        if key.startswith("HELPDESK_") and key != "HELPDESK_CONFIG":
+            name = key.removeprefix("HELPDESK_")
+            config[name] = _coerce(raw, config.get(name))
+    config.update(overrides or {})
+    check_config(config)
+    return config
+
+
+def _coerce(raw: str, current: Any) -> Any:
+    """Give an environment string the type of the value it overrides."""
+    if isinstance(current, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"expected a whole number, got {raw!r}") from None
+    return raw
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Refuse settings that would be unsafe or cannot work."""
+    if config.get("ENV") not in {"development", "test"} and (
+        config.get("SECRET_KEY", DEFAULT_SECRET_KEY) == DEFAULT_SECRET_KEY
+    ):
+        raise ConfigError("SECRET_KEY is the default; set HELPDESK_SECRET_KEY outside development")
+    url = str(config.get("DATABASE_URL", ""))
+    if not url.startswith(("sqlite://", "postgres://", "postgresql://")):
+        raise ConfigError(f"DATABASE_URL must start with sqlite:// or postgres://, got {url.split(':')[0]!r}")

@@ -1,0 +1,96 @@
+"""The Tortoise ORM configuration, shared by the app, the CLI and the migrations."""
+
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
+
+MODEL_MODULES = [
+    "helpdesk.models.people",
+    "helpdesk.models.catalog",
+    "helpdesk.models.tickets",
+    "helpdesk.models.events",
+]
+SQLITE_PRAGMAS = {"journal_mode": "WAL", "busy_timeout": 5000, "synchronous": "NORMAL"}
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The one Tortoise config dict for a database URL."""
+    connection = expand_db_url(database_url)
+    if connection["engine"].endswith("sqlite"):
+        Path(connection["credentials"]["file_path"]).parent.mkdir(parents=True, exist_ok=True)
+        connection["credentials"] = SQLITE_PRAGMAS | connection["credentials"]
+    else:
+        connection["credentials"].setdefault("minsize", 1)
+        connection["credentials"].setdefault("maxsize", 10)
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            "helpdesk": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def dialect() -> str:
+    """'sqlite' or 'postgres', for the few queries that differ."""
+    return Tortoise.get_connection("default").capabilities.dialect
+
+
+def _settings_config() -> dict[str, Any]:
+    from helpdesk.config import load_config
+
+    return tortoise_config(load_config()["DATABASE_URL"])
+
+
+def __getattr__(name: str) -> Any:
+    # `tortoise -c helpdesk.db.TORTOISE_ORM makemigrations` reads the configured database lazily.
+    if name == "TORTOISE_ORM":
+        return _settings_config()
+    raise AttributeError(name)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The configured database cannot be reached; the message is one line for a person."""
+
+
+async def open_database(database_url: str) -> None:
+    """Start Tortoise on the configured database and check that it answers."""
+    try:
+        await Tortoise.init(config=tortoise_config(database_url))
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear line
+        await Tortoise.close_connections()
+        raise DatabaseUnavailable(f"cannot use database {_redacted(database_url)}: {exc}") from exc
+
+
+async def close_database() -> None:
+    """Close every connection Tortoise opened."""
+    await Tortoise.close_connections()
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, fit for an error line or a log."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        rest = f"{credentials.split(':')[0]}:***@{host}" if ":" in credentials else rest
+    return f"{scheme}{sep}{rest}"
+
+
+async def migrate_database(database_url: str) -> None:
+    """Apply every migration in migrations/ to the configured database."""
+    from tortoise.migrations.api import migrate
+
+    try:
+        await migrate(config=tortoise_config(database_url))
+    except OSError as exc:
+        raise DatabaseUnavailable(f"cannot use database {_redacted(database_url)}: {exc}") from exc
+    finally:
+        await Tortoise.close_connections()

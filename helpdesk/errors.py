@@ -1,0 +1,45 @@
+"""Domain errors, defined once and mapped once per blueprint (JSON for api, a page for web)."""
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose; `status` is its HTTP meaning."""
+
+    status = 400
+    title = "Bad Request"
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not Found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class Invalid(DomainError):
+    """Well-formed but invalid input; `errors` maps each field to what is wrong with it."""
+
+    status = 422
+    title = "Unprocessable Entity"
+
+
+class RateLimited(DomainError):
+    status = 429
+    title = "Too Many Requests"

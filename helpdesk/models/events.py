@@ -1,0 +1,69 @@
+"""System events, the email outbox and consumed one-time tokens."""
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from helpdesk.models.tickets import Ticket
+
+
+class Event(Model):
+    """Something the system did or saw, e.g. `notification.ticket.confirm-contacts`."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=100)
+    value = fields.CharField(max_length=1000)
+    target = fields.CharField(max_length=64)
+    ticket: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
+        "helpdesk.Ticket", related_name="events", null=True, on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "event"
+        indexes = (("target", "key", "id"), ("ticket_id", "id"))
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxEmail(Model):
+    """An email waiting to leave, written in the same transaction as its cause."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
+        "helpdesk.Ticket", related_name="emails", null=True, on_delete=fields.SET_NULL
+    )
+    recipient = fields.CharField(max_length=254)
+    subject = fields.CharField(max_length=500)
+    body_text = fields.TextField()
+    body_html = fields.TextField()
+    message_id = fields.CharField(max_length=255, unique=True)
+    status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    claimed_until = fields.DatetimeField(null=True)
+    last_error = fields.CharField(max_length=1000, default="")
+    sent_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "outbox_email"
+        indexes = (("status", "next_attempt_at"), ("ticket_id", "id"))
+
+
+class ConsumedToken(Model):
+    """A one-time link that has been used: the unique digest makes reuse impossible."""
+
+    digest = fields.CharField(max_length=64, primary_key=True)
+    purpose = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "consumed_token"

@@ -1,0 +1,154 @@
+"""Tickets with their attributes, comments and change history."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from helpdesk.models.catalog import State
+from helpdesk.models.people import Group, User
+
+TICKET_PREFIX = "INC-"
+
+
+def _state_link(related_name: str) -> fields.ForeignKeyNullableRelation[State]:
+    return fields.ForeignKeyField(
+        "helpdesk.State", related_name=related_name, null=True, on_delete=fields.RESTRICT
+    )
+
+
+class Ticket(Model):
+    """An incident. Its human ID is INC-<id>: the primary key makes it unique under concurrency."""
+
+    id = fields.IntField(primary_key=True)
+    organisation_hid = fields.CharField(max_length=64)
+    contract_hid = fields.CharField(max_length=64)
+    tenant_hid = fields.CharField(max_length=64)
+    reporter_hid = fields.CharField(max_length=64)
+    title = fields.CharField(max_length=255, default="")
+    description = fields.TextField()
+    state = _state_link("tickets_in_state")
+    type = _state_link("tickets_of_type")
+    priority = _state_link("tickets_of_priority")
+    stage = _state_link("tickets_in_stage")
+    outcome = _state_link("tickets_with_outcome")
+    group: fields.ForeignKeyNullableRelation[Group] = fields.ForeignKeyField(
+        "helpdesk.Group", related_name="tickets", null=True, on_delete=fields.SET_NULL
+    )
+    assignee: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "helpdesk.User", related_name="assigned_tickets", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    first_assigned_at = fields.DatetimeField(null=True)
+    resolved_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
+    version = fields.IntField(default=1)
+
+    class Meta:
+        table = "ticket"
+        indexes = (
+            ("deleted_at", "resolved_at", "id"),
+            ("assignee_id", "resolved_at", "id"),
+            ("group_id", "resolved_at", "id"),
+            ("state_id", "id"),
+            ("priority_id", "id"),
+            ("type_id", "id"),
+            ("stage_id", "id"),
+            ("outcome_id", "id"),
+            ("organisation_hid", "id"),
+            ("reporter_hid", "id"),
+            ("created_at",),
+            ("updated_at",),
+            ("resolved_at",),
+        )
+
+    @property
+    def human_id(self) -> str:
+        return f"{TICKET_PREFIX}{self.id}"
+
+    @staticmethod
+    def parse_human_id(value: str) -> int | None:
+        """The primary key named by an `INC-<n>` string, or None when it names no ticket."""
+        digits = value.removeprefix(TICKET_PREFIX) if value.startswith(TICKET_PREFIX) else ""
+        if digits.isascii() and digits.isdigit() and len(digits) < 10 and digits[0] != "0":
+            return int(digits)
+        return None
+
+
+class TicketAttribute(Model):
+    """A key/value on a ticket. Contacts are rows of type "Contact" (DECISIONS 23)."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "helpdesk.Ticket", related_name="attributes", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=100)
+    value = fields.CharField(max_length=1000)
+    type = fields.CharField(max_length=50, default="Contact")
+    enabled = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "ticket_attribute"
+        indexes = (("ticket_id", "type", "key"),)
+
+
+class Comment(Model):
+    """A public reply or an internal (agents-only) note on a ticket."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "helpdesk.Ticket", related_name="comments", on_delete=fields.CASCADE
+    )
+    author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "helpdesk.User", related_name="comments", null=True, on_delete=fields.SET_NULL
+    )
+    author_hid = fields.CharField(max_length=64, default="")
+    body = fields.TextField()
+    internal = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "comment"
+        indexes = (("ticket_id", "id"),)
+
+
+class TicketHistory(Model):
+    """One change to one field of a ticket: who, what from, what to, when."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "helpdesk.Ticket", related_name="history", on_delete=fields.CASCADE
+    )
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "helpdesk.User", related_name="changes", null=True, on_delete=fields.SET_NULL
+    )
+    # Who made the change as shown in the timeline: a user's name or a contact's address.
+    actor_label = fields.CharField(max_length=255, default="")
+    field = fields.CharField(max_length=64)
+    old_value = fields.TextField(null=True)
+    new_value = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "ticket_history"
+        indexes = (("ticket_id", "id"), ("field", "ticket_id"))
+
+
+class IdempotencyKey(Model):
+    """A client's Idempotency-Key on POST /tickets, so a retried create makes one ticket."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "helpdesk.User", related_name="idempotency_keys", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=255)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "helpdesk.Ticket", related_name="idempotency_keys", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "idempotency_key"
+        unique_together = (("user", "key"),)

@@ -1,0 +1,291 @@
+"""A believable demo helpdesk: partners and their customers, agents, and tickets with threads."""
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from tortoise.functions import Max
+from tortoise.transactions import in_transaction
+
+from helpdesk.models import Group, GroupMember, Organisation, State, StateKind, Ticket, User
+from helpdesk.services.bulk import bulk_insert, reset_sequence
+from helpdesk.services.reference import load_reference_data
+from helpdesk.services.users import hash_password
+
+PARTNERS = [
+    ("ORG-1001", "Northwind Telecom Ltd", "Northwind"),
+    ("ORG-1002", "Bluebell Networks plc", "Bluebell"),
+]
+CUSTOMERS = [
+    ("ORG-2001", "Acme Widgets Ltd", "Acme", "ORG-1001"),
+    ("ORG-2002", "Harbour Dental Group", "Harbour Dental", "ORG-1001"),
+    ("ORG-2003", "Kestrel Logistics Ltd", "Kestrel", "ORG-1001"),
+    ("ORG-2004", "Oakfield Primary School", "Oakfield School", "ORG-1002"),
+    ("ORG-2005", "Riverside Veterinary Practice", "Riverside Vets", "ORG-1002"),
+    ("ORG-2006", "Sable & Finch Solicitors", "Sable & Finch", "ORG-1002"),
+    ("ORG-2007", "Direct Print Co", "Direct Print", None),
+]
+GROUPS = ["Network", "Voice", "Billing"]
+AGENTS = [
+    ("Priya Shah", "priya"),
+    ("Tom Okafor", "tom"),
+    ("Mei Lin", "mei"),
+    ("Jonas Berg", "jonas"),
+    ("Sara Costa", "sara"),
+]
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed by make run for the demo logins
+ISSUES = [
+    ("No dial tone on {n} handsets", "Since this morning {n} desk phones show 'No service'."),
+    ("Internet down at {site}", "The router at {site} has a red WAN light and nothing loads."),
+    ("Calls dropping after {n} minutes", "Outbound calls cut off after about {n} minutes."),
+    ("Invoice {n} looks wrong", "We were charged twice for line rental on invoice {n}."),
+    ("New starter needs an extension", "Please set up extension {n} for our new receptionist."),
+    ("Voicemail not emailing", "Voicemails stopped arriving by email for the {site} team."),
+    ("Slow Wi-Fi in {site}", "Wi-Fi in {site} is very slow since the weekend upgrade."),
+    ("Port number {n} to us", "We would like to port our number ending {n} to you."),
+]
+SITES = ["head office", "the warehouse", "reception", "the Leeds branch", "meeting room 2"]
+REPLIES = [
+    "Thanks for reporting this, we are looking into it now.",
+    "Could you tell us whether this affects every handset or only some?",
+    "We have restarted the service on our side, please try again.",
+    "An engineer is booked for tomorrow morning.",
+    "It is working again here, thank you!",
+    "Still happening on my side, I'm afraid.",
+]
+NOTES = [
+    "Carrier fault ref CF-{n} raised.",
+    "Customer is on the legacy tariff, check billing.",
+    "Looks like the same fault as last month.",
+]
+
+
+async def seed_demo(*, tickets: int, skip_if_present: bool = False, seed: int = 7) -> str:
+    """Create the demo directory, people and `tickets` tickets; returns a summary line."""
+    if skip_if_present and await Ticket.exists():
+        return "demo data already present"
+    await load_reference_data()
+    rng = random.Random(seed)
+    async with in_transaction():
+        agents = await _people()
+        groups = await _groups(agents)
+        states = await _catalogue()
+        first_id = ((await Ticket.annotate(m=Max("id")).first().values_list("m", flat=True)) or 0) + 1
+        rows = _TicketRows(rng, first_id, tickets, agents, groups, states)
+        await rows.write()
+    return f"{tickets} demo tickets; sign in as admin@example.com / {DEMO_PASSWORD}"
+
+
+async def _people() -> list[User]:
+    for human_id, legal, name in PARTNERS:
+        await Organisation.get_or_create(
+            human_id=human_id, defaults={"legal_name": legal, "name": name, "role": "partner"}
+        )
+    for human_id, legal, name, parent_hid in CUSTOMERS:
+        parent = await Organisation.get_or_none(human_id=parent_hid) if parent_hid else None
+        await Organisation.get_or_create(
+            human_id=human_id,
+            defaults={"legal_name": legal, "name": name, "role": "customer", "parent": parent},
+        )
+    password = hash_password(DEMO_PASSWORD)
+    await User.get_or_create(
+        email="admin@example.com",
+        defaults={
+            "name": "Alex Admin",
+            "admin": True,
+            "agent": True,
+            "password_hash": password,
+            "human_id": "USR-1",
+        },
+    )
+    agents = []
+    for index, (name, login) in enumerate(AGENTS, start=2):
+        agent, _ = await User.get_or_create(
+            email=f"{login}@example.com",
+            defaults={"name": name, "agent": True, "password_hash": password, "human_id": f"USR-{index}"},
+        )
+        agents.append(agent)
+    for index, (org_hid, _, name, _) in enumerate(CUSTOMERS, start=100):
+        slug = name.split()[0].lower().replace("&", "and")
+        await User.get_or_create(
+            email=f"{slug}@customer.example",
+            defaults={
+                "name": f"{name} contact",
+                "password_hash": password,
+                "human_id": f"USR-{index}",
+                "organisation_hid": org_hid,
+                "phone": "+44 113 496 0" + str(index),
+            },
+        )
+    return agents
+
+
+async def _groups(agents: list[User]) -> list[Group]:
+    groups = [(await Group.get_or_create(name=name))[0] for name in GROUPS]
+    for index, agent in enumerate(agents):
+        await GroupMember.get_or_create(group=groups[index % len(groups)], user=agent)
+    return groups
+
+
+async def _catalogue() -> dict[StateKind, list[State]]:
+    catalogue: dict[StateKind, list[State]] = {kind: [] for kind in StateKind}
+    for state in await State.all():
+        catalogue[state.kind].append(state)
+    return catalogue
+
+
+class _TicketRows:
+    """Generates ticket rows and their comments, contacts and history, then writes them."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        first_id: int,
+        count: int,
+        agents: list[User],
+        groups: list[Group],
+        states: dict[StateKind, list[State]],
+    ) -> None:
+        self.rng, self.first_id, self.count = rng, first_id, count
+        self.agents, self.groups, self.states = agents, groups, states
+        self.now = datetime.now(UTC).replace(microsecond=0)
+        self.comments: list[tuple] = []
+        self.attributes: list[tuple] = []
+        self.history: list[tuple] = []
+
+    async def write(self, chunk: int = 20000) -> None:
+        """Write in chunks so memory stays flat however many tickets are asked for."""
+        tickets = self._tickets()
+        while batch := [row for _, row in zip(range(chunk), tickets, strict=False)]:
+            await bulk_insert("ticket", TICKET_COLUMNS, batch)
+            for table, columns, rows in (
+                ("comment", COMMENT_COLUMNS, self.comments),
+                ("ticket_attribute", ATTRIBUTE_COLUMNS, self.attributes),
+                ("ticket_history", HISTORY_COLUMNS, self.history),
+            ):
+                await bulk_insert(table, columns, rows)
+                rows.clear()
+        await reset_sequence("ticket")
+
+    def _tickets(self) -> Iterator[tuple]:
+        span = timedelta(days=180).total_seconds()
+        for offset in range(self.count):
+            # Older tickets first, so ids grow with creation time as they do in real life.
+            created = self.now - timedelta(seconds=span * (1 - offset / max(self.count, 1)))
+            yield self._ticket(self.first_id + offset, created)
+
+    def _ticket(self, ticket_id: int, created: datetime) -> tuple:
+        rng = self.rng
+        org_hid, _, org_name, _ = rng.choice(CUSTOMERS)
+        title, body = rng.choice(ISSUES)
+        words = {"n": rng.randint(2, 9999), "site": rng.choice(SITES)}
+        age = (self.now - created).total_seconds()
+        state = self._state_for(age)
+        assignee = rng.choice(self.agents) if rng.random() < 0.8 else None
+        assigned_at = created + timedelta(minutes=rng.randint(2, 240)) if assignee else None
+        resolved_at = (created + timedelta(hours=rng.randint(1, 120))) if state.closes else None
+        if resolved_at and resolved_at > self.now:
+            resolved_at = self.now
+        updated = resolved_at or assigned_at or created
+        self._thread(ticket_id, created, org_name, assignee)
+        self._contacts(ticket_id, created, org_name)
+        if assignee:
+            self.history.append(
+                (ticket_id, assignee.id, assignee.name, "assignee", None, assignee.name, assigned_at)
+            )
+        return (
+            ticket_id,
+            org_hid,
+            f"CON-{rng.randint(100000, 999999)}",
+            str(rng.randint(1, 400)),
+            f"USR-{rng.randint(100, 106)}",
+            title.format(**words),
+            body.format(**words),
+            state.id,
+            self._pick(StateKind.TYPE).id,
+            self._pick(StateKind.PRIORITY).id,
+            self._pick(StateKind.STAGE).id,
+            self._pick(StateKind.OUTCOME).id,
+            rng.choice(self.groups).id,
+            assignee.id if assignee else None,
+            created,
+            updated,
+            assigned_at,
+            resolved_at,
+            None,
+            1,
+        )
+
+    def _state_for(self, age_seconds: float) -> State:
+        by_name = {s.description: s for s in self.states[StateKind.STATE]}
+        weights = [("New", 1), ("Open", 2), ("Pending", 1), ("Resolved", 3), ("Closed", 3)]
+        if age_seconds > 14 * 86400:
+            weights = [("Open", 1), ("Pending", 1), ("Resolved", 4), ("Closed", 12)]
+        names = [name for name, _ in weights if name in by_name] or list(by_name)
+        chosen = self.rng.choices(names, [w for n, w in weights if n in names] or None)[0]
+        return by_name[chosen]
+
+    def _pick(self, kind: StateKind) -> State:
+        return self.rng.choice(self.states[kind])
+
+    def _thread(self, ticket_id: int, created: datetime, org: str, agent: User | None) -> None:
+        when = created
+        for turn in range(self.rng.randint(0, 4)):
+            when += timedelta(minutes=self.rng.randint(5, 600))
+            internal = agent is not None and self.rng.random() < 0.2
+            author = agent if (agent and turn % 2 == 0) else None
+            body = (
+                self.rng.choice(NOTES).format(n=self.rng.randint(1000, 9999))
+                if internal
+                else self.rng.choice(REPLIES)
+            )
+            self.comments.append(
+                (
+                    ticket_id,
+                    author.id if author else None,
+                    author.human_id if author else "USR-100",
+                    body,
+                    internal,
+                    min(when, self.now),
+                    min(when, self.now),
+                )
+            )
+
+    def _contacts(self, ticket_id: int, created: datetime, org: str) -> None:
+        slug = org.split()[0].lower().replace("&", "and")
+        contacts = [
+            ("mainEmail", f"it@{slug}.example"),
+            ("phoneNumber", "+44 113 496 0000"),
+            ("preferredContactMethod", "email"),
+        ]
+        if self.rng.random() < 0.3:
+            contacts.append(("additionalEmail", f"office@{slug}.example"))
+        for key, value in contacts:
+            self.attributes.append((ticket_id, key, value, "Contact", True, created, created))
+
+
+TICKET_COLUMNS = (
+    "id",
+    "organisation_hid",
+    "contract_hid",
+    "tenant_hid",
+    "reporter_hid",
+    "title",
+    "description",
+    "state_id",
+    "type_id",
+    "priority_id",
+    "stage_id",
+    "outcome_id",
+    "group_id",
+    "assignee_id",
+    "created_at",
+    "updated_at",
+    "first_assigned_at",
+    "resolved_at",
+    "deleted_at",
+    "version",
+)
+COMMENT_COLUMNS = ("ticket_id", "author_id", "author_hid", "body", "internal", "created_at", "updated_at")
+ATTRIBUTE_COLUMNS = ("ticket_id", "key", "value", "type", "enabled", "created_at", "updated_at")
+HISTORY_COLUMNS = ("ticket_id", "actor_id", "actor_label", "field", "old_value", "new_value", "created_at")

@@ -1,0 +1,104 @@
+"""People: creating users, passwords and API tokens."""
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+
+from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
+from helpdesk.models import ApiToken, User
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether the password is right; spends the same time when there is no such user."""
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    try:
+        return _hasher.verify(stored, password) and user is not None and user.active
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 digest stored for a token (tokens are random, so no salt is needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def create_user(
+    *,
+    email: str,
+    name: str,
+    actor: User | None,
+    phone: str | None = None,
+    admin: bool = False,
+    agent: bool = False,
+    human_id: str | None = None,
+    organisation_hid: str | None = None,
+    password: str | None = None,
+) -> User:
+    """Create a user. `actor=None` is the command line; otherwise only admins may."""
+    if actor is not None and not actor.admin:
+        raise Forbidden("Only admins create users.")
+    email = normalise_email(email)
+    if "@" not in email or not name.strip():
+        raise Invalid("Email and name are required.", {"email": ["must be an address"]})
+    if await User.filter(email=email).exists():
+        raise Conflict(f"A user with email {email} already exists.")
+    try:
+        return await User.create(
+            email=email,
+            name=name.strip(),
+            phone=phone,
+            admin=admin,
+            agent=agent,
+            human_id=human_id or None,
+            organisation_hid=organisation_hid or None,
+            password_hash=hash_password(password) if password else None,
+        )
+    except IntegrityError as exc:
+        raise Conflict("A user with that email or human ID already exists.") from exc
+
+
+async def create_token(*, user: User, name: str, actor: User | None) -> str:
+    """Issue a new API token for `user`; the plain token is returned once and never stored."""
+    if actor is not None and not (actor.admin or actor.id == user.id):
+        raise Forbidden("Only admins create tokens for other users.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    await ApiToken.create(user=user, name=name, digest=token_digest(token))
+    return token
+
+
+async def user_for_token(token: str) -> User | None:
+    """The active user a bearer token belongs to, or None; records when it was last used."""
+    record = await ApiToken.filter(digest=token_digest(token), revoked_at=None).select_related("user").first()
+    if record is None or not record.user.active:
+        return None
+    now = datetime.now(UTC)
+    if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
+        await ApiToken.filter(id=record.id).update(last_used_at=now)
+    return record.user
+
+
+async def get_user_by_email(email: str) -> User:
+    """The user with this email, or NotFound."""
+    user = await User.get_or_none(email=normalise_email(email))
+    if user is None:
+        raise NotFound(f"No user with email {email}.")
+    return user

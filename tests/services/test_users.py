@@ -1,0 +1,44 @@
+"""Users, passwords and API tokens."""
+
+import pytest
+
+from helpdesk.errors import Conflict, Forbidden
+from helpdesk.models import ApiToken, User
+from helpdesk.services import users
+from tests.factories import make_agent, make_user
+
+
+async def test_tokens_are_stored_as_digests_and_resolve_to_their_user(app):
+    agent = await make_agent()
+    token = await users.create_token(user=agent, name="ci", actor=None)
+    stored = await ApiToken.get(user=agent)
+    assert token not in stored.digest and stored.digest == users.token_digest(token)
+    assert (await users.user_for_token(token)).id == agent.id
+    assert await users.user_for_token(token + "x") is None
+
+
+async def test_tokens_of_deactivated_users_stop_working(app):
+    agent = await make_agent()
+    token = await users.create_token(user=agent, name="ci", actor=None)
+    await User.filter(id=agent.id).update(active=False)
+    assert await users.user_for_token(token) is None
+
+
+async def test_passwords_are_argon2_hashes(app):
+    user = await make_user(password="correct horse")
+    assert user.password_hash.startswith("$argon2id$")
+    assert users.password_matches(user, "correct horse")
+    assert not users.password_matches(user, "wrong")
+    assert not users.password_matches(None, "correct horse")
+
+
+async def test_duplicate_email_is_a_conflict_whatever_its_case(app):
+    await make_user(email="a@example.com")
+    with pytest.raises(Conflict):
+        await make_user(email=" A@Example.com ")
+
+
+async def test_only_admins_create_users(app):
+    agent = await make_agent()
+    with pytest.raises(Forbidden):
+        await users.create_user(email="x@example.com", name="X", actor=agent)
