@@ -16,6 +16,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.from_mapping(load_config(overrides))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["BASE_URL"].startswith("https://"),
+    )
 
     @app.before_serving
     async def start_database() -> None:

@@ -1,0 +1,1 @@
+"""The HTML + htmx interface: one module per screen family."""
