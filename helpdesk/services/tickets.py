@@ -1,12 +1,30 @@
-"""Tickets: creating, reading and changing them. Every write records who did it."""
+"""Tickets: creating, listing, reading and changing them. Every change records who made it."""
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from helpdesk.errors import Forbidden, Invalid, NotFound
-from helpdesk.models import State, StateKind, Ticket, TicketAttribute, TicketHistory, User
+from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
+from helpdesk.models import (
+    Comment,
+    Group,
+    IdempotencyKey,
+    Organisation,
+    State,
+    StateKind,
+    Ticket,
+    TicketAttribute,
+    TicketHistory,
+    User,
+)
+from helpdesk.services import search
 
 CLASSIFICATIONS: dict[str, StateKind] = {
     "state": StateKind.STATE,
@@ -15,7 +33,14 @@ CLASSIFICATIONS: dict[str, StateKind] = {
     "stage": StateKind.STAGE,
     "outcome": StateKind.OUTCOME,
 }
+RELATED = ("state", "type", "priority", "stage", "outcome", "group", "assignee")
+TEXT_FIELDS = ("organisation_hid", "contract_hid", "tenant_hid", "reporter_hid", "title", "description")
 CONTACT = "Contact"
+SINGLE_CONTACT_KEYS = {
+    "main_email": "mainEmail",
+    "phone_number": "phoneNumber",
+    "preferred_contact_method": "preferredContactMethod",
+}
 
 
 @dataclass
@@ -29,11 +54,7 @@ class Contacts:
 
     def rows(self) -> list[tuple[str, str]]:
         """(key, value) pairs, one attribute row each (DECISIONS 23)."""
-        pairs = [
-            ("mainEmail", self.main_email),
-            ("phoneNumber", self.phone_number),
-            ("preferredContactMethod", self.preferred_contact_method),
-        ]
+        pairs = [(key, getattr(self, name)) for name, key in SINGLE_CONTACT_KEYS.items()]
         pairs += [("additionalEmail", email) for email in self.additional_emails]
         return [(key, value) for key, value in pairs if value]
 
@@ -54,64 +75,242 @@ class NewTicket:
     assignee_id: int | None = None
 
 
+@dataclass
+class TicketFilters:
+    """The filters of a ticket list (DECISIONS 16); None means "any"."""
+
+    state: int | None = None
+    type: int | None = None
+    priority: int | None = None
+    stage: int | None = None
+    outcome: int | None = None
+    group: int | None = None
+    assignee: int | None = None
+    unassigned: bool = False
+    open: bool | None = None
+    organisation: str | None = None
+    reporter: str | None = None
+    q: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_since: datetime | None = None
+    resolved_since: datetime | None = None
+
+
+# sort name -> (column, descending)
+SORTS: dict[str, tuple[str, bool]] = {
+    "-id": ("id", True),
+    "id": ("id", False),
+    "-dateCreated": ("created_at", True),
+    "dateCreated": ("created_at", False),
+    "-dateUpdated": ("updated_at", True),
+    "dateUpdated": ("updated_at", False),
+    "-dateResolved": ("resolved_at", True),
+}
+DEFAULT_SORT = "-id"
+
+
+@dataclass
+class TicketPage:
+    tickets: list[Ticket]
+    next_cursor: str | None
+    organisations: dict[str, Organisation]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
 def ensure_can_see(ticket: Ticket, actor: User) -> None:
     """Customers see only their organisation's tickets; anything else reads as missing."""
     if not actor.is_staff and ticket.organisation_hid != actor.organisation_hid:
         raise NotFound(f"No ticket {ticket.human_id}.")
 
 
-async def get_ticket(*, human_id: str, actor: User) -> Ticket:
+def ensure_staff(actor: User, what: str) -> None:
+    if not actor.is_staff:
+        raise Forbidden(f"Only agents {what}.")
+
+
+async def get_ticket(*, human_id: str, actor: User, related: bool = False) -> Ticket:
     """The live ticket with this human ID, as far as the actor may see it."""
     pk = Ticket.parse_human_id(human_id)
-    ticket = await Ticket.get_or_none(id=pk, deleted_at=None) if pk else None
+    query = Ticket.filter(id=pk, deleted_at=None)
+    ticket = await (query.select_related(*RELATED) if related else query).first() if pk else None
     if ticket is None:
         raise NotFound(f"No ticket {human_id}.")
     ensure_can_see(ticket, actor)
     return ticket
 
 
-async def _resolve_classification(values: dict[str, int]) -> dict[str, State]:
+async def organisations_for(tickets: list[Ticket]) -> dict[str, Organisation]:
+    """The directory entries (with their parent partner) the tickets name, in one query."""
+    hids = {t.organisation_hid for t in tickets}
+    found = await Organisation.filter(human_id__in=hids).select_related("parent") if hids else []
+    return {org.human_id: org for org in found}
+
+
+# --- Listing -------------------------------------------------------------------------------
+
+
+def encode_cursor(ticket: Ticket, sort: str) -> str:
+    column = SORTS[sort][0]
+    value = getattr(ticket, column)
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, ticket.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    """The (sort value, id) a cursor points after; Invalid when it was not made by us."""
+    try:
+        value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(pk, int):
+            raise ValueError
+        if SORTS[sort][0] != "id" and value is not None:
+            value = datetime.fromisoformat(value)
+        return value, pk
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise Invalid("Bad cursor.", {"cursor": ["is not a cursor this list gave out"]}) from exc
+
+
+def _keyset(cursor: str, sort: str) -> Q:
+    column, descending = SORTS[sort]
+    value, pk = decode_cursor(cursor, sort)
+    op = "lt" if descending else "gt"
+    if column == "id":
+        return Q(**{f"id__{op}": pk})
+    if value is None:  # ticket without the sort value: nulls sort last, continue by id among them
+        return Q(**{f"{column}__isnull": True, f"id__{op}": pk})
+    after = Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": pk})
+    return after | Q(**{f"{column}__isnull": True}) if descending else after
+
+
+def _filtered(filters: TicketFilters, actor: User):
+    query = Ticket.filter(deleted_at=None)
+    if not actor.is_staff:
+        query = query.filter(organisation_hid=actor.organisation_hid or "")
+    for name in ("state", "type", "priority", "stage", "outcome", "group", "assignee"):
+        if (value := getattr(filters, name)) is not None:
+            query = query.filter(**{f"{name}_id": value})
+    simple = {
+        "organisation_hid": filters.organisation,
+        "reporter_hid": filters.reporter,
+        "created_at__gte": filters.created_from,
+        "created_at__lt": filters.created_to,
+        "updated_at__gte": filters.updated_since,
+        "resolved_at__gte": filters.resolved_since,
+    }
+    query = query.filter(**{k: v for k, v in simple.items() if v is not None})
+    if filters.unassigned:
+        query = query.filter(assignee_id=None)
+    if filters.open is not None:
+        query = query.filter(resolved_at__isnull=filters.open)
+    if filters.q and filters.q.strip():
+        match = search.matching_tickets(filters.q, include_internal=actor.is_staff)
+        query = query.annotate(search_hit=match).filter(search_hit=True)
+    return query
+
+
+async def list_tickets(
+    *,
+    actor: User,
+    filters: TicketFilters,
+    limit: int = 100,
+    cursor: str | None = None,
+    sort: str = DEFAULT_SORT,
+) -> TicketPage:
+    """One page of the tickets the actor may see, newest first by default, with a keyset cursor."""
+    column, descending = SORTS[sort]
+    query = _filtered(filters, actor)
+    if cursor:
+        query = query.filter(_keyset(cursor, sort))
+    order = [f"-{column}", "-id"] if descending else [column, "id"]
+    rows = await query.select_related(*RELATED).order_by(*order).limit(limit + 1)
+    tickets, more = rows[:limit], len(rows) > limit
+    next_cursor = encode_cursor(tickets[-1], sort) if more else None
+    return TicketPage(tickets, next_cursor, await organisations_for(tickets))
+
+
+async def count_tickets(*, actor: User, filters: TicketFilters) -> int:
+    """How many tickets match (used for queue counts, which are indexed)."""
+    return await _filtered(filters, actor).count()
+
+
+# --- Creating ------------------------------------------------------------------------------
+
+
+async def _resolve_classification(values: dict[str, int | None]) -> dict[str, State | None]:
     """Map {"state": id, ...} to catalogue entries of the right kind, or raise Invalid."""
-    found = {s.id: s for s in await State.filter(id__in=list(values.values()))}
+    ids = [v for v in values.values() if v is not None]
+    found = {s.id: s for s in await State.filter(id__in=ids)} if ids else {}
     errors: dict[str, list[str]] = {}
-    resolved: dict[str, State] = {}
+    resolved: dict[str, State | None] = {}
     for name, state_id in values.items():
-        state = found.get(state_id)
-        if state is None or state.kind != CLASSIFICATIONS[name]:
+        state = found.get(state_id) if state_id is not None else None
+        if state_id is not None and (state is None or state.kind != CLASSIFICATIONS[name]):
             errors[name] = [f"{state_id} is not a {name} in the catalogue"]
-        else:
-            resolved[name] = state
+        resolved[name] = state
     if errors:
         raise Invalid("Unknown classification.", errors)
     return resolved
+
+
+async def _check_assignment(group_id: int | None, assignee_id: int | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if group_id is not None and not await Group.exists(id=group_id):
+        errors["group"] = [f"no group {group_id}"]
+    if (
+        assignee_id is not None
+        and not await User.filter(Q(agent=True) | Q(admin=True), id=assignee_id, active=True).exists()
+    ):
+        errors["assignee"] = [f"{assignee_id} is not an active agent"]
+    if errors:
+        raise Invalid("Unknown group or assignee.", errors)
 
 
 async def _default_state() -> State | None:
     return await State.filter(kind=StateKind.STATE).order_by("position", "id").first()
 
 
-async def create_ticket(*, data: NewTicket, actor: User) -> Ticket:
-    """Open a ticket with its contacts; customers only for their own organisation."""
+async def create_ticket(*, data: NewTicket, actor: User, idempotency_key: str | None = None) -> Ticket:
+    """Open a ticket with its contacts; customers only for their own organisation.
+
+    With an idempotency key, a retried create returns the ticket the first call made."""
+    if idempotency_key and (earlier := await _idempotent_ticket(actor, idempotency_key)):
+        return earlier
     if not actor.is_staff:
         if data.organisation_hid != actor.organisation_hid:
             raise Forbidden("Customers open tickets for their own organisation only.")
         data.classification, data.group_id, data.assignee_id = {}, None, None
     states = await _resolve_classification(data.classification)
-    if "state" not in states and (default := await _default_state()):
-        states["state"] = default
-    now = datetime.now(UTC)
+    await _check_assignment(data.group_id, data.assignee_id)
+    if states.get("state") is None:
+        states["state"] = await _default_state()
+    try:
+        return await _insert_ticket(data, states, actor, idempotency_key)
+    except IntegrityError:
+        if idempotency_key and (earlier := await _idempotent_ticket(actor, idempotency_key)):
+            return earlier
+        raise
+
+
+async def _idempotent_ticket(actor: User, key: str) -> Ticket | None:
+    record = await IdempotencyKey.filter(user=actor, key=key).select_related("ticket").first()
+    return record.ticket if record else None
+
+
+async def _insert_ticket(
+    data: NewTicket, states: dict[str, State | None], actor: User, idempotency_key: str | None
+) -> Ticket:
+    moment = now()
+    state = states.get("state")
     async with in_transaction():
         ticket = await Ticket.create(
-            organisation_hid=data.organisation_hid,
-            contract_hid=data.contract_hid,
-            tenant_hid=data.tenant_hid,
-            reporter_hid=data.reporter_hid,
-            title=data.title,
-            description=data.description,
+            **{name: getattr(data, name) for name in TEXT_FIELDS},
             group_id=data.group_id,
             assignee_id=data.assignee_id,
-            first_assigned_at=now if data.assignee_id else None,
-            resolved_at=now if "state" in states and states["state"].closes else None,
+            first_assigned_at=moment if data.assignee_id else None,
+            resolved_at=moment if state and state.closes else None,
             **states,
         )
         if data.contacts:
@@ -119,11 +318,190 @@ async def create_ticket(*, data: NewTicket, actor: User) -> Ticket:
                 TicketAttribute(ticket=ticket, key=key, value=value, type=CONTACT)
                 for key, value in data.contacts.rows()
             )
-        await TicketHistory.create(
-            ticket=ticket,
-            actor=actor,
-            actor_label=actor.name,
-            field="created",
-            new_value=ticket.human_id,
-        )
+        await _record(ticket, actor, "created", None, ticket.human_id)
+        if idempotency_key:
+            await IdempotencyKey.create(user=actor, key=idempotency_key, ticket=ticket)
     return ticket
+
+
+async def _record(ticket: Ticket, actor: User | None, name: str, old: Any, new: Any, label: str = "") -> None:
+    await TicketHistory.create(
+        ticket=ticket,
+        actor=actor,
+        actor_label=label or (actor.name if actor else ""),
+        field=name,
+        old_value=None if old is None else str(old),
+        new_value=None if new is None else str(new),
+    )
+
+
+# --- Changing ------------------------------------------------------------------------------
+
+
+@dataclass
+class TicketChanges:
+    """A partial update: only the fields named in `fields` change (None may clear a link)."""
+
+    values: dict[str, Any]
+    contacts: Contacts | None = None
+    contact_keys: set[str] = field(default_factory=set)
+
+
+def _label(value: Any) -> Any:
+    if isinstance(value, State):
+        return value.description
+    if isinstance(value, Group | User):
+        return value.name
+    return value
+
+
+async def _resolve_changes(values: dict[str, Any]) -> dict[str, Any]:
+    """Turn ids into catalogue entries, groups and agents; raise Invalid for unknown ones."""
+    wanted = {k: v for k, v in values.items() if k in CLASSIFICATIONS}
+    resolved: dict[str, Any] = dict(await _resolve_classification(wanted))
+    await _check_assignment(values.get("group"), values.get("assignee"))
+    if "group" in values:
+        resolved["group"] = await Group.get(id=values["group"]) if values["group"] is not None else None
+    if "assignee" in values:
+        resolved["assignee"] = (
+            await User.get(id=values["assignee"]) if values["assignee"] is not None else None
+        )
+    return resolved | {k: v for k, v in values.items() if k in TEXT_FIELDS}
+
+
+async def update_ticket(
+    *, human_id: str, changes: TicketChanges, actor: User, expected_version: int | None = None
+) -> Ticket:
+    """Apply a partial update (agents only), recording each changed field in the history.
+
+    A stale `expected_version` (someone else changed the ticket first) is a Conflict."""
+    ticket = await get_ticket(human_id=human_id, actor=actor, related=True)
+    ensure_staff(actor, "change tickets")
+    if expected_version is not None and expected_version != ticket.version:
+        raise Conflict(f"{ticket.human_id} was changed by someone else; reload it and try again.")
+    new_values = await _resolve_changes(changes.values)
+    async with in_transaction():
+        changed = await _apply(ticket, new_values, actor)
+        if changes.contacts is not None:
+            changed |= await _replace_contacts(ticket, changes.contacts, changes.contact_keys, actor)
+        if changed:
+            await _save_versioned(ticket)
+    return ticket
+
+
+async def _apply(ticket: Ticket, values: dict[str, Any], actor: User) -> bool:
+    changed = False
+    for name, new in values.items():
+        old = getattr(ticket, name)
+        if (old.id if hasattr(old, "id") else old) == (new.id if hasattr(new, "id") else new):
+            continue
+        setattr(ticket, name, new)
+        await _record(ticket, actor, name, _label(old), _label(new))
+        changed = True
+    moment = now()
+    if "state" in values and ticket.state is not None:
+        ticket.resolved_at = (ticket.resolved_at or moment) if ticket.state.closes else None
+    if ticket.assignee_id and ticket.first_assigned_at is None:
+        ticket.first_assigned_at = moment
+    return changed
+
+
+async def _save_versioned(ticket: Ticket) -> None:
+    """Write the ticket only if nobody else wrote it since we read it."""
+    fields = {name: getattr(ticket, name) for name in TEXT_FIELDS}
+    fields |= {f"{name}_id": getattr(ticket, f"{name}_id") for name in RELATED}
+    fields |= {"resolved_at": ticket.resolved_at, "first_assigned_at": ticket.first_assigned_at}
+    updated = await Ticket.filter(id=ticket.id, version=ticket.version).update(
+        **fields, version=F("version") + 1, updated_at=now()
+    )
+    if not updated:
+        raise Conflict(f"{ticket.human_id} was changed by someone else; reload it and try again.")
+    ticket.version += 1
+
+
+async def _replace_contacts(ticket: Ticket, contacts: Contacts, keys: set[str], actor: User) -> bool:
+    """Set the named contact keys to the given values (additional emails as a whole list)."""
+    changed = False
+    for name in keys & set(SINGLE_CONTACT_KEYS):
+        key, value = SINGLE_CONTACT_KEYS[name], getattr(contacts, name)
+        row = await TicketAttribute.filter(ticket=ticket, type=CONTACT, key=key).first()
+        if (row.value if row else None) == value:
+            continue
+        if row and value:
+            await TicketAttribute.filter(id=row.id).update(value=value, updated_at=now())
+        elif row:
+            await row.delete()
+        else:
+            await TicketAttribute.create(ticket=ticket, key=key, value=value, type=CONTACT)
+        await _record(ticket, actor, f"contact.{key}", row.value if row else None, value)
+        changed = True
+    if "additional_emails" in keys:
+        changed |= await _replace_additional(ticket, contacts.additional_emails, actor)
+    return changed
+
+
+async def _replace_additional(ticket: Ticket, emails: list[str], actor: User) -> bool:
+    rows = await TicketAttribute.filter(ticket=ticket, type=CONTACT, key="additionalEmail").order_by("id")
+    old = [row.value for row in rows]
+    if old == emails:
+        return False
+    await TicketAttribute.filter(id__in=[row.id for row in rows]).delete()
+    await TicketAttribute.bulk_create(
+        TicketAttribute(ticket=ticket, key="additionalEmail", value=email, type=CONTACT) for email in emails
+    )
+    await _record(ticket, actor, "contact.additionalEmails", ", ".join(old), ", ".join(emails))
+    return True
+
+
+async def delete_ticket(*, human_id: str, actor: User) -> None:
+    """Soft-delete: the ticket leaves every list and reads as missing, its rows stay for audit."""
+    ticket = await get_ticket(human_id=human_id, actor=actor)
+    ensure_staff(actor, "delete tickets")
+    async with in_transaction():
+        await Ticket.filter(id=ticket.id).update(deleted_at=now(), version=F("version") + 1)
+        await _record(ticket, actor, "deleted", None, ticket.human_id)
+
+
+# --- Comments and attributes ---------------------------------------------------------------
+
+
+async def post_comment(
+    *, human_id: str, body: str, actor: User, internal: bool = False, on_behalf_of: str | None = None
+) -> Comment:
+    """Add a public reply or (agents only) an internal note; agents may post for another user."""
+    ticket = await get_ticket(human_id=human_id, actor=actor)
+    if not body.strip():
+        raise Invalid("The comment is empty.", {"description": ["must not be empty"]})
+    if internal and not actor.is_staff:
+        raise Forbidden("Only agents write internal notes.")
+    author, author_hid = actor, actor.human_id or ""
+    if actor.is_staff and on_behalf_of and on_behalf_of != actor.human_id:
+        author, author_hid = await User.get_or_none(human_id=on_behalf_of), on_behalf_of
+    async with in_transaction():
+        comment = await Comment.create(
+            ticket=ticket, author=author, author_hid=author_hid, body=body, internal=internal
+        )
+        await Ticket.filter(id=ticket.id).update(updated_at=now())
+    return comment
+
+
+async def list_comments(*, human_id: str, actor: User) -> tuple[Ticket, list[Comment]]:
+    """The ticket's thread in order; customers never see internal notes."""
+    ticket = await get_ticket(human_id=human_id, actor=actor)
+    query = Comment.filter(ticket=ticket)
+    if not actor.is_staff:
+        query = query.filter(internal=False)
+    return ticket, await query.select_related("author").order_by("id")
+
+
+async def list_attributes(*, human_id: str, actor: User) -> list[TicketAttribute]:
+    """The ticket's attribute rows (contacts among them), oldest first."""
+    ticket = await get_ticket(human_id=human_id, actor=actor)
+    return await TicketAttribute.filter(ticket=ticket).order_by("id")
+
+
+async def list_history(*, human_id: str, actor: User) -> list[TicketHistory]:
+    """Every recorded change of the ticket, oldest first (agents only)."""
+    ticket = await get_ticket(human_id=human_id, actor=actor)
+    ensure_staff(actor, "read ticket history")
+    return await TicketHistory.filter(ticket=ticket).order_by("id")

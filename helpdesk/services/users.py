@@ -3,13 +3,15 @@
 import hashlib
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
-from helpdesk.models import ApiToken, User
+from helpdesk.models import ApiToken, User, WebSession
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
@@ -102,3 +104,48 @@ async def get_user_by_email(email: str) -> User:
     if user is None:
         raise NotFound(f"No user with email {email}.")
     return user
+
+
+SELF_EDITABLE = {"email", "name", "phone"}
+ADMIN_EDITABLE = SELF_EDITABLE | {"admin", "agent", "human_id", "organisation_hid", "active"}
+
+
+async def get_user(*, user_id: int, actor: User) -> User:
+    """A user by id: admins see everyone, others only themselves (anything else reads as missing)."""
+    user = await User.get_or_none(id=user_id)
+    if user is None or not (actor.admin or actor.id == user.id):
+        raise NotFound(f"No user {user_id}.")
+    return user
+
+
+async def list_agents(*, actor: User) -> list[User]:
+    """Active agents and admins, by name (staff only; customers never list other users)."""
+    if not actor.is_staff:
+        raise NotFound("No such resource.")
+    return await User.filter(Q(agent=True) | Q(admin=True), active=True).order_by("name", "id")
+
+
+async def update_user(*, user_id: int, changes: dict[str, Any], actor: User) -> User:
+    """Partial update: users change their own name, email and phone; admins change anything."""
+    user = await get_user(user_id=user_id, actor=actor)
+    allowed = ADMIN_EDITABLE if actor.admin else SELF_EDITABLE
+    if refused := sorted(set(changes) - allowed):
+        raise Forbidden(f"Only admins change {', '.join(refused)}.")
+    if "email" in changes:
+        changes["email"] = normalise_email(changes["email"])
+        if await User.filter(email=changes["email"]).exclude(id=user.id).exists():
+            raise Conflict(f"A user with email {changes['email']} already exists.")
+    try:
+        await User.filter(id=user.id).update(**changes, updated_at=datetime.now(UTC))
+    except IntegrityError as exc:
+        raise Conflict("A user with that email or human ID already exists.") from exc
+    return await User.get(id=user.id)
+
+
+async def deactivate_user(*, user_id: int, actor: User) -> None:
+    """Admins deactivate a user: history keeps the name, tokens and sessions stop working."""
+    if not actor.admin:
+        raise NotFound(f"No user {user_id}.")
+    user = await get_user(user_id=user_id, actor=actor)
+    await User.filter(id=user.id).update(active=False, updated_at=datetime.now(UTC))
+    await WebSession.filter(user_id=user.id).delete()
