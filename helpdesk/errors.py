@@ -13,6 +13,13 @@ class DomainError(Exception):
         self.errors = errors or {}
 
 
+class BadRequest(DomainError):
+    """A malformed request or a query value outside what the route accepts."""
+
+    status = 400
+    title = "Bad Request"
+
+
 class NotFound(DomainError):
     status = 404
     title = "Not Found"
