@@ -1,0 +1,272 @@
+"""Ticket reports: the period window, the blueprint's sixteen columns and their CSV (DECISIONS 30-33)."""
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from helpdesk.errors import BadRequest, NotFound
+from helpdesk.models import Organisation, Ticket, TicketAttribute, TicketHistory, User
+from helpdesk.models.tickets import TICKET_PREFIX
+
+COLUMNS = (
+    "ticketNumber",
+    "customer",
+    "buyer",
+    "ticketDescription",
+    "priority",
+    "category",
+    "serviceImpact",
+    "outcome",
+    "status",
+    "primaryContactName",
+    "primaryContactEmail",
+    "createdAt",
+    "resolutionDate",
+    "assigned",
+    "slaAssignedTime",
+    "ticketRunTime",
+)
+NA = "NA"
+BATCH = 1000
+CSV_CHUNK = 64 * 1024
+STAMP = "%Y-%m-%d %H:%M:%S"
+# Spreadsheets read a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TICKET_FIELDS = (
+    "id",
+    "organisation_hid",
+    "reporter_hid",
+    "description",
+    "created_at",
+    "first_assigned_at",
+    "resolved_at",
+    "state__description",
+    "type__description",
+    "priority__description",
+    "stage__description",
+    "outcome__description",
+    "assignee__name",
+)
+
+
+def _week(day: date) -> tuple[date, date, str]:
+    first = day - timedelta(days=day.weekday())
+    year, week, _ = day.isocalendar()
+    return first, first + timedelta(days=7), f"{year}-W{week:02d}"
+
+
+def _month(day: date) -> tuple[date, date, str]:
+    first = day.replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1), f"{first:%Y-%m}"
+
+
+PERIODS: dict[str, Callable[[date], tuple[date, date, str]]] = {"weekly": _week, "monthly": _month}
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The day's first instant in the zone, in UTC (fold=0 maps a skipped midnight to the day's start)."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def report_window(
+    *, period: str, day: date | None, timezone: str, now: datetime
+) -> tuple[datetime, datetime, str]:
+    """The UTC [start, end) of the local week or month holding `day` (default today), and its label."""
+    if period not in PERIODS:
+        raise BadRequest(f"period must be weekly or monthly, not {period!r}.")
+    zone = ZoneInfo(timezone)
+    first, after, label = PERIODS[period](day or now.astimezone(zone).date())
+    return _local_midnight(first, zone), _local_midnight(after, zone), label
+
+
+def report_filename(label: str) -> str:
+    """The download's file name, e.g. `tickets-2026-11.csv`."""
+    return f"tickets-{label}.csv"
+
+
+def report_rows(
+    *,
+    actor: User,
+    period: str,
+    day: date | None,
+    timezone: str,
+    now: datetime | None = None,
+    group_id: int | None = None,
+    organisation_hid: str | None = None,
+) -> AsyncIterator[dict[str, str]]:
+    """Report rows of the live tickets created in the window; checks run now, before any row streams."""
+    if not actor.is_staff:
+        raise NotFound("No such report.")
+    now = now or datetime.now(UTC)
+    start, end, _ = report_window(period=period, day=day, timezone=timezone, now=now)
+    query = Ticket.filter(deleted_at=None, created_at__gte=start, created_at__lt=end)
+    if group_id is not None:
+        query = query.filter(group_id=group_id)
+    if organisation_hid is not None:
+        query = query.filter(organisation_hid=organisation_hid)
+    return _rows(query, _Clock(zone=ZoneInfo(timezone), now=now))
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """The configured time zone and the instant open tickets run until."""
+
+    zone: ZoneInfo
+    now: datetime
+
+    def stamp(self, moment: datetime | None) -> str:
+        return moment.astimezone(self.zone).strftime(STAMP) if moment else NA
+
+
+async def _rows(query: QuerySet[Ticket], clock: _Clock) -> AsyncIterator[dict[str, str]]:
+    async for tickets in _batches(query):
+        lookups = await _Lookups.load(tickets)
+        for ticket in tickets:
+            yield _row(ticket, lookups, clock)
+
+
+async def _batches(query: QuerySet[Ticket]) -> AsyncIterator[list[dict]]:
+    """The tickets in (created_at, id) order, BATCH at a time, each batch resuming after the last."""
+    after = Q()
+    while True:
+        batch = await query.filter(after).order_by("created_at", "id").limit(BATCH).values(*TICKET_FIELDS)
+        if batch:
+            yield batch
+        if len(batch) < BATCH:
+            return
+        created, last_id = batch[-1]["created_at"], batch[-1]["id"]
+        # The redundant >= bounds the index range scan; the OR alone would not.
+        after = Q(created_at__gte=created) & (Q(created_at__gt=created) | Q(id__gt=last_id))
+
+
+@dataclass
+class _Lookups:
+    """What one batch of rows needs from other tables, fetched with one query per table."""
+
+    emails: dict[int, str]
+    organisations: dict[str, tuple[str, str]]
+    names_by_email: dict[str, str]
+    names_by_hid: dict[str, str]
+    first_assigned: dict[int, datetime]
+
+    @classmethod
+    async def load(cls, tickets: list[dict]) -> "_Lookups":
+        emails = await _main_emails([t["id"] for t in tickets])
+        names_by_email, names_by_hid = await _names(
+            {e.strip().lower() for e in emails.values()}, {t["reporter_hid"] for t in tickets}
+        )
+        return cls(
+            emails=emails,
+            organisations=await _organisations({t["organisation_hid"] for t in tickets}),
+            names_by_email=names_by_email,
+            names_by_hid=names_by_hid,
+            first_assigned=await _first_assignments([t["id"] for t in tickets if not t["first_assigned_at"]]),
+        )
+
+    def contact_name(self, email: str | None, reporter_hid: str) -> str:
+        """The user with the contact's address, else the reporter, else NA: the reporter is who
+        raised the ticket, so the best name we have when the address belongs to no user."""
+        by_email = self.names_by_email.get(email.strip().lower()) if email else None
+        return by_email or self.names_by_hid.get(reporter_hid) or NA
+
+
+async def _main_emails(ticket_ids: list[int]) -> dict[int, str]:
+    """Each ticket's enabled mainEmail contact; the newest wins should there be several."""
+    rows = (
+        await TicketAttribute.filter(ticket_id__in=ticket_ids, type="Contact", key="mainEmail", enabled=True)
+        .order_by("id")
+        .values_list("ticket_id", "value")
+    )
+    return {ticket_id: value for ticket_id, value in rows if value}
+
+
+async def _organisations(hids: set[str]) -> dict[str, tuple[str, str]]:
+    """(customer, buyer) names by human ID: the buyer is the parent partner, or the organisation itself."""
+    rows = await Organisation.filter(human_id__in=list(hids)).values_list("human_id", "name", "parent__name")
+    return {hid: (name, parent or name) for hid, name, parent in rows}
+
+
+async def _names(emails: set[str], hids: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Users' names by email and by human ID, in one query."""
+    query = User.filter(Q(email__in=list(emails)) | Q(human_id__in=list(hids)))
+    rows = await query.values_list("email", "human_id", "name")
+    return {email: name for email, _, name in rows}, {hid: name for _, hid, name in rows if hid}
+
+
+async def _first_assignments(ticket_ids: list[int]) -> dict[int, datetime]:
+    """For tickets without first_assigned_at: when the history first records an assignee."""
+    if not ticket_ids:
+        return {}
+    rows = (
+        await TicketHistory.filter(ticket_id__in=ticket_ids, field="assignee", new_value__isnull=False)
+        .order_by("-id")
+        .values_list("ticket_id", "created_at")
+    )
+    return dict(rows)
+
+
+def _row(ticket: dict, lookups: _Lookups, clock: _Clock) -> dict[str, str]:
+    """One ticket as the blueprint's `Ticket Report Json`, keys in its order."""
+    customer, buyer = lookups.organisations.get(ticket["organisation_hid"], (NA, NA))
+    email = lookups.emails.get(ticket["id"])
+    created, resolved = ticket["created_at"], ticket["resolved_at"]
+    assigned = ticket["first_assigned_at"] or lookups.first_assigned.get(ticket["id"])
+    return {
+        "ticketNumber": f"{TICKET_PREFIX}{ticket['id']}",
+        "customer": customer,
+        "buyer": buyer,
+        "ticketDescription": ticket["description"] or NA,
+        "priority": ticket["priority__description"] or NA,
+        "category": ticket["type__description"] or NA,
+        "serviceImpact": ticket["stage__description"] or NA,
+        "outcome": ticket["outcome__description"] or NA,
+        "status": ticket["state__description"] or NA,
+        "primaryContactName": lookups.contact_name(email, ticket["reporter_hid"]),
+        "primaryContactEmail": email or NA,
+        "createdAt": clock.stamp(created),
+        "resolutionDate": clock.stamp(resolved),
+        "assigned": ticket["assignee__name"] or NA,
+        "slaAssignedTime": _duration(created, assigned),
+        "ticketRunTime": _duration(created, resolved or clock.now),
+    }
+
+
+def _duration(start: datetime, end: datetime | None) -> str:
+    """HH:MM:SS from start to end, hours past 24 as needed; an end before the start counts as zero."""
+    if end is None:
+        return NA
+    hours, rest = divmod(max(0, int((end - start).total_seconds())), 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _inert(cell: str) -> str:
+    """The cell with a leading quote when a spreadsheet would run it as a formula."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
+async def report_csv(rows: AsyncIterator[dict]) -> AsyncIterator[bytes]:
+    """The rows as UTF-8 CSV (header first, RFC 4180 quoting), in chunks of about CSV_CHUNK bytes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    yield _drain(buffer)
+    async for row in rows:
+        writer.writerow([_inert(row[key]) for key in COLUMNS])
+        if buffer.tell() >= CSV_CHUNK:
+            yield _drain(buffer)
+    if buffer.tell():
+        yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> bytes:
+    """What the buffer holds, encoded, leaving it empty."""
+    data = buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    return data
