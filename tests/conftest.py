@@ -100,3 +100,20 @@ def client(app: Quart):
 @pytest.fixture(scope="session")
 def scratch_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="helpdesk-test-"))
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """One real SMTP server for the run (tests/smtp.py)."""
+    from tests.smtp import MailSink
+
+    sink = MailSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server, app):
+    """The SMTP server, emptied, with `mailbox.config(app.config)` pointing the outbox at it."""
+    smtp_server.clear()
+    return smtp_server
