@@ -30,6 +30,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     async def stop_database() -> None:
         await db.close_database()
 
+    from helpdesk.api import register_api
+
+    register_api(app)
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         """A bare endpoint: load balancers probe it, benchmarks compare against it."""

@@ -1,0 +1,75 @@
+"""The JSON API under /api: bearer-token authentication, one error shape, the blueprint's routes."""
+
+from quart import Blueprint, Quart, Response, g, jsonify, request
+from quart_schema import QuartSchema
+from werkzeug.exceptions import HTTPException
+
+from helpdesk.errors import DomainError, Unauthorized
+from helpdesk.services.users import user_for_token
+
+api = Blueprint("api", __name__, url_prefix="/api")
+PUBLIC_PATHS = {"/api/openapi.json", "/api/docs"}
+
+
+@api.before_request
+async def authenticate() -> None:
+    """Every API call names its user with `Authorization: Bearer <token>` (DECISIONS 8)."""
+    if request.path in PUBLIC_PATHS:
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    user = await user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if user is None:
+        raise Unauthorized("Send a valid API token as `Authorization: Bearer <token>`.")
+    g.user = user
+
+
+def error_response(status: int, title: str, message: str, errors: dict | None = None) -> Response:
+    body = {"title": title, "message": message} | ({"errors": errors} if errors else {})
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="helpdesk"'
+    return response
+
+
+@api.errorhandler(DomainError)
+async def domain_error(error: DomainError) -> Response:
+    return error_response(error.status, error.title, error.message, error.errors)
+
+
+@api.errorhandler(HTTPException)
+async def http_error(error: HTTPException) -> Response:
+    """Routing and protocol errors (404, 405, 413, ...) in the API's JSON shape."""
+    response = error_response(error.code or 500, error.name, error.description or error.name)
+    if error.code == 405 and (valid := getattr(error, "valid_methods", None)):
+        response.headers["Allow"] = ", ".join(sorted(valid))
+    return response
+
+
+def register_api(app: Quart) -> None:
+    """Mount the API, its OpenAPI document and docs page, and its error handlers."""
+    from helpdesk.api import catalog, events, reporting, tickets, users  # noqa: F401 - routes
+
+    app.register_blueprint(api)
+    QuartSchema(
+        app,
+        openapi_path="/api/openapi.json",
+        swagger_ui_path="/api/docs",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        info={"title": "Helpdesk API", "version": "1.0"},
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+        security=[{"bearer": []}],
+        openapi_provider_class=ApiOnlyProvider,
+    )
+    app.register_error_handler(HTTPException, unmatched_api_error)
+
+
+async def unmatched_api_error(error: HTTPException) -> Response | HTTPException:
+    """Requests under /api that matched no route still get the JSON error shape."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return await http_error(error)
+    return error
+
+
+from helpdesk.api.openapi import ApiOnlyProvider  # noqa: E402 - needs `api` defined above

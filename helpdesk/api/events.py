@@ -1,0 +1,27 @@
+"""Contact confirmation events (DECISIONS 27-29)."""
+
+from quart import Response, current_app, g
+
+from helpdesk.api import api
+from helpdesk.api.http import empty
+from helpdesk.api.schemas import event_out
+from helpdesk.errors import NotFound
+from helpdesk.services import contacts, tickets
+
+
+@api.post("/events/confirm-contacts/<ticket_id>")
+async def confirm_contacts(ticket_id: str) -> Response:
+    """Record the event and queue one email per enabled contact; 201."""
+    ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)
+    await contacts.request_confirmation(ticket=ticket, actor=g.user, config=current_app.config)
+    return empty(201)
+
+
+@api.get("/events/confirm-contacts/<ticket_id>")
+async def latest_confirm_contacts(ticket_id: str) -> dict:
+    """The ticket's latest confirm-contacts event, or 404."""
+    ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)
+    event = await contacts.latest_confirmation_request(ticket=ticket, actor=g.user)
+    if event is None:
+        raise NotFound(f"No confirm-contacts event for {ticket_id}.")
+    return {"data": event_out(event)}

@@ -1,0 +1,73 @@
+"""The API's wire format: JSON bodies read strictly, empty responses typed, errors in one shape."""
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from quart import Response, request
+from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE, DataSource
+
+from helpdesk.errors import BadRequest, Invalid
+
+JSON = "application/json"
+
+
+def empty(status: int, location: str | None = None) -> Response:
+    """An empty response that still says `Content-Type: application/json` (DECISIONS 2)."""
+    response = Response("", status=status, content_type=JSON)
+    if location is not None:
+        response.headers["Location"] = location
+    return response
+
+
+def field_errors(error: ValidationError) -> dict[str, list[str]]:
+    """Pydantic's errors as {"field.path": ["why", ...]}."""
+    errors: dict[str, list[str]] = {}
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "body"
+        errors.setdefault(name, []).append(item["msg"])
+    return errors
+
+
+async def read_json() -> Any:
+    """The request body as JSON; 400 for anything that is not UTF-8 JSON (413 comes from Quart)."""
+    raw = await request.get_data(as_text=False)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BadRequest("The request body is not valid UTF-8.") from exc
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from exc
+
+
+def json_body(model: type[BaseModel]) -> Callable:
+    """Validate the JSON body against `model` (422 with field errors) and pass it as `data`."""
+
+    def decorator(handler: Callable) -> Callable:
+        setattr(handler, QUART_SCHEMA_REQUEST_ATTRIBUTE, (model, DataSource.JSON))
+
+        @wraps(handler)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            payload = await read_json()
+            try:
+                data = model.model_validate(payload)
+            except ValidationError as exc:
+                raise Invalid(
+                    "This resource could not be updated due to invalid arguments being passed.",
+                    field_errors(exc),
+                ) from exc
+            return await handler(*args, data=data, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def query_args(model: type[BaseModel]) -> Any:
+    """The query string validated against `model`; a bad value is a 400 (DECISIONS 3)."""
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise BadRequest("A query parameter has a bad value.", field_errors(exc)) from exc

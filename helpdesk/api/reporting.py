@@ -1,0 +1,38 @@
+"""The ticket report as JSON and as a streamed CSV download (DECISIONS 30-32)."""
+
+from datetime import UTC, datetime
+
+from quart import Response, current_app, g
+
+from helpdesk.api import api
+from helpdesk.api.http import query_args
+from helpdesk.api.schemas import ReportQuery
+from helpdesk.services import reports
+
+
+def _rows(query: ReportQuery, now: datetime):
+    return reports.report_rows(
+        actor=g.user, period=query.period, day=query.date, timezone=current_app.config["TIMEZONE"],
+        now=now, group_id=query.group, organisation_hid=query.organisation,
+    )  # fmt: skip
+
+
+@api.get("/reporting/tickets")
+async def report_json() -> dict:
+    """The report rows of the tickets created in the week or month (agents only)."""
+    rows = _rows(query_args(ReportQuery), datetime.now(UTC))
+    return {"data": [row async for row in rows]}
+
+
+@api.get("/reporting/tickets/download")
+async def report_download() -> Response:
+    """The same rows as a CSV attachment, streamed as they are produced."""
+    query, now = query_args(ReportQuery), datetime.now(UTC)
+    rows = _rows(query, now)
+    _, _, label = reports.report_window(
+        period=query.period, day=query.date, timezone=current_app.config["TIMEZONE"], now=now
+    )
+    response = Response(reports.report_csv(rows), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{reports.report_filename(label)}"'
+    response.timeout = None  # a large month streams for longer than Quart's default response timeout
+    return response

@@ -1,0 +1,251 @@
+"""Request schemas (pydantic, strict about unknown fields) and the response shapes of the blueprint."""
+
+from datetime import UTC, datetime
+from datetime import date as Date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from helpdesk.models import Comment, Event, Group, Organisation, State, Ticket, TicketAttribute, User
+
+
+def _number_to_text(value: Any) -> Any:
+    """Human IDs and phone numbers may arrive as JSON numbers; they are kept as strings."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return value
+
+
+HumanId = Annotated[str, BeforeValidator(_number_to_text), Field(min_length=1, max_length=64)]
+Phone = Annotated[str, BeforeValidator(_number_to_text), Field(max_length=64)]
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused (422), so nothing unexpected is ever written."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class UserCreate(Strict):
+    email: Email
+    name: Name
+    phoneNumber: Phone | None = None
+    admin: bool = False
+    agent: bool = False
+    humanId: HumanId | None = None
+    organisationId: HumanId | None = None
+
+
+class UserUpdate(Strict):
+    email: Email | None = None
+    name: Name | None = None
+    phoneNumber: Phone | None = None
+    admin: bool | None = None
+    agent: bool | None = None
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class TicketAttributesIn(Strict):
+    mainEmail: Email | None = None
+    phoneNumber: Phone | None = None
+    preferredContactMethod: Annotated[str, Field(max_length=50)] | None = None
+    additionalEmails: Annotated[list[Email], BeforeValidator(_one_or_many), Field(max_length=50)] = []
+
+
+class Classification(Strict):
+    state: Id | None = None
+    type: Id | None = None
+    priority: Id | None = None
+    stage: Id | None = None
+    outcome: Id | None = None
+    group: Id | None = None
+    assignee: Id | None = None
+
+
+class TicketCreate(Classification):
+    organisationHumanId: HumanId
+    contractHumanId: HumanId
+    tenantHumanId: HumanId
+    reporterHumanId: HumanId
+    title: Annotated[str, Field(max_length=255)] = ""
+    description: Annotated[str, Field(min_length=1, max_length=100_000)]
+    attributes: TicketAttributesIn | None = None
+
+
+class TicketUpdate(Classification):
+    organisationHumanId: HumanId | None = None
+    contractHumanId: HumanId | None = None
+    tenantHumanId: HumanId | None = None
+    reporterHumanId: HumanId | None = None
+    title: Annotated[str, Field(max_length=255)] | None = None
+    description: Annotated[str, Field(min_length=1, max_length=100_000)] | None = None
+    attributes: TicketAttributesIn | None = None
+    version: Id | None = None
+
+
+class CommentCreate(Strict):
+    ticketId: HumanId | None = None
+    description: Annotated[str, Field(min_length=1, max_length=100_000)]
+    userHumanId: HumanId | None = None
+    internal: bool = False
+
+
+class TicketQuery(Strict):
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+    sort: Literal[
+        "-id", "id", "-dateCreated", "dateCreated", "-dateUpdated", "dateUpdated", "-dateResolved"
+    ] = "-id"
+    state: Id | None = None
+    type: Id | None = None
+    priority: Id | None = None
+    stage: Id | None = None
+    outcome: Id | None = None
+    group: Id | None = None
+    assignee: Id | None = None
+    organisation: HumanId | None = None
+    reporter: HumanId | None = None
+    q: Annotated[str, Field(max_length=200)] | None = None
+    createdFrom: datetime | None = None
+    createdTo: datetime | None = None
+    updatedSince: datetime | None = None
+
+
+class StateQuery(Strict):
+    type: Literal["all", "state", "type", "priority", "stage", "outcome"] = "all"
+
+
+class ReportQuery(Strict):
+    period: Literal["weekly", "monthly"] = "monthly"
+    date: Date | None = None
+    group: Id | None = None
+    organisation: HumanId | None = None
+
+
+# --- Responses -----------------------------------------------------------------------------
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC as the blueprint writes it: 2016-12-02T17:21:22+0000."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000") if value else None
+
+
+def phone_out(value: str | None) -> int | str | None:
+    """A JSON number when no digit can be lost, else the string as given (DECISIONS 15)."""
+    if value and value.isascii() and value.isdigit() and not value.startswith("0") and len(value) < 16:
+        return int(value)
+    return value
+
+
+def user_out(user: User) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": user.id,
+        "humanId": user.human_id,
+        "organisationId": user.organisation_hid,
+        "email": user.email,
+        "name": user.name,
+        "phoneNumber": phone_out(user.phone),
+        "admin": user.admin,
+        "agent": user.agent,
+    }
+    # Optional fields are left out rather than null: the blueprint types them as string/number.
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def state_out(state: State | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    return {
+        "id": state.id,
+        "description": state.description,
+        "type": int(state.kind),
+        "dateCreated": timestamp(state.created_at),
+        "dateUpdated": timestamp(state.updated_at),
+    }
+
+
+def group_out(group: Group | None) -> dict[str, Any] | None:
+    if group is None:
+        return None
+    return {
+        "id": group.id,
+        "name": group.name,
+        "dateCreated": timestamp(group.created_at),
+        "dateUpdated": timestamp(group.updated_at),
+    }
+
+
+def organisation_out(org: Organisation | None) -> dict[str, Any] | None:
+    if org is None:
+        return None
+    return {
+        "type": "organisations",
+        "id": org.human_id,
+        "attributes": {"legalName": org.legal_name, "name": org.name, "role": org.role},
+    }
+
+
+def ticket_out(ticket: Ticket, organisations: dict[str, Organisation]) -> dict[str, Any]:
+    consumer = organisations.get(ticket.organisation_hid)
+    buyer = (consumer.parent or consumer) if consumer else None
+    return {
+        "id": ticket.human_id,
+        "organisationHumanId": ticket.organisation_hid,
+        "contractHumanId": ticket.contract_hid,
+        "tenantHumanId": ticket.tenant_hid,
+        "title": ticket.title,
+        "description": ticket.description,
+        "reporterHumanId": ticket.reporter_hid,
+        "links": {"self": f"/tickets/{ticket.human_id}", "comments": f"/tickets/{ticket.human_id}/comments"},
+        "dateCreated": timestamp(ticket.created_at),
+        "dateUpdated": timestamp(ticket.updated_at),
+        "buyer": organisation_out(buyer),
+        "consumer": organisation_out(consumer),
+        **{
+            name: state_out(getattr(ticket, name))
+            for name in ("state", "type", "priority", "stage", "outcome")
+        },
+        "group": group_out(ticket.group),
+        "assignee": user_out(ticket.assignee) if ticket.assignee else None,
+        "dateResolved": timestamp(ticket.resolved_at),
+        "version": ticket.version,
+    }
+
+
+def comment_out(comment: Comment, ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "ticketId": ticket.human_id,
+        "description": comment.body,
+        "userHumanId": comment.author_hid or (comment.author.human_id if comment.author else "") or "",
+        "internal": comment.internal,
+        "dateCreated": timestamp(comment.created_at),
+        "dateUpdated": timestamp(comment.updated_at),
+    }
+
+
+def attribute_out(row: TicketAttribute) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "key": row.key,
+        "value": row.value,
+        "type": row.type,
+        "enabled": row.enabled,
+        "dateCreated": timestamp(row.created_at),
+    }
+
+
+def event_out(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "key": event.key,
+        "value": event.value,
+        "target": event.target,
+        "dateCreated": timestamp(event.created_at),
+    }

@@ -1,0 +1,137 @@
+"""Tickets, their comments and attributes (DECISIONS 16-23)."""
+
+from urllib.parse import urlencode
+
+from quart import Response, g, request
+
+from helpdesk.api import api
+from helpdesk.api.http import empty, json_body, query_args
+from helpdesk.api.schemas import (
+    CommentCreate,
+    TicketAttributesIn,
+    TicketCreate,
+    TicketQuery,
+    TicketUpdate,
+    attribute_out,
+    comment_out,
+    ticket_out,
+)
+from helpdesk.services import tickets
+from helpdesk.services.tickets import Contacts, NewTicket, TicketChanges, TicketFilters
+
+TEXT = {
+    "organisationHumanId": "organisation_hid",
+    "contractHumanId": "contract_hid",
+    "tenantHumanId": "tenant_hid",
+    "reporterHumanId": "reporter_hid",
+    "title": "title",
+    "description": "description",
+}
+LINKS = ("state", "type", "priority", "stage", "outcome", "group", "assignee")
+CONTACT_FIELDS = {
+    "mainEmail": "main_email",
+    "phoneNumber": "phone_number",
+    "preferredContactMethod": "preferred_contact_method",
+    "additionalEmails": "additional_emails",
+}
+
+
+def _contacts(attributes: TicketAttributesIn) -> Contacts:
+    return Contacts(**{name: getattr(attributes, key) for key, name in CONTACT_FIELDS.items()})
+
+
+def _filters(query: TicketQuery) -> TicketFilters:
+    return TicketFilters(
+        **{name: getattr(query, name) for name in (*LINKS, "q")},
+        organisation=query.organisation,
+        reporter=query.reporter,
+        created_from=query.createdFrom,
+        created_to=query.createdTo,
+        updated_since=query.updatedSince,
+    )
+
+
+@api.get("/tickets")
+async def list_tickets() -> dict:
+    """A page of tickets, newest first, with `links.next` while there are more."""
+    query = query_args(TicketQuery)
+    page = await tickets.list_tickets(
+        actor=g.user, filters=_filters(query), limit=query.limit, cursor=query.cursor, sort=query.sort
+    )
+    next_link = None
+    if page.next_cursor:
+        args = request.args.to_dict() | {"cursor": page.next_cursor}
+        next_link = f"/tickets?{urlencode(args)}"
+    return {"data": [ticket_out(t, page.organisations) for t in page.tickets], "links": {"next": next_link}}
+
+
+@api.post("/tickets")
+@json_body(TicketCreate)
+async def create_ticket(data: TicketCreate) -> Response:
+    """Open a ticket; 201 with `Location: INC-<n>`. `Idempotency-Key` makes retries safe."""
+    new = NewTicket(
+        **{name: getattr(data, key) for key, name in TEXT.items()},
+        contacts=_contacts(data.attributes) if data.attributes else None,
+        classification={k: getattr(data, k) for k in LINKS[:5] if getattr(data, k) is not None},
+        group_id=data.group,
+        assignee_id=data.assignee,
+    )
+    key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
+    ticket = await tickets.create_ticket(data=new, actor=g.user, idempotency_key=key)
+    return empty(201, ticket.human_id)
+
+
+@api.get("/tickets/<ticket_id>")
+async def get_ticket(ticket_id: str) -> dict:
+    """One ticket, as an array of one (as documented)."""
+    ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user, related=True)
+    return {"data": [ticket_out(ticket, await tickets.organisations_for([ticket]))]}
+
+
+@api.patch("/tickets/<ticket_id>")
+@json_body(TicketUpdate)
+async def update_ticket(ticket_id: str, data: TicketUpdate) -> Response:
+    """Partial update; 204 with `Location`. A stale `version` is 409."""
+    given = data.model_fields_set
+    values = {TEXT[key]: getattr(data, key) for key in given & set(TEXT) if getattr(data, key) is not None}
+    values |= {key: getattr(data, key) for key in given & set(LINKS)}
+    changes = TicketChanges(values=values)
+    if data.attributes is not None:
+        changes.contacts = _contacts(data.attributes)
+        changes.contact_keys = {CONTACT_FIELDS[key] for key in data.attributes.model_fields_set}
+    ticket = await tickets.update_ticket(
+        human_id=ticket_id, changes=changes, actor=g.user, expected_version=data.version
+    )
+    return empty(204, ticket.human_id)
+
+
+@api.delete("/tickets/<ticket_id>")
+async def delete_ticket(ticket_id: str) -> Response:
+    """Soft-delete a ticket; 202."""
+    await tickets.delete_ticket(human_id=ticket_id, actor=g.user)
+    return empty(202)
+
+
+@api.post("/tickets/<ticket_id>")
+@json_body(CommentCreate)
+async def create_comment(ticket_id: str, data: CommentCreate) -> Response:
+    """Comment on the ticket the URL names; 201 with `Location: <comment id>`."""
+    comment = await tickets.post_comment(
+        human_id=ticket_id, body=data.description, actor=g.user, internal=data.internal,
+        on_behalf_of=data.userHumanId,
+    )  # fmt: skip
+    return empty(201, str(comment.id))
+
+
+@api.get("/tickets/<ticket_id>/comments")
+async def list_comments(ticket_id: str) -> dict:
+    """The ticket's comments, oldest first (customers never see internal notes)."""
+    ticket, comments = await tickets.list_comments(human_id=ticket_id, actor=g.user)
+    return {"data": [comment_out(comment, ticket) for comment in comments]}
+
+
+@api.get("/tickets/<ticket_id>/attributes")
+async def list_attributes(ticket_id: str) -> dict:
+    """The ticket's attribute rows, contacts among them."""
+    rows = await tickets.list_attributes(human_id=ticket_id, actor=g.user)
+    return {"data": [attribute_out(row) for row in rows]}

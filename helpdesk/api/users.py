@@ -1,0 +1,56 @@
+"""Users: the logged-in user, agents, and admin management (DECISIONS 9-15)."""
+
+from quart import Response, g
+
+from helpdesk.api import api
+from helpdesk.api.http import empty, json_body
+from helpdesk.api.schemas import UserCreate, UserUpdate, user_out
+from helpdesk.errors import NotFound
+from helpdesk.services import users
+
+USER_FIELDS = {"email": "email", "name": "name", "phoneNumber": "phone", "admin": "admin", "agent": "agent"}
+
+
+@api.get("/users")
+async def get_logged_in_user() -> dict:
+    """The user the token belongs to."""
+    return {"data": user_out(g.user)}
+
+
+@api.get("/users/agents")
+async def get_agents() -> dict:
+    """Active agents (staff only)."""
+    return {"data": [user_out(agent) for agent in await users.list_agents(actor=g.user)]}
+
+
+@api.post("/users")
+@json_body(UserCreate)
+async def create_user(data: UserCreate) -> Response:
+    """Create a user (admins only); 201 with `Location: <id>`."""
+    if not g.user.admin:
+        raise NotFound("No such resource.")
+    user = await users.create_user(
+        email=data.email, name=data.name, phone=data.phoneNumber, admin=data.admin, agent=data.agent,
+        human_id=data.humanId, organisation_hid=data.organisationId, actor=g.user,
+    )  # fmt: skip
+    return empty(201, str(user.id))
+
+
+@api.patch("/users/<int:user_id>")
+@json_body(UserUpdate)
+async def update_user(user_id: int, data: UserUpdate) -> Response:
+    """Partial update: own name, email and phone; admins also the flags. 202."""
+    changes = {USER_FIELDS[key]: getattr(data, key) for key in data.model_fields_set}
+    if changes.get("email") is None:
+        changes.pop("email", None)
+    if changes.get("name") is None:
+        changes.pop("name", None)
+    await users.update_user(user_id=user_id, changes=changes, actor=g.user)
+    return empty(202)
+
+
+@api.delete("/users/<int:user_id>")
+async def delete_user(user_id: int) -> Response:
+    """Deactivate a user (admins only). 202."""
+    await users.deactivate_user(user_id=user_id, actor=g.user)
+    return empty(202)

@@ -1,0 +1,129 @@
+"""Who may call what: every API route has an access rule, and every role is checked against it."""
+
+import pytest
+
+from helpdesk.models import Group
+from tests.api.conftest import TICKET
+
+ROLES = ("admin", "agent", "customer")
+# (method, rule) -> expected status per role. A new route without a row here fails the inventory test.
+ACCESS = {
+    ("GET", "/api/users"): (200, 200, 200),
+    ("GET", "/api/users/agents"): (200, 200, 404),
+    ("POST", "/api/users"): (201, 404, 404),
+    ("PATCH", "/api/users/<int:user_id>"): (202, 404, 404),
+    ("DELETE", "/api/users/<int:user_id>"): (202, 404, 404),
+    ("GET", "/api/tickets"): (200, 200, 200),
+    ("POST", "/api/tickets"): (201, 201, 201),
+    ("GET", "/api/tickets/<ticket_id>"): (200, 200, 200),
+    ("PATCH", "/api/tickets/<ticket_id>"): (204, 204, 403),
+    ("DELETE", "/api/tickets/<ticket_id>"): (202, 202, 403),
+    ("POST", "/api/tickets/<ticket_id>"): (201, 201, 201),
+    ("GET", "/api/tickets/<ticket_id>/comments"): (200, 200, 200),
+    ("GET", "/api/tickets/<ticket_id>/attributes"): (200, 200, 200),
+    ("GET", "/api/groups"): (200, 200, 404),
+    ("GET", "/api/groups/<int:group_id>"): (200, 200, 404),
+    ("GET", "/api/states"): (200, 200, 200),
+    ("GET", "/api/states/"): (200, 200, 200),
+    ("POST", "/api/events/confirm-contacts/<ticket_id>"): (201, 201, 404),
+    ("GET", "/api/events/confirm-contacts/<ticket_id>"): (200, 200, 404),
+    ("GET", "/api/reporting/tickets"): (200, 200, 404),
+    ("GET", "/api/reporting/tickets/download"): (200, 200, 404),
+}
+PUBLIC = {("GET", "/api/openapi.json"), ("GET", "/api/docs")}
+
+
+def api_routes(app) -> set[tuple[str, str]]:
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_api_route_has_an_access_rule(app):
+    assert api_routes(app) == set(ACCESS) | PUBLIC
+
+
+async def _prepare(method, rule, actor, admin):
+    """Create what the call needs (a ticket of the customer's organisation, a throwaway user, ...)."""
+    made = await admin.post("/api/tickets", json=TICKET)
+    ticket_id = made.headers["Location"]
+    if rule.startswith("/api/events") and method == "GET":
+        await admin.post(f"/api/events/confirm-contacts/{ticket_id}")
+    victim = await admin.post("/api/users", json={"email": f"victim-{method}@x.example", "name": "V"})
+    group = await Group.first()
+    path = (
+        rule.replace("<ticket_id>", ticket_id)
+        .replace("<int:group_id>", str(group.id))
+        .replace("<int:user_id>", victim.headers["Location"])
+    )
+    body = {
+        ("POST", "/api/users"): {"email": "new@x.example", "name": "New"},
+        ("PATCH", "/api/users/<int:user_id>"): {"name": "Renamed"},
+        ("POST", "/api/tickets"): TICKET,
+        ("PATCH", "/api/tickets/<ticket_id>"): {"title": "changed"},
+        ("POST", "/api/tickets/<ticket_id>"): {"description": "hello"},
+    }.get((method, rule))
+    return path, body
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "rule"), sorted(ACCESS))
+async def test_role_gets_the_documented_status(method, rule, role, admin, agent, customer):
+    actor = {"admin": admin, "agent": agent, "customer": customer}[role]
+    path, body = await _prepare(method, rule, actor, admin)
+    response = await getattr(actor, method.lower())(path, **({"json": body} if body else {}))
+    assert response.status_code == ACCESS[(method, rule)][ROLES.index(role)], await response.get_data()
+    if response.status_code >= 400:
+        error = await response.get_json()
+        assert set(error) >= {"title", "message"}
+
+
+async def test_customer_sees_only_own_organisation_and_no_internal_notes(admin, customer):
+    ours = (await admin.post("/api/tickets", json=TICKET)).headers["Location"]
+    theirs = (await admin.post("/api/tickets", json=TICKET | {"organisationHumanId": "ORG-2"})).headers[
+        "Location"
+    ]
+    await admin.post(f"/api/tickets/{ours}", json={"description": "internal", "internal": True})
+    await admin.post(f"/api/tickets/{ours}", json={"description": "public"})
+    listed = [t["id"] for t in (await (await customer.get("/api/tickets")).get_json())["data"]]
+    assert listed == [ours]
+    for path in (
+        f"/api/tickets/{theirs}",
+        f"/api/tickets/{theirs}/comments",
+        f"/api/tickets/{theirs}/attributes",
+    ):
+        assert (await customer.get(path)).status_code == 404
+    assert (await customer.post(f"/api/tickets/{theirs}", json={"description": "x"})).status_code == 404
+    comments = (await (await customer.get(f"/api/tickets/{ours}/comments")).get_json())["data"]
+    assert [c["description"] for c in comments] == ["public"]
+
+
+async def test_customer_comment_is_their_own_and_cannot_be_internal(customer, admin):
+    ticket_id = (await admin.post("/api/tickets", json=TICKET)).headers["Location"]
+    await customer.post(f"/api/tickets/{ticket_id}", json={"description": "hi", "userHumanId": "USR-1"})
+    refused = await customer.post(f"/api/tickets/{ticket_id}", json={"description": "x", "internal": True})
+    assert refused.status_code == 403
+    comments = (await (await admin.get(f"/api/tickets/{ticket_id}/comments")).get_json())["data"]
+    assert [(c["description"], c["userHumanId"]) for c in comments] == [("hi", "USR-3")]
+
+
+@pytest.mark.parametrize(
+    "header", [None, "Bearer", "Bearer nope", "Basic dXNlcjpwdw==", "bearer hd_x", "Token abc"]
+)
+async def test_missing_or_bad_credentials_are_401_json(client, app, header):
+    headers = {"Authorization": header} if header else {}
+    response = await client.get("/api/tickets", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert set(await response.get_json()) == {"title", "message"}
+
+
+async def test_deleted_users_tokens_stop_working_and_they_leave_agents(admin, agent):
+    assert (await admin.delete(f"/api/users/{agent.user.id}")).status_code == 202
+    assert (await agent.get("/api/users")).status_code == 401
+    agents = (await (await admin.get("/api/users/agents")).get_json())["data"]
+    assert agent.user.id not in [a["id"] for a in agents]

@@ -1,0 +1,112 @@
+"""Bad input gets a clear 4xx in the contract's error shape, and nothing is written."""
+
+import pytest
+
+from helpdesk.models import Ticket, User
+from tests.api.conftest import TICKET
+
+
+async def assert_error(response, status, field=None):
+    assert response.status_code == status, await response.get_data()
+    assert response.headers["Content-Type"] == "application/json"
+    body = await response.get_json()
+    assert isinstance(body["title"], str) and isinstance(body["message"], str)
+    if field:
+        assert field in body["errors"], body
+    return body
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{", b"not json", b'{"a": }', b"\xff\xfe\x00", b'{"description": "\xc3\x28"}', b""],
+)
+async def test_malformed_or_non_utf8_bodies_are_400(agent, raw):
+    response = await agent.post("/api/tickets", data=raw, headers={"Content-Type": "application/json"})
+    await assert_error(response, 400)
+    assert await Ticket.all().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"description": ""}, "description"),
+        ({"description": 5}, "description"),
+        ({"organisationHumanId": None}, "organisationHumanId"),
+        ({"title": "x" * 256}, "title"),
+        ({"state": "open"}, "state"),
+        ({"state": -1}, "state"),
+        ({"admin": True}, "admin"),
+        ({"attributes": {"mainEmail": "not-an-email"}}, "attributes.mainEmail"),
+    ],
+)
+async def test_invalid_ticket_fields_are_422_with_field_errors(agent, change, field):
+    await assert_error(await agent.post("/api/tickets", json=TICKET | change), 422, field)
+    assert await Ticket.all().count() == 0
+
+
+async def test_missing_required_fields_are_listed(agent):
+    body = await assert_error(await agent.post("/api/tickets", json={}), 422)
+    assert {
+        "organisationHumanId",
+        "contractHumanId",
+        "tenantHumanId",
+        "reporterHumanId",
+        "description",
+    } <= set(body["errors"])
+
+
+async def test_json_that_is_not_an_object_is_422(agent):
+    await assert_error(await agent.post("/api/tickets", json=[1, 2]), 422)
+
+
+async def test_huge_body_is_413(agent, app):
+    huge = b'{"description": "' + b"x" * (app.config["MAX_CONTENT_LENGTH"] + 10) + b'"}'
+    await assert_error(
+        await agent.post("/api/tickets", data=huge, headers={"Content-Type": "application/json"}), 413
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=1001", "limit=abc", "sort=title", "state=x", "createdFrom=yesterday", "colour=red",
+     "cursor=%21%21"],
+)  # fmt: skip
+async def test_bad_query_values_are_400(agent, query):
+    status = 422 if query.startswith("cursor") else 400
+    await assert_error(await agent.get(f"/api/tickets?{query}"), status)
+
+
+async def test_states_type_must_be_known(agent):
+    await assert_error(await agent.get("/api/states/?type=colour"), 400)
+
+
+async def test_non_admin_cannot_grant_themselves_admin(agent):
+    response = await agent.patch(f"/api/users/{agent.user.id}", json={"admin": True})
+    await assert_error(response, 403)
+    assert not (await User.get(id=agent.user.id)).admin
+
+
+async def test_unknown_user_fields_are_refused_not_written(admin):
+    response = await admin.post(
+        "/api/users", json={"email": "a@x.example", "name": "A", "password_hash": "x"}
+    )
+    await assert_error(response, 422, "password_hash")
+    assert not await User.filter(email="a@x.example").exists()
+
+
+async def test_duplicate_email_is_409(admin):
+    assert (await admin.post("/api/users", json={"email": "d@x.example", "name": "D"})).status_code == 201
+    await assert_error(await admin.post("/api/users", json={"email": "D@x.example", "name": "D"}), 409)
+
+
+@pytest.mark.parametrize("ticket_id", ["INC-999999", "INC-0", "nonsense", "INC-99999999999999999999"])
+async def test_unknown_tickets_are_404(agent, ticket_id):
+    await assert_error(await agent.get(f"/api/tickets/{ticket_id}"), 404)
+    await assert_error(await agent.patch(f"/api/tickets/{ticket_id}", json={"title": "x"}), 404)
+
+
+async def test_unknown_api_route_and_wrong_method_are_json(agent):
+    await assert_error(await agent.get("/api/nothing-here"), 404)
+    response = await agent.put("/api/tickets", json={}) if hasattr(agent, "put") else None
+    response = await agent.client.put("/api/tickets", headers=agent.headers(), json={})
+    await assert_error(response, 405)

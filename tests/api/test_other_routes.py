@@ -1,0 +1,87 @@
+"""Users, groups, states, events and reporting routes: statuses, headers and shapes."""
+
+import csv
+import io
+
+from helpdesk.models import Group, State, User
+from tests.api.conftest import TICKET
+
+
+async def test_logged_in_user_and_phone_number_rules(admin):
+    await User.filter(id=admin.user.id).update(phone="447816432764")
+    body = (await (await admin.get("/api/users")).get_json())["data"]
+    assert body["id"] == admin.user.id and body["humanId"] == "USR-1" and body["phoneNumber"] == 447816432764
+    await User.filter(id=admin.user.id).update(phone="0123456981")
+    assert (await (await admin.get("/api/users")).get_json())["data"]["phoneNumber"] == "0123456981"
+
+
+async def test_create_update_delete_user(admin):
+    created = await admin.post(
+        "/api/users",
+        json={"email": "n@x.example", "name": "N", "phoneNumber": 123, "agent": True, "humanId": 55},
+    )
+    assert created.status_code == 201 and created.headers["Content-Type"] == "application/json"
+    user_id = int(created.headers["Location"])
+    user = await User.get(id=user_id)
+    assert (user.phone, user.human_id, user.agent) == ("123", "55", True)
+    updated = await admin.patch(f"/api/users/{user_id}", json={"name": "Newer", "admin": True})
+    assert updated.status_code == 202
+    assert (await User.get(id=user_id)).name == "Newer"
+    assert (await admin.delete(f"/api/users/{user_id}")).status_code == 202
+    assert not (await User.get(id=user_id)).active
+
+
+async def test_user_updates_own_name_but_not_others(agent, customer):
+    assert (await customer.patch(f"/api/users/{customer.user.id}", json={"name": "Me"})).status_code == 202
+    assert (await customer.patch(f"/api/users/{agent.user.id}", json={"name": "You"})).status_code == 404
+
+
+async def test_states_all_and_by_type_with_or_without_slash(agent):
+    everything = (await (await agent.get("/api/states")).get_json())["data"]
+    assert len(everything) == await State.all().count()
+    assert set(everything[0]) == {"id", "description", "type", "dateCreated", "dateUpdated"}
+    priorities = (await (await agent.get("/api/states/?type=priority")).get_json())["data"]
+    assert {s["type"] for s in priorities} == {3} and "P5 - Priority 5" in [
+        s["description"] for s in priorities
+    ]
+    assert (await (await agent.get("/api/states?type=all")).get_json())["data"] == everything
+
+
+async def test_groups(agent):
+    groups = (await (await agent.get("/api/groups")).get_json())["data"]
+    group = await Group.first()
+    assert groups[0]["id"] == group.id and groups[0]["name"] == group.name
+    assert (await (await agent.get(f"/api/groups/{group.id}")).get_json())["data"]["name"] == group.name
+    assert (await agent.get("/api/groups/99999")).status_code == 404
+
+
+async def test_confirm_contacts_event_post_then_get(agent):
+    ticket_id = (await agent.post("/api/tickets", json=TICKET)).headers["Location"]
+    assert (await agent.get(f"/api/events/confirm-contacts/{ticket_id}")).status_code == 404
+    posted = await agent.post(f"/api/events/confirm-contacts/{ticket_id}")
+    assert posted.status_code == 201 and posted.headers["Content-Type"] == "application/json"
+    event = (await (await agent.get(f"/api/events/confirm-contacts/{ticket_id}")).get_json())["data"]
+    assert event["key"] == "notification.ticket.confirm-contacts" and event["target"] == ticket_id
+
+
+async def test_report_json_and_csv_agree(agent):
+    await agent.post("/api/tickets", json=TICKET | {"description": "=cmd|' /C calc'!A0"})
+    rows = (await (await agent.get("/api/reporting/tickets?period=weekly")).get_json())["data"]
+    assert len(rows) == 1 and rows[0]["ticketDescription"].startswith("=cmd")
+    download = await agent.get("/api/reporting/tickets/download?period=weekly")
+    assert download.status_code == 200 and download.headers["Content-Type"].startswith("text/csv")
+    assert (
+        "attachment" in download.headers["Content-Disposition"]
+        and ".csv" in download.headers["Content-Disposition"]
+    )
+    parsed = list(csv.DictReader(io.StringIO((await download.get_data()).decode())))
+    assert parsed[0]["ticketNumber"] == rows[0]["ticketNumber"]
+    assert parsed[0]["ticketDescription"] == "'" + rows[0]["ticketDescription"]
+    assert (await agent.get("/api/reporting/tickets?period=daily")).status_code == 400
+
+
+async def test_openapi_lists_only_api_routes_and_docs_page_serves(client, app):
+    spec = await (await client.get("/api/openapi.json")).get_json()
+    assert spec["paths"] and all(path.startswith("/api/") for path in spec["paths"])
+    assert "/api/tickets" in spec["paths"]
+    assert (await client.get("/api/docs")).status_code == 200
