@@ -50,3 +50,27 @@ class Invalid(DomainError):
 class RateLimited(DomainError):
     status = 429
     title = "Too Many Requests"
+
+
+class LinkRefused(DomainError):
+    """A one-time link in an email that cannot be used: malformed, tampered with or for another purpose."""
+
+    status = 400
+    title = "This link is not valid"
+
+
+class LinkExpired(LinkRefused):
+    status = 410
+    title = "This link has expired"
+
+
+class LinkUsed(LinkRefused):
+    status = 410
+    title = "This link has already been used"
+
+
+class LinkGone(LinkRefused):
+    """The link was genuine, but what it points at (a ticket, a contact) no longer exists."""
+
+    status = 410
+    title = "This link no longer applies"

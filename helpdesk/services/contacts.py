@@ -1,0 +1,264 @@
+"""A ticket's contacts: notification emails, and confirming contact details from a signed link."""
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from itsdangerous import BadData, URLSafeTimedSerializer
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from helpdesk.errors import Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed, NotFound
+from helpdesk.models import Comment, ConsumedToken, Event, Ticket, TicketAttribute, TicketHistory, User
+from helpdesk.services.outbox import queue_email, render_email
+from helpdesk.services.tickets import CONTACT
+
+CONFIRM_SALT = "helpdesk.confirm-contacts"
+REQUEST_KEY = "notification.ticket.confirm-contacts"
+CONFIRMED_KEY = "contacts.confirmed"
+EMAIL_KEYS = ("mainEmail", "additionalEmail")
+# What a customer may correct from the link, and the longest value each may hold.
+CORRECTABLE = {"mainEmail": 254, "phoneNumber": 64, "preferredContactMethod": 100}
+_ADDRESS = re.compile(r"[^@\s,;:<>()\[\]\"\\]+@[^@\s,;:<>()\[\]\"\\]+\.[^@\s,;:<>()\[\]\"\\]+")
+
+
+@dataclass
+class ConfirmationLink:
+    """What a genuine, unexpired, unused link points at."""
+
+    ticket: Ticket
+    address: str
+    contacts: list[TicketAttribute]
+    digest: str
+
+
+@dataclass
+class ContactConfirmation:
+    address: str
+    confirmed_at: datetime | None
+
+
+@dataclass
+class ConfirmationStatus:
+    """What the ticket page shows: when contacts were last asked, and who has confirmed."""
+
+    requested_at: datetime | None
+    contacts: list[ContactConfirmation]
+
+
+def is_address(value: str) -> bool:
+    """Whether a contact value is one plain email address (never a list, never a display name)."""
+    return _ADDRESS.fullmatch(value) is not None
+
+
+async def email_contacts(ticket: Ticket) -> list[str]:
+    """The ticket's enabled contact addresses, each once, in the order they were added."""
+    rows = await TicketAttribute.filter(ticket=ticket, type=CONTACT, key__in=EMAIL_KEYS, enabled=True)
+    addresses: dict[str, str] = {}
+    for row in sorted(rows, key=lambda row: row.id):
+        if is_address(row.value):
+            addresses.setdefault(row.value.lower(), row.value)
+    return list(addresses.values())
+
+
+def _serializer(config: Mapping[str, Any]) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(config["SECRET_KEY"], salt=CONFIRM_SALT)
+
+
+def confirmation_url(config: Mapping[str, Any], *, ticket_id: int, address: str) -> str:
+    """The link for one address: BASE_URL (never the request's host) and a signed token."""
+    token = _serializer(config).dumps({"ticket": ticket_id, "address": address})
+    return f"{config['BASE_URL'].rstrip('/')}/confirm/{token}"
+
+
+def _subject(ticket: Ticket, what: str) -> str:
+    return f"[{ticket.human_id}] {ticket.title or 'Your ticket'}: {what}"
+
+
+async def _notify(
+    ticket: Ticket, *, key: str, value: str, template: str, subject: str, **context: Any
+) -> Event | None:
+    """Queue one email per enabled contact and record that it was sent; None when nobody is listed."""
+    addresses = await email_contacts(ticket)
+    if not addresses:
+        return None
+    text, html = render_email(template, ticket=ticket, **context)
+    async with in_transaction():
+        for address in addresses:
+            await queue_email(
+                recipient=address, subject=subject, body_text=text, body_html=html, ticket=ticket
+            )
+        return await Event.create(key=key, value=value, target=ticket.human_id, ticket=ticket)
+
+
+async def queue_ticket_created(ticket: Ticket) -> Event | None:
+    """Tell the ticket's contacts it was opened; call inside the creating transaction."""
+    return await _notify(
+        ticket,
+        key="notification.ticket.create",
+        value="Create ticket notification sent.",
+        template="ticket_created",
+        subject=_subject(ticket, "ticket received"),
+    )
+
+
+async def queue_public_reply(ticket: Ticket, comment: Comment) -> Event | None:
+    """Send a public reply to the ticket's contacts; internal notes never leave the helpdesk."""
+    if comment.internal:
+        return None
+    return await _notify(
+        ticket,
+        key="notification.ticket.reply",
+        value="Reply notification sent.",
+        template="public_reply",
+        subject=_subject(ticket, "new reply"),
+        comment=comment,
+    )
+
+
+async def request_confirmation(*, ticket: Ticket, actor: User, config: Mapping[str, Any]) -> Event:
+    """Record the request and queue each enabled contact a link to confirm their details."""
+    if not actor.is_staff:
+        raise NotFound(f"No ticket {ticket.human_id}.")
+    addresses = await email_contacts(ticket)
+    hours = config.get("CONFIRM_LINK_HOURS", 72)
+    async with in_transaction():
+        for address in addresses:
+            link = confirmation_url(config, ticket_id=ticket.id, address=address)
+            text, html = render_email("confirm_contacts", ticket=ticket, link=link, hours=hours)
+            subject = _subject(ticket, "please confirm your contact details")
+            await queue_email(
+                recipient=address, subject=subject, body_text=text, body_html=html, ticket=ticket
+            )
+        value = "Confirm contacts notification sent." if addresses else "No enabled email contact to notify."
+        return await Event.create(key=REQUEST_KEY, value=value, target=ticket.human_id, ticket=ticket)
+
+
+async def latest_confirmation_request(*, ticket: Ticket, actor: User) -> Event | None:
+    """The ticket's most recent confirm-contacts event, for staff; None when there is none."""
+    if not actor.is_staff:
+        raise NotFound(f"No ticket {ticket.human_id}.")
+    return await Event.filter(ticket=ticket, key=REQUEST_KEY).order_by("-id").first()
+
+
+def _digest(token: str) -> str:
+    """The key a token is consumed under. The signature's base64 has spare bits, so several spellings
+    of one token verify: only the signed part (payload and timestamp) names the token."""
+    return hashlib.sha256(token.rpartition(".")[0].encode()).hexdigest()
+
+
+def _verify(token: str, config: Mapping[str, Any], now: datetime) -> tuple[int, str]:
+    """The (ticket id, address) a genuine, unexpired token was signed over."""
+    try:
+        payload, signed_at = _serializer(config).loads(token, return_timestamp=True)
+    except (BadData, UnicodeError, ValueError):
+        raise LinkRefused("This link is incomplete or has been altered.") from None
+    if now - signed_at > timedelta(hours=config.get("CONFIRM_LINK_HOURS", 72)):
+        raise LinkExpired("This link has expired.")
+    if not isinstance(payload, dict) or not isinstance(payload.get("ticket"), int):
+        raise LinkRefused("This link is incomplete or has been altered.")
+    return payload["ticket"], str(payload.get("address", ""))
+
+
+async def read_link(
+    *, token: str, config: Mapping[str, Any], now: datetime | None = None
+) -> ConfirmationLink:
+    """What a confirmation link points at, or the reason it cannot be used. Changes nothing."""
+    ticket_id, address = _verify(token, config, now or datetime.now(UTC))
+    ticket = await Ticket.get_or_none(id=ticket_id, deleted_at=None)
+    if ticket is None:
+        raise LinkGone("The ticket this link was sent about no longer exists.")
+    if address.lower() not in {value.lower() for value in await email_contacts(ticket)}:
+        raise LinkGone("This address is no longer a contact of the ticket.")
+    digest = _digest(token)
+    if await ConsumedToken.exists(digest=digest):
+        raise LinkUsed("This link has already been used.")
+    contacts = await TicketAttribute.filter(ticket=ticket, type=CONTACT).order_by("id")
+    return ConfirmationLink(ticket=ticket, address=address, contacts=contacts, digest=digest)
+
+
+def _correction_error(key: str, value: str) -> str | None:
+    """Why one correction cannot be applied, or None when it can."""
+    if key not in CORRECTABLE:
+        return "cannot be corrected from this link"
+    if len(value) > CORRECTABLE[key]:
+        return f"at most {CORRECTABLE[key]} characters"
+    if key == "mainEmail" and not is_address(value):
+        return "must be one email address"
+    return None
+
+
+def _clean_corrections(corrections: Mapping[str, str]) -> dict[str, str]:
+    """The non-empty corrections, checked; Invalid names each field that is wrong."""
+    cleaned = {key: str(value).strip() for key, value in corrections.items() if str(value or "").strip()}
+    errors = {key: [error] for key, value in cleaned.items() if (error := _correction_error(key, value))}
+    if errors:
+        raise Invalid("Some corrections are not valid.", errors)
+    return cleaned
+
+
+async def _apply_corrections(link: ConfirmationLink, changes: dict[str, str]) -> None:
+    """Write each changed value, with a history row naming the contact who changed it."""
+    rows: dict[str, TicketAttribute] = {}
+    for row in link.contacts:
+        rows.setdefault(row.key, row)
+    history = []
+    for key, value in changes.items():
+        row = rows.get(key)
+        if row is not None and row.value == value:
+            continue
+        if row is None:
+            await TicketAttribute.create(ticket=link.ticket, key=key, value=value, type=CONTACT)
+        else:
+            await TicketAttribute.filter(id=row.id).update(value=value, updated_at=datetime.now(UTC))
+        history.append(
+            TicketHistory(
+                ticket=link.ticket,
+                actor=None,
+                actor_label=link.address,
+                field=f"attributes.{key}",
+                old_value=row.value if row else None,
+                new_value=value,
+            )
+        )
+    if history:
+        await TicketHistory.bulk_create(history)
+        await Ticket.filter(id=link.ticket.id).update(version=F("version") + 1, updated_at=datetime.now(UTC))
+
+
+async def confirm_contacts(
+    *,
+    token: str,
+    corrections: Mapping[str, str] | None,
+    config: Mapping[str, Any],
+    now: datetime | None = None,
+) -> Event:
+    """Consume a link once: apply the contact's corrections and record their confirmation."""
+    changes = _clean_corrections(corrections or {})
+    async with in_transaction():
+        link = await read_link(token=token, config=config, now=now)
+        try:
+            await ConsumedToken.create(digest=link.digest, purpose=CONFIRM_SALT)
+        except IntegrityError:
+            raise LinkUsed("This link has already been used.") from None
+        await _apply_corrections(link, changes)
+        return await Event.create(
+            key=CONFIRMED_KEY, value=link.address, target=link.ticket.human_id, ticket=link.ticket
+        )
+
+
+async def confirmation_status(ticket: Ticket) -> ConfirmationStatus:
+    """When the ticket's contacts were last asked to confirm, and when each address last did."""
+    requested = await Event.filter(ticket=ticket, key=REQUEST_KEY).order_by("-id").first()
+    confirmed = (
+        await Event.filter(ticket=ticket, key=CONFIRMED_KEY).order_by("id").values_list("value", "created_at")
+    )
+    latest = {address.lower(): at for address, at in confirmed}
+    return ConfirmationStatus(
+        requested_at=requested.created_at if requested else None,
+        contacts=[ContactConfirmation(a, latest.get(a.lower())) for a in await email_contacts(ticket)],
+    )

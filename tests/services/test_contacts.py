@@ -1,0 +1,220 @@
+"""Contact notifications and confirmation links: signed, expiring, single-purpose, consumed once."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from tortoise.transactions import in_transaction
+
+from helpdesk.errors import Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed, NotFound
+from helpdesk.models import Comment, ConsumedToken, Event, OutboxEmail, Ticket, TicketAttribute, TicketHistory
+from helpdesk.services import contacts, outbox
+from helpdesk.services.tickets import Contacts
+from tests.factories import make_agent, make_customer, make_ticket
+
+CONTACTS = Contacts(
+    main_email="main@customer.example",
+    phone_number="0123 456",
+    additional_emails=["extra@customer.example", "off@customer.example", "MAIN@customer.example"],
+)
+
+
+async def ticket_with_contacts() -> Ticket:
+    ticket = await make_ticket(contacts=CONTACTS, title="Phones down")
+    await TicketAttribute.filter(ticket=ticket, value="off@customer.example").update(enabled=False)
+    return ticket
+
+
+def token_for(app, ticket_id: int, address: str, salt: str = contacts.CONFIRM_SALT) -> str:
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=salt).dumps(
+        {"ticket": ticket_id, "address": address}
+    )
+
+
+def signed_at(app, token: str):
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=contacts.CONFIRM_SALT).loads(
+        token, return_timestamp=True
+    )[1]
+
+
+async def test_request_queues_one_link_per_enabled_address_with_the_event(app):
+    ticket, agent = await ticket_with_contacts(), await make_agent()
+    event = await contacts.request_confirmation(ticket=ticket, actor=agent, config=app.config)
+    assert (event.key, event.target, event.value) == (
+        "notification.ticket.confirm-contacts",
+        ticket.human_id,
+        "Confirm contacts notification sent.",
+    )
+    emails = await OutboxEmail.filter(ticket=ticket).order_by("id")
+    assert [e.recipient for e in emails] == ["main@customer.example", "extra@customer.example"]
+    assert all(ticket.human_id in e.subject and "Phones down" in e.subject for e in emails)
+    assert all(f"{app.config['BASE_URL']}/confirm/" in e.body_text + e.body_html for e in emails)
+    assert await contacts.latest_confirmation_request(ticket=ticket, actor=agent) == event
+
+
+async def test_customers_cannot_request_or_read_confirmations(app):
+    ticket = await ticket_with_contacts()
+    customer = await make_customer(organisation_hid=ticket.organisation_hid)
+    with pytest.raises(NotFound):
+        await contacts.request_confirmation(ticket=ticket, actor=customer, config=app.config)
+    with pytest.raises(NotFound):
+        await contacts.latest_confirmation_request(ticket=ticket, actor=customer)
+    assert await Event.all().count() == 0 and await OutboxEmail.all().count() == 0
+
+
+async def test_confirmation_with_corrections_records_event_history_and_status(app):
+    ticket = await ticket_with_contacts()
+    await contacts.request_confirmation(ticket=ticket, actor=await make_agent(), config=app.config)
+    token = token_for(app, ticket.id, "extra@customer.example")
+    corrections = {"phoneNumber": "+44 20 7946 0000", "preferredContactMethod": "phone", "mainEmail": ""}
+    event = await contacts.confirm_contacts(token=token, corrections=corrections, config=app.config)
+    assert (event.key, event.value, event.target) == (
+        "contacts.confirmed",
+        "extra@customer.example",
+        ticket.human_id,
+    )
+    rows = dict(
+        await TicketAttribute.filter(
+            ticket=ticket, key__in=["phoneNumber", "preferredContactMethod"]
+        ).values_list("key", "value")
+    )
+    assert rows == {"phoneNumber": "+44 20 7946 0000", "preferredContactMethod": "phone"}
+    history = await TicketHistory.filter(ticket=ticket, field__startswith="attributes.").order_by("id")
+    assert [(h.field, h.old_value, h.new_value, h.actor_id, h.actor_label) for h in history] == [
+        ("attributes.phoneNumber", "0123 456", "+44 20 7946 0000", None, "extra@customer.example"),
+        ("attributes.preferredContactMethod", None, "phone", None, "extra@customer.example"),
+    ]
+    status = await contacts.confirmation_status(ticket)
+    assert status.requested_at is not None
+    assert {c.address: c.confirmed_at is not None for c in status.contacts} == {
+        "main@customer.example": False,
+        "extra@customer.example": True,
+    }
+
+
+async def test_invalid_corrections_change_nothing(app):
+    ticket = await ticket_with_contacts()
+    token = token_for(app, ticket.id, "main@customer.example")
+    with pytest.raises(Invalid) as error:
+        await contacts.confirm_contacts(
+            token=token, corrections={"mainEmail": "a@b.example, c@d.example"}, config=app.config
+        )
+    assert "mainEmail" in error.value.errors
+    with pytest.raises(Invalid):
+        await contacts.confirm_contacts(
+            token=token, corrections={"organisation_hid": "ORG-9"}, config=app.config
+        )
+    assert await ConsumedToken.all().count() == 0
+    await contacts.read_link(token=token, config=app.config)
+
+
+async def test_twenty_concurrent_confirmations_of_one_link_make_one(app):
+    ticket = await ticket_with_contacts()
+    token = token_for(app, ticket.id, "main@customer.example")
+    results = await asyncio.gather(
+        *(
+            contacts.confirm_contacts(token=token, corrections={"phoneNumber": f"0{i}"}, config=app.config)
+            for i in range(20)
+        ),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, Event) for r in results) == 1
+    assert all(isinstance(r, LinkUsed) for r in results if not isinstance(r, Event))
+    assert await Event.filter(key="contacts.confirmed").count() == 1
+    assert await TicketHistory.filter(field="attributes.phoneNumber").count() == 1
+
+
+async def test_used_link_is_refused_even_with_a_respelled_signature(app):
+    ticket = await ticket_with_contacts()
+    token = token_for(app, ticket.id, "main@customer.example")
+    await contacts.confirm_contacts(token=token, corrections=None, config=app.config)
+    # The signature's last base64 character has spare bits: a few other spellings still verify.
+    body, _, signature = token.rpartition(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    refusals = []
+    for variant in [f"{body}.{signature[:-1]}{c}" for c in alphabet]:
+        with pytest.raises(LinkRefused) as error:
+            await contacts.confirm_contacts(token=variant, corrections=None, config=app.config)
+        refusals.append(type(error.value))
+    assert refusals.count(LinkUsed) > 1
+    assert await Event.filter(key="contacts.confirmed").count() == 1
+
+
+async def test_expiry_is_exact_at_the_boundary(app):
+    ticket = await ticket_with_contacts()
+    token = token_for(app, ticket.id, "main@customer.example")
+    limit = signed_at(app, token) + timedelta(hours=app.config["CONFIRM_LINK_HOURS"])
+    with pytest.raises(LinkExpired):
+        await contacts.confirm_contacts(
+            token=token, corrections=None, config=app.config, now=limit + timedelta(seconds=1)
+        )
+    assert await ConsumedToken.all().count() == 0
+    await contacts.confirm_contacts(token=token, corrections=None, config=app.config, now=limit)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda app, t: t[:-3] + ("AAA" if not t.endswith("AAA") else "BBB"),
+        lambda app, t: "",
+        lambda app, t: "not-a-token",
+        lambda app, t: token_for(app, 1, "main@customer.example", salt="helpdesk.password-reset"),
+        lambda app, t: URLSafeTimedSerializer("another-secret", salt=contacts.CONFIRM_SALT).dumps(
+            {"ticket": 1}
+        ),
+        lambda app, t: URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=contacts.CONFIRM_SALT).dumps(
+            [1, 2]
+        ),
+        lambda app, t: "é.ü.ß",
+    ],
+    ids=["tampered", "empty", "malformed", "other-purpose", "other-key", "wrong-shape", "non-ascii"],
+)
+async def test_bad_tokens_are_refused_and_change_nothing(app, spoil):
+    ticket = await ticket_with_contacts()
+    token = spoil(app, token_for(app, ticket.id, "main@customer.example"))
+    with pytest.raises(LinkRefused):
+        await contacts.confirm_contacts(token=token, corrections={"phoneNumber": "9"}, config=app.config)
+    assert await ConsumedToken.all().count() == 0 and await Event.all().count() == 0
+
+
+async def test_link_for_another_ticket_or_a_gone_ticket_is_refused(app):
+    ticket, other = await ticket_with_contacts(), await make_ticket()
+    with pytest.raises(LinkGone):
+        await contacts.read_link(token=token_for(app, other.id, "main@customer.example"), config=app.config)
+    await Ticket.filter(id=ticket.id).update(deleted_at=ticket.created_at)
+    with pytest.raises(LinkGone):
+        await contacts.read_link(token=token_for(app, ticket.id, "main@customer.example"), config=app.config)
+    with pytest.raises(LinkGone):
+        await contacts.read_link(token=token_for(app, 999999, "main@customer.example"), config=app.config)
+
+
+async def test_disabled_contact_gets_no_link_and_its_link_is_refused(app):
+    ticket = await ticket_with_contacts()
+    with pytest.raises(LinkGone):
+        await contacts.read_link(token=token_for(app, ticket.id, "off@customer.example"), config=app.config)
+
+
+async def test_notifications_go_to_enabled_contacts_with_events(app, mailbox):
+    ticket = await ticket_with_contacts()
+    async with in_transaction():
+        created = await contacts.queue_ticket_created(ticket)
+        comment = await Comment.create(ticket=ticket, body="We rebooted the <switch>.")
+        reply = await contacts.queue_public_reply(ticket, comment)
+        note = await Comment.create(ticket=ticket, body="internal", internal=True)
+        assert await contacts.queue_public_reply(ticket, note) is None
+    assert (created.key, created.value) == ("notification.ticket.create", "Create ticket notification sent.")
+    assert reply.key == "notification.ticket.reply"
+    assert await outbox.deliver_due(mailbox.config(app.config)) == 4
+    replies = [m for m in mailbox.messages if "new reply" in m["Subject"]]
+    assert {m["To"] for m in replies} == {"main@customer.example", "extra@customer.example"}
+    assert "&lt;switch&gt;" in replies[0].get_body(("html",)).get_content()
+    assert "<switch>" in replies[0].get_body(("plain",)).get_content()
+
+
+async def test_ticket_without_email_contacts_sends_nothing(app):
+    ticket = await make_ticket()
+    assert await contacts.queue_ticket_created(ticket) is None
+    event = await contacts.request_confirmation(ticket=ticket, actor=await make_agent(), config=app.config)
+    assert event.value == "No enabled email contact to notify."
+    assert await OutboxEmail.all().count() == 0
