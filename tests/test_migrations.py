@@ -93,7 +93,7 @@ async def _indexes(table: str) -> list[tuple[tuple[str, ...], bool]]:
 
 
 @pytest.fixture
-async def fresh_database(make_database_url):
+async def fresh_database(make_database_url, database_url):
     """An empty database, migrated by the same code `helpdesk migrate` runs."""
     url = make_database_url("fresh")
     await db.migrate_database(url)
@@ -101,6 +101,8 @@ async def fresh_database(make_database_url):
     await db.open_database(url)
     yield url
     await db.close_database()
+    # Tortoise is process-global: give the session's app (used by later tests) its database back.
+    await db.open_database(database_url)
 
 
 async def test_migrations_create_every_table(fresh_database):
