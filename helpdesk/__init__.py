@@ -1,11 +1,14 @@
 """The helpdesk application factory."""
 
+import asyncio
+import contextlib
 from typing import Any
 
 from quart import Quart
 
 from helpdesk import db
 from helpdesk.config import PROJECT_ROOT, load_config
+from helpdesk.services import outbox
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Quart:
@@ -26,13 +29,27 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     async def start_database() -> None:
         await db.open_database(app.config["DATABASE_URL"])
 
+    @app.before_serving
+    async def start_outbox_worker() -> None:
+        if app.config["WORKER_IN_PROCESS"]:
+            app.extensions["outbox_worker"] = asyncio.create_task(outbox.run_worker(app.config))
+
+    @app.after_serving
+    async def stop_outbox_worker() -> None:
+        if worker := app.extensions.pop("outbox_worker", None):
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
     @app.after_serving
     async def stop_database() -> None:
         await db.close_database()
 
     from helpdesk.api import register_api
+    from helpdesk.web.confirm import bp as confirm_bp
 
     register_api(app)
+    app.register_blueprint(confirm_bp)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
