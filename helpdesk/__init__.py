@@ -27,7 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
 
     @app.before_serving
     async def start_database() -> None:
-        await db.open_database(app.config["DATABASE_URL"])
+        await db.open_database(app.config["DATABASE_URL"], serving=True)
 
     @app.before_serving
     async def start_outbox_worker() -> None:

@@ -66,6 +66,20 @@ async def cmd_create_token(args: argparse.Namespace, config: dict[str, Any]) -> 
     await _with_database(config, create)
 
 
+async def cmd_create_organisation(args: argparse.Namespace, config: dict[str, Any]) -> None:
+    """Add an organisation to the directory (or update it) and print its human ID."""
+    from helpdesk.services.organisations import save_organisation
+
+    async def save() -> None:
+        organisation = await save_organisation(
+            human_id=args.human_id, legal_name=args.legal_name, name=args.name, role=args.role,
+            parent_hid=args.parent, actor=None,
+        )  # fmt: skip
+        print(organisation.human_id)
+
+    await _with_database(config, save)
+
+
 async def cmd_seed_demo(args: argparse.Namespace, config: dict[str, Any]) -> None:
     """Load believable demo data (organisations, people, tickets with threads)."""
     from helpdesk.services.demo import seed_demo
@@ -130,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--email", required=True, help="whose token it is")
     token.add_argument("--name", default="cli", help="a label to recognise the token by")
 
+    org = sub.add_parser(
+        "create-organisation",
+        help="add or update an organisation in the directory",
+        description=cmd_create_organisation.__doc__,
+    )
+    org.add_argument("--human-id", required=True, metavar="ORG-x")
+    org.add_argument("--legal-name", required=True)
+    org.add_argument("--name", required=True)
+    org.add_argument("--role", default="customer", choices=["customer", "partner"])
+    org.add_argument("--parent", metavar="ORG-x", help="the partner that sells to this customer")
+
     seed = sub.add_parser("seed-demo", help="load demo data", description=cmd_seed_demo.__doc__)
     seed.add_argument("--tickets", type=int, default=2000, help="how many tickets (default %(default)s)")
     seed.add_argument("--if-empty", action="store_true", help="do nothing when tickets exist")
@@ -143,6 +168,7 @@ ASYNC_COMMANDS: dict[str, Command] = {
     "migrate": cmd_migrate,
     "create-user": cmd_create_user,
     "create-token": cmd_create_token,
+    "create-organisation": cmd_create_organisation,
     "seed-demo": cmd_seed_demo,
     "worker": cmd_worker,
 }

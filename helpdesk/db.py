@@ -60,10 +60,13 @@ class DatabaseUnavailable(RuntimeError):
     """The configured database cannot be reached; the message is one line for a person."""
 
 
-async def open_database(database_url: str) -> None:
-    """Start Tortoise on the configured database and check that it answers."""
+async def open_database(database_url: str, *, serving: bool = False) -> None:
+    """Start Tortoise on the configured database and check that it answers.
+
+    `serving`: the ASGI server runs each request in a task that does not inherit the
+    lifespan task's context, so the app makes its ORM context the process-wide fallback."""
     try:
-        await Tortoise.init(config=tortoise_config(database_url))
+        await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=serving)
         await Tortoise.get_connection("default").execute_query("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear line
         await Tortoise.close_connections()

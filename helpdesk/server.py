@@ -6,12 +6,13 @@ from granian import Granian
 from granian.constants import Interfaces
 from granian.log import LogLevels
 
-from helpdesk import db
+from helpdesk import create_app, db
 
 
 def serve(*, host: str, port: int, workers: int, database_url: str) -> None:
     """Check the database answers, then serve `helpdesk:create_app` until interrupted."""
     asyncio.run(_check_database(database_url))
+    create_app()  # fail here, with a traceback, rather than silently inside a worker process
     print(f"serving http://{host}:{port} with {workers} worker(s)", flush=True)
     Granian(
         "helpdesk:create_app",

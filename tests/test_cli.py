@@ -9,7 +9,15 @@ import pytest
 from helpdesk.cli import build_parser
 from tests.pgserver import free_port
 
-SUBCOMMANDS = ["migrate", "serve", "create-user", "create-token", "seed-demo", "worker"]
+SUBCOMMANDS = [
+    "migrate",
+    "serve",
+    "create-user",
+    "create-token",
+    "create-organisation",
+    "seed-demo",
+    "worker",
+]
 
 
 def helpdesk(*args: str, database_url: str | None = None, **env: str) -> subprocess.CompletedProcess:
