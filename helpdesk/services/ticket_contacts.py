@@ -1,0 +1,61 @@
+"""A ticket's contact rows as agents edit them on the ticket page: set, add, switch on or off."""
+
+from datetime import UTC, datetime
+
+from tortoise.transactions import in_transaction
+
+from helpdesk.errors import NotFound
+from helpdesk.models import TicketAttribute, TicketHistory, User
+from helpdesk.services.tickets import (
+    CONTACT,
+    Contacts,
+    TicketChanges,
+    ensure_staff,
+    get_ticket,
+    update_ticket,
+)
+
+SINGLE_KEYS = ("main_email", "phone_number", "preferred_contact_method")
+
+
+async def list_contacts(*, human_id: str, actor: User) -> list[TicketAttribute]:
+    """The ticket's contact rows, oldest first, as far as the actor may see the ticket."""
+    ticket = await get_ticket(human_id=human_id, actor=actor)
+    return await TicketAttribute.filter(ticket=ticket, type=CONTACT).order_by("id")
+
+
+async def set_contact(*, human_id: str, key: str, value: str, actor: User) -> None:
+    """Set a main email, phone or preferred method (replacing it), or add an additional email."""
+    if key in SINGLE_KEYS:
+        changes = TicketChanges(values={}, contacts=Contacts(**{key: value}), contact_keys={key})
+    elif key == "additional_email":
+        rows = await list_contacts(human_id=human_id, actor=actor)
+        emails = [row.value for row in rows if row.key == "additionalEmail"]
+        emails += [] if value in emails else [value]
+        changes = TicketChanges(
+            values={}, contacts=Contacts(additional_emails=emails), contact_keys={"additional_emails"}
+        )
+    else:
+        raise NotFound(f"No contact kind {key}.")
+    await update_ticket(human_id=human_id, changes=changes, actor=actor)
+
+
+async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool, actor: User) -> None:
+    """Agents switch one contact on or off (disabled contacts get no email); the history says who."""
+    ticket = await get_ticket(human_id=human_id, actor=actor)
+    ensure_staff(actor, "switch contacts on or off")
+    row = await TicketAttribute.get_or_none(id=attribute_id, ticket_id=ticket.id, type=CONTACT)
+    if row is None:
+        raise NotFound(f"No contact {attribute_id} on {human_id}.")
+    if row.enabled == enabled:
+        return
+    async with in_transaction():
+        await TicketAttribute.filter(id=row.id).update(enabled=enabled, updated_at=datetime.now(UTC))
+        await TicketHistory.create(
+            ticket=ticket,
+            actor=actor,
+            actor_label=actor.name,
+            field=f"contact.{row.key}.enabled",
+            old_value=f"{row.value}: {'on' if row.enabled else 'off'}",
+            new_value=f"{row.value}: {'on' if enabled else 'off'}",
+        )
