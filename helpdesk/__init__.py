@@ -46,10 +46,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
         await db.close_database()
 
     from helpdesk.api import register_api
+    from helpdesk.web import register_web
     from helpdesk.web.confirm import bp as confirm_bp
 
     register_api(app)
     app.register_blueprint(confirm_bp)
+    register_web(app)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -1,1 +1,28 @@
 """The HTML + htmx interface: one module per screen family."""
+
+from quart import Quart, request
+from werkzeug.exceptions import HTTPException
+
+from helpdesk.web import admin, auth, pages, queues, tickets
+
+BLUEPRINTS = (auth.bp, queues.bp, tickets.bp, admin.bp)
+for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
+    _blueprint.register_error_handler(Exception, pages.error_page)
+
+
+def register_web(app: Quart) -> None:
+    """Mount the screens, their template helpers and HTML error pages (outside /api only)."""
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.context_processor(auth.template_context)
+    app.add_template_filter(pages.age)
+    app.add_template_filter(pages.when)
+    # Chain after any app-wide handler already installed (the API's, for unmatched /api paths).
+    earlier = app.error_handler_spec[None][None].get(HTTPException)
+
+    async def html_or_earlier(error: HTTPException):
+        if request.path == "/api" or request.path.startswith("/api/"):
+            return await earlier(error) if earlier else error
+        return await pages.error_page(error)
+
+    app.register_error_handler(HTTPException, html_or_earlier)

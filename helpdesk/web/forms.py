@@ -4,9 +4,22 @@ from datetime import timedelta
 from typing import Any, Self
 
 from quart import current_app, request, session
-from wtforms import Form
+from wtforms import (
+    BooleanField,
+    Form,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.csrf.core import ValidationError
 from wtforms.csrf.session import SessionCSRF
+from wtforms.fields.choices import SelectChoice as Choice
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from helpdesk.models import StateKind
 
 
 class _SessionCSRF(SessionCSRF):
@@ -39,3 +52,123 @@ class CsrfForm(Form):
         """Bind the form to the submitted body on POST, or render it empty (or from `obj`)."""
         formdata = await request.form if request.method == "POST" else None
         return cls(formdata=formdata, **kwargs)
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class LoginForm(CsrfForm):
+    email = StringField("Email", [DataRequired(), Length(max=254)], filters=[_strip])
+    password = PasswordField("Password", [DataRequired(), Length(max=1000)])
+
+
+class QueueFilterForm(Form):
+    """The queue's filters and search. A GET form without CSRF: it changes nothing, and a token
+    in the query string would leak into logs and Referer headers."""
+
+    q = StringField("Search", [Optional(), Length(max=200)], filters=[_strip])
+    state = IntegerField("State", [Optional()])
+    priority = IntegerField("Priority", [Optional()])
+    type = IntegerField("Type", [Optional()])
+    group = IntegerField("Group", [Optional()])
+    assignee = IntegerField("Assignee", [Optional()])
+    organisation = StringField("Organisation", [Optional(), Length(max=64)], filters=[_strip])
+    sort = StringField("Sort", [Optional()])
+    cursor = StringField("Cursor", [Optional()])
+
+
+TICKET_LINKS = ("state", "type", "priority", "stage", "outcome", "group", "assignee")
+
+
+class TicketFieldsForm(CsrfForm):
+    """Classification, group and assignee of one ticket; an empty value clears the field."""
+
+    version = IntegerField("Version", [DataRequired()])
+    state = IntegerField("State", [Optional()])
+    type = IntegerField("Type", [Optional()])
+    priority = IntegerField("Priority", [Optional()])
+    stage = IntegerField("Stage", [Optional()])
+    outcome = IntegerField("Outcome", [Optional()])
+    group = IntegerField("Group", [Optional()])
+    assignee = IntegerField("Assignee", [Optional()])
+
+    def values(self) -> dict[str, int | None]:
+        return {name: self[name].data for name in TICKET_LINKS}
+
+
+class CommentForm(CsrfForm):
+    body = TextAreaField("Message", [DataRequired(), Length(max=20000)])
+    visibility = RadioField(
+        "Visibility",
+        choices=[
+            Choice("public", "Public reply: the customer sees it"),
+            Choice("internal", "Internal note: agents only"),
+        ],
+        default="public",
+    )
+
+
+class ContactForm(CsrfForm):
+    key = SelectField(
+        "Contact",
+        choices=[
+            Choice("main_email", "Main email"),
+            Choice("phone_number", "Phone number"),
+            Choice("preferred_contact_method", "Preferred contact method"),
+            Choice("additional_email", "Additional email"),
+        ],
+    )
+    value = StringField("Value", [DataRequired(), Length(max=1000)], filters=[_strip])
+
+
+class NewTicketForm(CsrfForm):
+    title = StringField("Title", [DataRequired(), Length(max=255)], filters=[_strip])
+    description = TextAreaField("Description", [DataRequired(), Length(max=20000)])
+    organisation = StringField("Organisation ID", [DataRequired(), Length(max=64)], filters=[_strip])
+    contract = StringField("Contract ID", [DataRequired(), Length(max=64)], filters=[_strip])
+    tenant = StringField("Tenant ID", [DataRequired(), Length(max=64)], filters=[_strip])
+    reporter = StringField("Reporter ID", [DataRequired(), Length(max=64)], filters=[_strip])
+    main_email = StringField("Main email", [Optional(), Length(max=254), Regexp(r"^[^@\s]+@[^@\s]+$")])
+    phone_number = StringField("Phone number", [Optional(), Length(max=64)], filters=[_strip])
+    priority = IntegerField("Priority", [Optional()])
+    type = IntegerField("Type", [Optional()])
+    group = IntegerField("Group", [Optional()])
+
+
+class UserForm(CsrfForm):
+    email = StringField("Email", [DataRequired(), Length(max=254)], filters=[_strip])
+    name = StringField("Name", [DataRequired(), Length(max=255)], filters=[_strip])
+    phone = StringField("Phone", [Optional(), Length(max=64)], filters=[_strip])
+    organisation_hid = StringField(
+        "Organisation ID (customers)", [Optional(), Length(max=64)], filters=[_strip]
+    )
+    agent = BooleanField("Agent")
+    admin = BooleanField("Admin")
+
+
+class NewUserForm(UserForm):
+    password = PasswordField("Password (optional)", [Optional(), Length(min=12, max=1000)])
+
+
+class NameForm(CsrfForm):
+    name = StringField("Name", [DataRequired(), Length(max=100)], filters=[_strip])
+
+
+class MemberForm(CsrfForm):
+    user = IntegerField("Agent", [DataRequired()])
+
+
+class StateForm(CsrfForm):
+    kind = SelectField("Kind", choices=[Choice(k.value, k.name.title()) for k in StateKind], coerce=int)
+    description = StringField("Description", [DataRequired(), Length(max=100)], filters=[_strip])
+    position = IntegerField("Position", [Optional()], default=0)
+    closes = BooleanField("Resolves the ticket (states only)")
+
+
+class OrganisationForm(CsrfForm):
+    human_id = StringField("Organisation ID", [DataRequired(), Length(max=64)], filters=[_strip])
+    name = StringField("Name", [DataRequired(), Length(max=255)], filters=[_strip])
+    legal_name = StringField("Legal name", [DataRequired(), Length(max=255)], filters=[_strip])
+    role = SelectField("Role", choices=[Choice("customer", "Customer"), Choice("partner", "Partner")])
+    parent = StringField("Partner ID (optional)", [Optional(), Length(max=64)], filters=[_strip])

@@ -1,0 +1,72 @@
+"""Rendering shared by every screen: page or partial, change events, error pages, date filters."""
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from quart import Response, make_response, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from helpdesk.errors import DomainError
+
+log = logging.getLogger(__name__)
+ERROR_TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Not allowed"}
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+async def page_or_partial(page: str, partial: str, status: int = 200, /, **context) -> Response:
+    """The full page, or just its partial when htmx asks; `Vary` keeps caches from mixing them."""
+    body = await render_template(partial if is_htmx() else page, **context)
+    response = await make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+async def changed(event: str, location: str, partial: str, **context) -> Response:
+    """After a write: htmx gets the fresh partial plus an event for other panels; browsers redirect."""
+    if not is_htmx():
+        response = redirect(location, 303)
+    else:
+        response = await page_or_partial(partial, partial, **context)
+        response.headers["HX-Trigger"] = json.dumps({event: {"target": "body"}})
+    response.vary.add("HX-Request")
+    return response
+
+
+def form_status(form) -> int:
+    """400 when the CSRF check failed (nothing was written), otherwise 422 for field errors."""
+    return 400 if "csrf_token" in form.errors else 422
+
+
+async def error_page(error: Exception) -> Response:
+    """A domain or HTTP error as a page in the site's style (a small alert for htmx swaps)."""
+    if isinstance(error, DomainError):
+        status, message = error.status, error.message
+    elif isinstance(error, HTTPException):
+        status, message = error.code or 500, error.description or ""
+    else:
+        log.exception("unhandled error on %s", request.path, exc_info=error)
+        status, message = 500, "Something went wrong on our side. Try again in a moment."
+    title = ERROR_TITLES.get(status, "Something went wrong" if status >= 500 else "Cannot do that")
+    return await page_or_partial(
+        "errors/page.html", "errors/_error.html", status, title=title, message=message, status=status
+    )
+
+
+def age(moment: datetime | None) -> str:
+    """How long ago, short: 45m, 3h, 12d."""
+    if moment is None:
+        return ""
+    seconds = max(0, int((datetime.now(UTC) - moment).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return "now"
+
+
+def when(moment: datetime | None) -> str:
+    """A timestamp people read: 2026-11-29 23:02 UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""

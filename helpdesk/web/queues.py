@@ -1,0 +1,81 @@
+"""The queues: `/` and `/queues/<name>`, with filters, search, sorting and "Load more"."""
+
+from dataclasses import replace
+from typing import Any
+
+from quart import Blueprint, Response, request, url_for
+
+from helpdesk.models import StateKind, User
+from helpdesk.services import catalog, queues, tickets, users
+from helpdesk.web.auth import current_user, login_required
+from helpdesk.web.forms import QueueFilterForm
+from helpdesk.web.pages import is_htmx, page_or_partial
+
+bp = Blueprint("queues", __name__)
+PAGE_SIZE = 50
+FILTERS = ("state", "priority", "type", "group", "assignee", "organisation", "q")
+
+
+@bp.get("/")
+@login_required
+async def home() -> Response:
+    """The signed-in user's default queue."""
+    user = await current_user()
+    return await show_queue(user, queues.default_queue(user))
+
+
+@bp.get("/queues/<name>")
+@login_required
+async def queue(name: str) -> Response:
+    """One queue: the page, the list partial (search, filters, sort) or the next rows."""
+    return await show_queue(await current_user(), name)
+
+
+async def show_queue(user: User, name: str) -> Response:
+    """Render a queue page, or the partial htmx asked for (the list, or more rows after a cursor)."""
+    all_queues = await queues.list_queues(actor=user)
+    current = queues.pick_queue(all_queues, name)
+    form = QueueFilterForm(request.args)
+    sort = form.sort.data if form.sort.data in tickets.SORTS else current.sort
+    filters = replace(current.filters, **_chosen(form))
+    page = await tickets.list_tickets(
+        actor=user, filters=filters, limit=PAGE_SIZE, cursor=form.cursor.data or None, sort=sort
+    )
+    params = {k: v for k in (*FILTERS, "sort") if (v := form[k].data if k != "sort" else sort)}
+    context = {
+        "queue": current,
+        "page": page,
+        "form": form,
+        "sort": sort,
+        "queue_url": _url_maker(name, params),
+    }
+    if is_htmx() and form.cursor.data:
+        return await page_or_partial("queues/_more.html", "queues/_more.html", **context)
+    if not is_htmx():
+        context |= await _page_context(user, all_queues)
+    return await page_or_partial("queues/page.html", "queues/_list.html", **context)
+
+
+def _chosen(form: QueueFilterForm) -> dict[str, Any]:
+    """The filters the user set; a queue's own filter (e.g. its group) is narrowed, never widened."""
+    return {k: form[k].data for k in FILTERS if form[k].data not in (None, "")}
+
+
+def _url_maker(name: str, params: dict[str, Any]):
+    def queue_url(**changes: Any) -> str:
+        merged = {k: v for k, v in (params | changes).items() if v not in (None, "")}
+        return url_for("queues.queue", name=name, **merged)
+
+    return queue_url
+
+
+async def _page_context(user: User, all_queues: list[queues.Queue]) -> dict[str, Any]:
+    """What only the full page shows: queue counts and the filter choices."""
+    states = await catalog.list_states()
+    staff = user.is_staff
+    return {
+        "queues": await queues.count_queues(actor=user, queues=all_queues),
+        "choices": {kind: [s for s in states if s.kind == kind] for kind in StateKind},
+        "groups": await catalog.list_groups(actor=user) if staff else [],
+        "agents": await users.list_agents(actor=user) if staff else [],
+    }

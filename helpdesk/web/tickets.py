@@ -1,0 +1,258 @@
+"""The ticket page and its panels (header, fields, thread, reply, contacts, history), and new tickets."""
+
+from typing import Any
+
+from quart import Blueprint, Response, redirect, request, url_for
+
+from helpdesk.errors import Conflict, Invalid
+from helpdesk.models import StateKind, Ticket, User
+from helpdesk.services import catalog, ticket_contacts, tickets, users
+from helpdesk.web.auth import current_user, login_required, staff_required
+from helpdesk.web.forms import CommentForm, ContactForm, CsrfForm, NewTicketForm, TicketFieldsForm
+from helpdesk.web.pages import changed, form_status, is_htmx, page_or_partial
+
+bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+PANEL_PAGE = "tickets/panel.html"
+
+
+def ticket_url(human_id: str) -> str:
+    return url_for("tickets.show", human_id=human_id)
+
+
+async def panel(human_id: str, partial: str, status: int = 200, /, **context: Any) -> Response:
+    """A panel partial for htmx, or the panel alone in a page for a plain browser request."""
+    return await page_or_partial(PANEL_PAGE, partial, status, partial=partial, human_id=human_id, **context)
+
+
+# --- context of each panel -----------------------------------------------------------------
+
+
+async def header_context(user: User, human_id: str) -> dict[str, Any]:
+    ticket = await tickets.get_ticket(human_id=human_id, actor=user, related=True)
+    consumer = (await tickets.organisations_for([ticket])).get(ticket.organisation_hid)
+    buyer = (consumer.parent or consumer) if consumer else None
+    return {"ticket": ticket, "consumer": consumer, "buyer": buyer}
+
+
+async def fields_context(user: User, human_id: str, message: str = "", ok: bool = False) -> dict[str, Any]:
+    ticket = await tickets.get_ticket(human_id=human_id, actor=user, related=True)
+    states = await catalog.list_states()
+    return {
+        "ticket": ticket,
+        "form": TicketFieldsForm(),
+        "message": message,
+        "ok": ok,
+        "choices": {
+            name: [s for s in states if s.kind == kind] for name, kind in tickets.CLASSIFICATIONS.items()
+        },
+        "groups": await catalog.list_groups(actor=user) if user.is_staff else [],
+        "agents": await users.list_agents(actor=user) if user.is_staff else [],
+    }
+
+
+async def thread_context(user: User, human_id: str) -> dict[str, Any]:
+    ticket, comments = await tickets.list_comments(human_id=human_id, actor=user)
+    return {"ticket": ticket, "comments": comments}
+
+
+async def contacts_context(user: User, human_id: str, form: ContactForm | None = None) -> dict[str, Any]:
+    rows = await ticket_contacts.list_contacts(human_id=human_id, actor=user)
+    return {"human_id": human_id, "contacts": rows, "form": form or ContactForm(), "toggle": CsrfForm()}
+
+
+async def history_context(user: User, human_id: str) -> dict[str, Any]:
+    return {"human_id": human_id, "history": await tickets.list_history(human_id=human_id, actor=user)}
+
+
+# --- the page and its panels ---------------------------------------------------------------
+
+
+@bp.get("/<human_id>")
+@login_required
+async def show(human_id: str) -> Response:
+    """The whole ticket: header, fields, thread and reply form, contacts and (agents) history."""
+    user = await current_user()
+    context = await header_context(user, human_id)
+    context |= {
+        "fields": await fields_context(user, human_id),
+        "thread": await thread_context(user, human_id),
+    }
+    context |= {"contacts": await contacts_context(user, human_id), "reply": CommentForm()}
+    context["history"] = await history_context(user, human_id) if user.is_staff else None
+    return await page_or_partial("tickets/page.html", "tickets/_header.html", **context)
+
+
+@bp.get("/<human_id>/header")
+@login_required
+async def header(human_id: str) -> Response:
+    """The title block, re-fetched after a change."""
+    return await panel(
+        human_id, "tickets/_header.html", **await header_context(await current_user(), human_id)
+    )
+
+
+@bp.get("/<human_id>/fields")
+@login_required
+async def fields(human_id: str) -> Response:
+    """The classification, group and assignee selects."""
+    return await panel(
+        human_id, "tickets/_fields.html", fields=await fields_context(await current_user(), human_id)
+    )
+
+
+@bp.post("/<human_id>/fields")
+@staff_required
+async def update_fields(human_id: str) -> Response:
+    """Save the selects against the version the agent saw; a stale version is a 409 in place."""
+    user, form = await current_user(), await TicketFieldsForm.from_request()
+    if not form.validate():
+        message = " ".join(e for errors in form.errors.values() for e in errors)
+        return await panel(
+            human_id,
+            "tickets/_fields.html",
+            form_status(form),
+            fields=await fields_context(user, human_id, message),
+        )
+    try:
+        changes = tickets.TicketChanges(values=form.values())
+        await tickets.update_ticket(
+            human_id=human_id, changes=changes, actor=user, expected_version=form.version.data
+        )
+    except (Conflict, Invalid) as error:
+        return await panel(
+            human_id,
+            "tickets/_fields.html",
+            error.status,
+            fields=await fields_context(user, human_id, error.message),
+        )
+    context = {"fields": await fields_context(user, human_id, "Saved.", ok=True)}
+    return await changed("ticket-changed", ticket_url(human_id), "tickets/_fields.html", **context)
+
+
+@bp.get("/<human_id>/thread")
+@login_required
+async def thread(human_id: str) -> Response:
+    """The comment thread (customers never see internal notes)."""
+    return await panel(
+        human_id, "tickets/_thread.html", thread=await thread_context(await current_user(), human_id)
+    )
+
+
+@bp.post("/<human_id>/comments")
+@login_required
+async def post_comment(human_id: str) -> Response:
+    """Post a public reply or an internal note, then hand back an empty form."""
+    user, form = await current_user(), await CommentForm.from_request()
+    ticket = await tickets.get_ticket(human_id=human_id, actor=user)
+    if not form.validate():
+        return await panel(human_id, "tickets/_reply.html", form_status(form), ticket=ticket, reply=form)
+    internal = form.visibility.data == "internal"
+    await tickets.post_comment(human_id=human_id, body=form.body.data, actor=user, internal=internal)
+    location = ticket_url(human_id) + "#tickets-thread"
+    return await changed("comment-added", location, "tickets/_reply.html", ticket=ticket, reply=CommentForm())
+
+
+@bp.get("/<human_id>/contacts")
+@login_required
+async def contacts(human_id: str) -> Response:
+    """The ticket's contact rows."""
+    return await panel(
+        human_id, "tickets/_contacts.html", contacts=await contacts_context(await current_user(), human_id)
+    )
+
+
+@bp.post("/<human_id>/contacts")
+@staff_required
+async def set_contact(human_id: str) -> Response:
+    """Set a contact (or add an additional email)."""
+    user, form = await current_user(), await ContactForm.from_request()
+    if not form.validate():
+        context = await contacts_context(user, human_id, form)
+        return await panel(human_id, "tickets/_contacts.html", form_status(form), contacts=context)
+    await ticket_contacts.set_contact(human_id=human_id, key=form.key.data, value=form.value.data, actor=user)
+    context = {"contacts": await contacts_context(user, human_id)}
+    return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
+
+
+@bp.post("/<human_id>/contacts/<int:attribute_id>/<any(on, off):switch>")
+@staff_required
+async def switch_contact(human_id: str, attribute_id: int, switch: str) -> Response:
+    """Switch one contact on or off."""
+    user, form = await current_user(), await CsrfForm.from_request()
+    if form.validate():
+        await ticket_contacts.set_contact_enabled(
+            human_id=human_id, attribute_id=attribute_id, enabled=switch == "on", actor=user
+        )
+    context = {"contacts": await contacts_context(user, human_id)}
+    if form.errors:
+        return await panel(human_id, "tickets/_contacts.html", 400, **context)
+    return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
+
+
+@bp.get("/<human_id>/history")
+@staff_required
+async def history(human_id: str) -> Response:
+    """The change timeline (agents only)."""
+    return await panel(
+        human_id, "tickets/_history.html", history=await history_context(await current_user(), human_id)
+    )
+
+
+# --- new tickets ---------------------------------------------------------------------------
+
+
+async def new_context(user: User, form: NewTicketForm) -> dict[str, Any]:
+    states = await catalog.list_states() if user.is_staff else []
+    return {
+        "form": form,
+        "priorities": [s for s in states if s.kind == StateKind.PRIORITY],
+        "types": [s for s in states if s.kind == StateKind.TYPE],
+        "groups": await catalog.list_groups(actor=user) if user.is_staff else [],
+    }
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+async def new_ticket() -> Response:
+    """The new-ticket form; errors come back inline (422), success goes to the ticket."""
+    user = await current_user()
+    form = await NewTicketForm.from_request(data={"organisation": user.organisation_hid or ""})
+    if request.method == "POST" and form.validate():
+        try:
+            created = await tickets.create_ticket(data=new_ticket_data(form), actor=user)
+            return redirect_to_ticket(created)
+        except Invalid as error:
+            for name, messages in error.errors.items():
+                if name in form:
+                    form[name].errors = list(messages)
+            form.form_errors.append(error.message)
+    status = form_status(form) if form.errors or form.form_errors else 200
+    return await page_or_partial(
+        "tickets/new.html", "tickets/_new.html", status, **await new_context(user, form)
+    )
+
+
+def new_ticket_data(form: NewTicketForm) -> tickets.NewTicket:
+    classification = {name: form[name].data for name in ("priority", "type") if form[name].data}
+    contacts = tickets.Contacts(
+        main_email=form.main_email.data or None, phone_number=form.phone_number.data or None
+    )
+    return tickets.NewTicket(
+        organisation_hid=form.organisation.data,
+        contract_hid=form.contract.data,
+        tenant_hid=form.tenant.data,
+        reporter_hid=form.reporter.data,
+        title=form.title.data,
+        description=form.description.data,
+        contacts=contacts,
+        classification=classification,
+        group_id=form.group.data,
+    )
+
+
+def redirect_to_ticket(ticket: Ticket) -> Response:
+    """htmx follows HX-Redirect to the new ticket (it would follow a 303 itself and swap the page in)."""
+    location = ticket_url(ticket.human_id)
+    response = Response("", headers={"HX-Redirect": location}) if is_htmx() else redirect(location, 303)
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,131 @@
+"""Admin screens: only admins, users and tokens, groups, the catalogue, organisations."""
+
+import re
+
+import pytest
+
+from helpdesk.models import ApiToken, Group, GroupMember, Organisation, State, User, WebSession
+from helpdesk.services.users import user_for_token
+from tests.factories import make_admin, make_agent, make_customer
+from tests.web.conftest import csrf_token, sign_in
+
+
+async def post(client, url: str, token: str, **form):
+    return await client.post(url, form={"csrf_token": token, **form})
+
+
+PAGES = ("/admin/", "/admin/users", "/admin/groups", "/admin/states", "/admin/organisations")
+
+
+@pytest.fixture
+async def admin_client(client):
+    admin = await make_admin()
+    await sign_in(client, admin)
+    return client
+
+
+@pytest.mark.parametrize("maker", [make_agent, make_customer])
+async def test_only_admins_get_in(client, maker):
+    await sign_in(client, await maker())
+    for path in PAGES:
+        assert (await client.get(path)).status_code == 403, path
+    token = await csrf_token(client, "/tickets/new")
+    response = await client.post("/admin/groups", form={"csrf_token": token, "name": "Sneaky"})
+    assert response.status_code == 403 and not await Group.exists(name="Sneaky")
+
+
+async def test_every_admin_page_renders(admin_client):
+    for path in PAGES:
+        assert (await admin_client.get(path)).status_code == 200, path
+
+
+async def test_create_edit_and_deactivate_a_user(admin_client):
+    token = await csrf_token(admin_client, "/admin/users")
+    form = {
+        "csrf_token": token,
+        "name": "Nia",
+        "email": "nia@example.com",
+        "agent": "y",
+        "password": "x" * 12,
+    }
+    assert (await admin_client.post("/admin/users", form=form)).status_code == 303
+    nia = await User.get(email="nia@example.com")
+    assert nia.agent and not nia.admin
+    duplicate = await admin_client.post("/admin/users", form=form)
+    assert duplicate.status_code == 409 and "already exists" in await duplicate.get_data(as_text=True)
+    edit = {"csrf_token": token, "name": "Nia B", "email": nia.email, "admin": "y"}
+    assert (await admin_client.post(f"/admin/users/{nia.id}", form=edit)).status_code == 303
+    nia = await User.get(id=nia.id)
+    assert (nia.name, nia.admin, nia.agent) == ("Nia B", True, False)
+    await WebSession.create(digest="d" * 64, user=nia, expires_at="2099-01-01T00:00:00+00:00")
+    response = await admin_client.post(f"/admin/users/{nia.id}/deactivate", form={"csrf_token": token})
+    assert response.status_code == 303
+    assert not (await User.get(id=nia.id)).active and not await WebSession.exists(user_id=nia.id)
+
+
+async def test_a_token_is_shown_once_and_can_be_revoked(admin_client):
+    agent = await make_agent()
+    token = await csrf_token(admin_client, "/admin/users")
+    response = await admin_client.post(
+        f"/admin/users/{agent.id}/tokens", form={"csrf_token": token, "name": "ci"}
+    )
+    assert response.status_code == 201 and response.headers["Cache-Control"] == "no-store"
+    secret = re.search(
+        r'id="new-token" class="token" readonly value="([^"]+)"', await response.get_data(as_text=True)
+    )
+    assert secret and await user_for_token(secret.group(1))
+    assert secret.group(1) not in await (await admin_client.get(f"/admin/users/{agent.id}")).get_data(
+        as_text=True
+    )
+    record = await ApiToken.get(user_id=agent.id)
+    revoke = await admin_client.post(
+        f"/admin/users/{agent.id}/tokens/{record.id}/revoke", form={"csrf_token": token}
+    )
+    assert revoke.status_code == 303 and await user_for_token(secret.group(1)) is None
+
+
+async def test_groups_and_membership(admin_client):
+    agent = await make_agent()
+    token = await csrf_token(admin_client, "/admin/groups")
+    assert (
+        await admin_client.post("/admin/groups", form={"csrf_token": token, "name": "Network"})
+    ).status_code == 303
+    group = await Group.get(name="Network")
+    add = await admin_client.post(
+        f"/admin/groups/{group.id}/members", form={"csrf_token": token, "user": agent.id}
+    )
+    assert add.status_code == 303 and await GroupMember.exists(group=group, user=agent)
+    url = f"/admin/groups/{group.id}/members/{agent.id}/remove"
+    assert (await admin_client.post(url, form={"csrf_token": token})).status_code == 303
+    assert not await GroupMember.exists(group=group, user=agent)
+
+
+async def test_state_catalogue(admin_client):
+    token = await csrf_token(admin_client, "/admin/states")
+    form = {"csrf_token": token, "kind": "1", "description": "Waiting on customer", "position": "3"}
+    assert (await admin_client.post("/admin/states", form=form)).status_code == 303
+    state = await State.get(description="Waiting on customer")
+    form |= {"description": "Waiting for customer", "closes": "y"}
+    assert (await admin_client.post(f"/admin/states/{state.id}", form=form)).status_code == 303
+    state = await State.get(id=state.id)
+    assert state.description == "Waiting for customer" and state.closes
+
+
+async def test_organisations(admin_client):
+    token = await csrf_token(admin_client, "/admin/organisations")
+    partner = {
+        "csrf_token": token,
+        "human_id": "ORG-P",
+        "name": "Resell",
+        "legal_name": "Resell Ltd",
+        "role": "partner",
+    }
+    assert (await admin_client.post("/admin/organisations", form=partner)).status_code == 303
+    customer = partner | {"human_id": "ORG-C", "name": "Acme", "legal_name": "Acme plc", "role": "customer"}
+    assert (
+        await admin_client.post("/admin/organisations", form=customer | {"parent": "ORG-P"})
+    ).status_code == 303
+    acme = await Organisation.get(human_id="ORG-C").select_related("parent")
+    assert acme.parent.human_id == "ORG-P"
+    bad = await admin_client.post("/admin/organisations", form=customer | {"parent": "ORG-NOPE"})
+    assert bad.status_code == 422

@@ -1,0 +1,108 @@
+"""Queues: page vs list partial, counts, filters, search, sorting, "Load more", customers' view."""
+
+import re
+
+from helpdesk.models import Group, State, StateKind
+from helpdesk.services import tickets
+from tests.factories import make_agent, make_customer, make_organisation, make_ticket
+from tests.web.conftest import HTMX, sign_in
+
+ROW = re.compile(r'class="ticket-link" href="/tickets/(INC-\d+)"')
+
+
+def ids(html: str) -> list[str]:
+    return ROW.findall(html)
+
+
+async def test_queue_page_and_list_partial_differ_and_vary(client):
+    agent = await make_agent()
+    await make_ticket(actor=agent, title="Printer on fire")
+    await sign_in(client, agent)
+    page = await client.get("/queues/open")
+    partial = await client.get("/queues/open", headers=HTMX)
+    page_html, partial_html = await page.get_data(as_text=True), await partial.get_data(as_text=True)
+    assert "<html" in page_html and 'id="queues-list"' in page_html
+    assert "<html" not in partial_html and partial_html.lstrip().startswith('<div id="queues-list"')
+    assert "Printer on fire" in partial_html
+    assert "HX-Request" in page.headers["Vary"] and "HX-Request" in partial.headers["Vary"]
+
+
+async def test_home_is_my_queue_with_counts(client):
+    agent = await make_agent()
+    await make_ticket(actor=agent, title="Mine", assignee_id=agent.id)
+    await make_ticket(actor=agent, title="Nobody's")
+    await sign_in(client, agent)
+    html = await (await client.get("/")).get_data(as_text=True)
+    assert "<title>My open tickets · Helpdesk</title>" in html
+    assert "Mine" in html and "Nobody&#39;s" not in html
+    assert 'aria-label="1 tickets">1<' in html  # mine
+    assert 'aria-label="2 tickets">2<' in html  # all open
+
+
+async def test_group_queues_and_unassigned(client):
+    agent = await make_agent()
+    group = await Group.get(name="Service Desk")
+    await make_ticket(actor=agent, title="Grouped", group_id=group.id)
+    await make_ticket(actor=agent, title="Loose", assignee_id=agent.id)
+    await sign_in(client, agent)
+    grouped = await (await client.get(f"/queues/group-{group.id}", headers=HTMX)).get_data(as_text=True)
+    unassigned = await (await client.get("/queues/unassigned", headers=HTMX)).get_data(as_text=True)
+    assert "Grouped" in grouped and "Loose" not in grouped
+    assert "Grouped" in unassigned and "Loose" not in unassigned
+    assert (await client.get("/queues/group-999")).status_code == 404
+
+
+async def test_filters_and_search_narrow_the_list(client):
+    agent = await make_agent()
+    urgent = await State.get(kind=StateKind.PRIORITY, description="P1 - Priority 1")
+    await make_ticket(actor=agent, title="Router melted", classification={"priority": urgent.id})
+    await make_ticket(actor=agent, title="Mouse squeaks", description="squeaky")
+    await sign_in(client, agent)
+    by_priority = await client.get(f"/queues/open?priority={urgent.id}", headers=HTMX)
+    assert "Router melted" in (html := await by_priority.get_data(as_text=True)) and "Mouse" not in html
+    searched = await (await client.get("/queues/open?q=squeaky", headers=HTMX)).get_data(as_text=True)
+    assert "Mouse squeaks" in searched and "Router" not in searched
+    junk = await client.get("/queues/open?priority=abc&sort=evil", headers=HTMX)
+    assert junk.status_code == 200 and len(ids(await junk.get_data(as_text=True))) == 2
+
+
+async def test_sort_and_load_more_walk_every_ticket_once(client, monkeypatch):
+    from helpdesk.web import queues
+
+    monkeypatch.setattr(queues, "PAGE_SIZE", 2)
+    agent = await make_agent()
+    made = [(await make_ticket(actor=agent, title=f"T{n}")).human_id for n in range(5)]
+    await sign_in(client, agent)
+    html = await (await client.get("/queues/open?sort=id", headers=HTMX)).get_data(as_text=True)
+    seen = ids(html)
+    while match := re.search(r'hx-get="([^"]*cursor=[^"]+)"', html):
+        more = await client.get(match.group(1).replace("&amp;", "&"), headers=HTMX)
+        html = await more.get_data(as_text=True)
+        assert "queues-list" not in html and "HX-Request" in more.headers["Vary"]
+        seen += ids(html)
+    assert seen == made
+
+
+async def test_customers_see_only_their_organisation(client):
+    await make_organisation("ORG-1")
+    agent, customer = await make_agent(), await make_customer("ORG-1")
+    await make_ticket(actor=agent, title="Ours", organisation_hid="ORG-1")
+    await make_ticket(actor=agent, title="Theirs", organisation_hid="ORG-2")
+    await sign_in(client, customer)
+    html = await (await client.get("/")).get_data(as_text=True)
+    assert "Ours" in html and "Theirs" not in html
+    filtered = await client.get("/queues/open?organisation=ORG-2", headers=HTMX)
+    assert "Theirs" not in await filtered.get_data(as_text=True)
+    assert (await client.get("/queues/mine")).status_code == 404
+
+
+async def test_recently_resolved(client):
+    agent = await make_agent()
+    done = await State.get(kind=StateKind.STATE, description="Resolved")
+    ticket = await make_ticket(actor=agent, title="Fixed it")
+    await make_ticket(actor=agent, title="Still broken")
+    changes = tickets.TicketChanges(values={"state": done.id})
+    await tickets.update_ticket(human_id=ticket.human_id, changes=changes, actor=agent)
+    await sign_in(client, agent)
+    html = await (await client.get("/queues/resolved", headers=HTMX)).get_data(as_text=True)
+    assert "Fixed it" in html and "Still broken" not in html
