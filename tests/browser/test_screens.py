@@ -1,0 +1,117 @@
+"""What an agent sees and clicks: the queue, active search, the ticket page's live panels."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+
+def open_first_ticket(page: Page) -> str:
+    page.goto("/queues/open")
+    link = page.locator("#queues-list a.ticket-link").first
+    human_id = link.inner_text()
+    link.click()
+    page.wait_for_url(re.compile(f"/tickets/{human_id}$"))
+    return human_id
+
+
+def test_queue_keyboard_shortcuts(page: Page):
+    page.goto("/queues/open")
+    expect(page).to_have_title("All open · Helpdesk")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    first = page.locator("#queues-list .ticket-row").first
+    expect(first).to_have_class(re.compile("selected"))
+    human_id = first.locator("a.ticket-link").inner_text()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(f"/tickets/{human_id}$"))
+    page.go_back()
+    page.keyboard.press("/")
+    expect(page.locator("#q")).to_be_focused()
+    page.locator("body").click()
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_visible()
+
+
+def test_active_search_replaces_only_the_list(page: Page):
+    page.goto("/queues/open")
+    page.evaluate("window.notReloaded = true")
+    before = page.locator("#queues-list .ticket-row").count()
+    page.locator("#q").fill("zzzz-no-such-words")
+    expect(page.locator("#queues-list")).to_contain_text("No tickets match.")
+    assert page.evaluate("window.notReloaded") is True
+    assert "q=zzzz-no-such-words" in page.url
+    page.locator("#q").fill("")
+    expect(page.locator("#queues-list .ticket-row")).to_have_count(before)
+
+
+def test_load_more_appends_rows(page: Page):
+    page.goto("/queues/open?sort=id")
+    rows = page.locator("#queues-list .ticket-row")
+    count = rows.count()
+    more = page.get_by_role("link", name="Load more")
+    if count < 50:
+        expect(more).to_have_count(0)
+        return
+    more.click()
+    expect(rows).not_to_have_count(count)
+
+
+def test_a_select_saves_on_change_and_the_history_follows(page: Page):
+    open_first_ticket(page)
+    page.evaluate("window.notReloaded = true")
+    select = page.get_by_label("Priority", exact=True)
+    current = select.input_value()
+    options = [o for o in select.locator("option").evaluate_all("els => els.map(e => e.value)") if o]
+    select.select_option(next(o for o in options if o != current))
+    expect(page.locator("#tickets-fields")).to_contain_text("Saved.")
+    expect(page.locator("#tickets-history")).to_contain_text("priority")
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_a_concurrent_change_shows_a_conflict_in_place(page: Page):
+    human_id = open_first_ticket(page)
+    other = page.context.new_page()
+    other.goto(f"/tickets/{human_id}")
+    for tab in (other, page):
+        select = tab.get_by_label("Stage", exact=True)
+        values = [v for v in select.locator("option").evaluate_all("els => els.map(e => e.value)") if v]
+        select.select_option(next(v for v in values if v != select.input_value()))
+    expect(other.locator("#tickets-fields")).to_contain_text("Saved.")
+    expect(page.locator("#tickets-fields [role=alert]")).to_contain_text("changed by someone else")
+    other.close()
+
+
+def test_reply_and_internal_note_appear_without_reload(page: Page):
+    open_first_ticket(page)
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label("Message").fill("<b>first</b>\nsecond line")
+    page.get_by_role("button", name="Send").click()
+    thread = page.locator("#tickets-thread")
+    expect(thread).to_contain_text("<b>first</b>")
+    expect(page.get_by_label("Message")).to_have_value("")
+    page.get_by_label("Internal note: agents only").check()
+    page.get_by_label("Message").fill("only for us")
+    page.get_by_role("button", name="Send").click()
+    expect(thread.locator(".comment.internal").last).to_contain_text("only for us")
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_new_ticket_shows_errors_inline_then_opens_the_ticket(page: Page):
+    page.goto("/tickets/new")
+    page.get_by_role("button", name="Open ticket").click()
+    expect(page.locator("#tickets-new")).to_contain_text("This field is required.")
+    fields = {"Title": "Browser-made", "Description": "From a test", "Organisation ID": "ORG-1"}
+    fields |= {"Contract ID": "CON-1", "Tenant ID": "1", "Reporter ID": "USR-1"}
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_role("button", name="Open ticket").click()
+    page.wait_for_url(re.compile(r"/tickets/INC-\d+$"))
+    expect(page.locator("h1")).to_have_text("Browser-made")
+
+
+def test_phone_width_has_no_horizontal_scroll(page: Page):
+    page.set_viewport_size({"width": 390, "height": 800})
+    for path in ("/queues/open", "/tickets/new"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
