@@ -36,19 +36,7 @@ async def show_queue(user: User, name: str) -> Response:
     all_queues = await queues.list_queues(actor=user)
     current = queues.pick_queue(all_queues, name)
     form = QueueFilterForm(request.args)
-    sort = form.sort.data if form.sort.data in tickets.SORTS else current.sort
-    filters = replace(current.filters, **_chosen(form))
-    page = await tickets.list_tickets(
-        actor=user, filters=filters, limit=PAGE_SIZE, cursor=form.cursor.data or None, sort=sort
-    )
-    params = {k: v for k in (*FILTERS, "sort") if (v := form[k].data if k != "sort" else sort)}
-    context = {
-        "queue": current,
-        "page": page,
-        "form": form,
-        "sort": sort,
-        "queue_url": _url_maker(name, params),
-    }
+    context = await _listing(user, current, form)
     if is_htmx() and form.cursor.data:
         return await page_or_partial("queues/_more.html", "queues/_more.html", **context)
     if not is_htmx():
@@ -56,9 +44,25 @@ async def show_queue(user: User, name: str) -> Response:
     return await page_or_partial("queues/page.html", "queues/_list.html", **context)
 
 
-def _chosen(form: QueueFilterForm) -> dict[str, Any]:
-    """The filters the user set; a queue's own filter (e.g. its group) is narrowed, never widened."""
-    return {k: form[k].data for k in FILTERS if form[k].data not in (None, "")}
+async def _listing(user: User, current: queues.Queue, form: QueueFilterForm) -> dict[str, Any]:
+    """One page of the queue under the form's filters and sort, with a URL maker for its links."""
+    sort = form.sort.data if form.sort.data in tickets.SORTS else current.sort
+    filters = replace(current.filters, **_chosen(form, current.filters))
+    cursor = form.cursor.data or None
+    page = await tickets.list_tickets(actor=user, filters=filters, limit=PAGE_SIZE, cursor=cursor, sort=sort)
+    params = {k: form[k].data for k in FILTERS if form[k].data not in (None, "")} | {"sort": sort}
+    return {
+        "queue": current,
+        "page": page,
+        "form": form,
+        "sort": sort,
+        "queue_url": _url_maker(current.name, params),
+    }
+
+
+def _chosen(form: QueueFilterForm, own: tickets.TicketFilters) -> dict[str, Any]:
+    """The filters the user set, except where the queue sets its own (My tickets stays mine)."""
+    return {k: form[k].data for k in FILTERS if form[k].data not in (None, "") and getattr(own, k) is None}
 
 
 def _url_maker(name: str, params: dict[str, Any]):

@@ -106,3 +106,11 @@ async def test_recently_resolved(client):
     await sign_in(client, agent)
     html = await (await client.get("/queues/resolved", headers=HTMX)).get_data(as_text=True)
     assert "Fixed it" in html and "Still broken" not in html
+
+
+async def test_a_queue_keeps_its_own_filter(client):
+    agent, other = await make_agent(), await make_agent()
+    await make_ticket(actor=agent, title="Someone else's", assignee_id=other.id)
+    await sign_in(client, agent)
+    html = await (await client.get(f"/queues/mine?assignee={other.id}", headers=HTMX)).get_data(as_text=True)
+    assert "Someone else" not in html
