@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install run token test lint test-sqlite test-postgres system-deps test-browser migrations clean
+.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser migrations clean
 
 install: $(STAMP)
 
@@ -27,10 +27,17 @@ run: install
 token: install
 	@$(BIN)/helpdesk create-token --email $(EMAIL)
 
-test: install system-deps lint test-sqlite test-postgres test-browser
+test: install system-deps node-deps lint test-sqlite test-postgres test-browser
 
 system-deps:
 	.ci/system-deps
+
+# Dredd (the API contract check) comes from npm, pinned by package-lock.json.
+node-deps: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: install
 	$(BIN)/ruff check .
@@ -53,4 +60,4 @@ migrations: install
 	$(BIN)/tortoise -c helpdesk.db.TORTOISE_ORM makemigrations
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules

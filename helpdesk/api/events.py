@@ -4,12 +4,14 @@ from quart import Response, current_app, g
 
 from helpdesk.api import api
 from helpdesk.api.http import empty
-from helpdesk.api.schemas import event_out
+from helpdesk.api.openapi import documents
+from helpdesk.api.schemas import EventOut, envelope, event_out
 from helpdesk.errors import NotFound
 from helpdesk.services import contacts, tickets
 
 
 @api.post("/events/confirm-contacts/<ticket_id>")
+@documents(201)
 async def confirm_contacts(ticket_id: str) -> Response:
     """Record the event and queue one email per enabled contact; 201."""
     ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)
@@ -18,6 +20,7 @@ async def confirm_contacts(ticket_id: str) -> Response:
 
 
 @api.get("/events/confirm-contacts/<ticket_id>")
+@documents(200, envelope("EventEnvelope", EventOut))
 async def latest_confirm_contacts(ticket_id: str) -> dict:
     """The ticket's latest confirm-contacts event, or 404."""
     ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)

@@ -31,15 +31,42 @@ def field_errors(error: ValidationError) -> dict[str, list[str]]:
     return errors
 
 
+def unstorable(value: Any, path: str = "body") -> str | None:
+    """The path of the first string no database can store (NUL, unpaired surrogate), or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value or not _encodes(value) else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    return next((bad for key, item in items if (bad := unstorable(item, f"{path}.{key}"))), None)
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 async def read_json() -> Any:
     """The request body as JSON; 400 for anything that is not UTF-8 JSON (413 comes from Quart)."""
     raw = await request.get_data(as_text=False)
     try:
-        return json.loads(raw.decode("utf-8"))
+        payload = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise BadRequest("The request body is not valid UTF-8.") from exc
     except json.JSONDecodeError as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from exc
+    if bad := unstorable(payload):
+        name = bad.removeprefix("body.") or "body"
+        raise Invalid(
+            "Text may not contain NUL characters or unpaired surrogates.", {name: ["bad character"]}
+        )
+    return payload
 
 
 def json_body(model: type[BaseModel]) -> Callable:
@@ -67,6 +94,10 @@ def json_body(model: type[BaseModel]) -> Callable:
 
 def query_args(model: type[BaseModel]) -> Any:
     """The query string validated against `model`; a bad value is a 400 (DECISIONS 3)."""
+    if bad := unstorable(request.args.to_dict(), "query"):
+        raise BadRequest(
+            "A query parameter contains a NUL character.", {bad.removeprefix("query."): ["bad character"]}
+        )
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as exc:

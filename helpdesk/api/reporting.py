@@ -3,10 +3,12 @@
 from datetime import UTC, datetime
 
 from quart import Response, current_app, g
+from quart_schema import document_querystring
 
 from helpdesk.api import api
 from helpdesk.api.http import query_args
-from helpdesk.api.schemas import ReportQuery
+from helpdesk.api.openapi import documents
+from helpdesk.api.schemas import ReportQuery, ReportRowOut, envelope
 from helpdesk.services import reports
 
 
@@ -18,6 +20,8 @@ def _rows(query: ReportQuery, now: datetime):
 
 
 @api.get("/reporting/tickets")
+@documents(200, envelope("ReportEnvelope", list[ReportRowOut]))
+@document_querystring(ReportQuery)
 async def report_json() -> dict:
     """The report rows of the tickets created in the week or month (agents only)."""
     rows = _rows(query_args(ReportQuery), datetime.now(UTC))
@@ -25,6 +29,8 @@ async def report_json() -> dict:
 
 
 @api.get("/reporting/tickets/download")
+@documents(200, media_type="text/csv")
+@document_querystring(ReportQuery)
 async def report_download() -> Response:
     """The same rows as a CSV attachment, streamed as they are produced."""
     query, now = query_args(ReportQuery), datetime.now(UTC)

@@ -4,27 +4,68 @@ from datetime import UTC, datetime
 from datetime import date as Date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from helpdesk.models import Comment, Event, Group, Organisation, State, Ticket, TicketAttribute, User
 
 
+def _whole_number(value: Any) -> Any:
+    """JSON Schema counts 3.0 as an integer, so the API does too."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _number_to_text(value: Any) -> Any:
-    """Human IDs and phone numbers may arrive as JSON numbers; they are kept as strings."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    return value
+    """Human IDs and phone numbers may arrive as whole JSON numbers: they are kept as strings."""
+    value = _whole_number(value)
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else value
 
 
-HumanId = Annotated[str, BeforeValidator(_number_to_text), Field(min_length=1, max_length=64)]
-Phone = Annotated[str, BeforeValidator(_number_to_text), Field(max_length=64)]
+def _text_or_number(max_length: int, min_length: int = 0) -> WithJsonSchema:
+    text = {"type": "string", "minLength": min_length, "maxLength": max_length}
+    return WithJsonSchema({"anyOf": [text, {"type": "integer", "minimum": 0}]})
+
+
+HumanId = Annotated[
+    str, BeforeValidator(_number_to_text), Field(min_length=1, max_length=64), _text_or_number(64, 1)
+]
+Phone = Annotated[str, BeforeValidator(_number_to_text), Field(max_length=64), _text_or_number(64)]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_whole_number)]
+
+
+def _iso_datetime(value: Any) -> datetime:
+    """An ISO 8601 date or date-time (UTC when no offset is given); nothing else, not even numbers."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date or date-time")
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _iso_date(value: Any) -> Date:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date")
+    return Date.fromisoformat(value)
+
+
+IsoDateTime = Annotated[
+    datetime,
+    BeforeValidator(_iso_datetime),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
+    ),
+]
+IsoDate = Annotated[Date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
 
 
 class Strict(BaseModel):
     """Unknown fields are refused (422), so nothing unexpected is ever written."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+
+class QueryModel(BaseModel):
+    """Query strings are text: values are converted, unknown parameters refused (400)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -47,15 +88,11 @@ class UserUpdate(Strict):
     agent: bool | None = None
 
 
-def _one_or_many(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
 class TicketAttributesIn(Strict):
     mainEmail: Email | None = None
     phoneNumber: Phone | None = None
     preferredContactMethod: Annotated[str, Field(max_length=50)] | None = None
-    additionalEmails: Annotated[list[Email], BeforeValidator(_one_or_many), Field(max_length=50)] = []
+    additionalEmails: Annotated[list[Email], Field(max_length=50)] = []
 
 
 class Classification(Strict):
@@ -96,7 +133,7 @@ class CommentCreate(Strict):
     internal: bool = False
 
 
-class TicketQuery(Strict):
+class TicketQuery(QueryModel):
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
     cursor: Annotated[str, Field(max_length=200)] | None = None
     sort: Literal[
@@ -112,18 +149,18 @@ class TicketQuery(Strict):
     organisation: HumanId | None = None
     reporter: HumanId | None = None
     q: Annotated[str, Field(max_length=200)] | None = None
-    createdFrom: datetime | None = None
-    createdTo: datetime | None = None
-    updatedSince: datetime | None = None
+    createdFrom: IsoDateTime | None = None
+    createdTo: IsoDateTime | None = None
+    updatedSince: IsoDateTime | None = None
 
 
-class StateQuery(Strict):
+class StateQuery(QueryModel):
     type: Literal["all", "state", "type", "priority", "stage", "outcome"] = "all"
 
 
-class ReportQuery(Strict):
+class ReportQuery(QueryModel):
     period: Literal["weekly", "monthly"] = "monthly"
-    date: Date | None = None
+    date: IsoDate | None = None
     group: Id | None = None
     organisation: HumanId | None = None
 
@@ -249,3 +286,143 @@ def event_out(event: Event) -> dict[str, Any]:
         "target": event.target,
         "dateCreated": timestamp(event.created_at),
     }
+
+
+# --- Documented response shapes (the OpenAPI document; schemathesis checks responses against them) ---
+
+
+class StateOut(BaseModel):
+    id: int
+    description: str
+    type: int
+    dateCreated: str
+    dateUpdated: str
+
+
+class GroupOut(BaseModel):
+    id: int
+    name: str
+    dateCreated: str
+    dateUpdated: str
+
+
+class UserOut(BaseModel):
+    id: int
+    humanId: str | None = None
+    organisationId: str | None = None
+    email: str
+    name: str
+    phoneNumber: int | str | None = None
+    admin: bool
+    agent: bool
+
+
+class OrganisationAttributesOut(BaseModel):
+    legalName: str
+    name: str
+    role: str
+
+
+class OrganisationOut(BaseModel):
+    type: Literal["organisations"]
+    id: str
+    attributes: OrganisationAttributesOut
+
+
+class TicketLinksOut(BaseModel):
+    self: str
+    comments: str
+
+
+class TicketOut(BaseModel):
+    id: str
+    organisationHumanId: str
+    contractHumanId: str
+    tenantHumanId: str
+    title: str
+    description: str
+    reporterHumanId: str
+    links: TicketLinksOut
+    dateCreated: str
+    dateUpdated: str
+    buyer: OrganisationOut | None
+    consumer: OrganisationOut | None
+    state: StateOut | None
+    type: StateOut | None
+    priority: StateOut | None
+    stage: StateOut | None
+    outcome: StateOut | None
+    group: GroupOut | None
+    assignee: UserOut | None
+    dateResolved: str | None
+    version: int
+
+
+class CommentOut(BaseModel):
+    id: int
+    ticketId: str
+    description: str
+    userHumanId: str
+    internal: bool
+    dateCreated: str
+    dateUpdated: str
+
+
+class AttributeOut(BaseModel):
+    id: int
+    key: str
+    value: str
+    type: str
+    enabled: bool
+    dateCreated: str
+
+
+class EventOut(BaseModel):
+    id: int
+    key: str
+    value: str
+    target: str
+    dateCreated: str
+
+
+class ReportRowOut(BaseModel):
+    ticketNumber: str
+    customer: str
+    buyer: str
+    ticketDescription: str
+    priority: str
+    category: str
+    serviceImpact: str
+    outcome: str
+    status: str
+    primaryContactName: str
+    primaryContactEmail: str
+    createdAt: str
+    resolutionDate: str
+    assigned: str
+    slaAssignedTime: str
+    ticketRunTime: str
+
+
+class ErrorOut(BaseModel):
+    """The error shape of every 4xx (DECISIONS 3)."""
+
+    title: str
+    message: str
+    errors: dict[str, list[str]] | None = None
+
+
+class PageLinksOut(BaseModel):
+    next: str | None
+
+
+class TicketPageOut(BaseModel):
+    data: list[TicketOut]
+    links: PageLinksOut
+
+
+def envelope(name: str, inner: Any) -> type[BaseModel]:
+    """`{"data": inner}` as a named model for the OpenAPI document."""
+    from pydantic import create_model
+
+    return create_model(name, data=(inner, ...))

@@ -3,17 +3,24 @@
 from urllib.parse import urlencode
 
 from quart import Response, g, request
+from quart_schema import document_querystring
 
 from helpdesk.api import api
 from helpdesk.api.http import empty, json_body, query_args
+from helpdesk.api.openapi import documents
 from helpdesk.api.schemas import (
+    AttributeOut,
     CommentCreate,
+    CommentOut,
     TicketAttributesIn,
     TicketCreate,
+    TicketOut,
+    TicketPageOut,
     TicketQuery,
     TicketUpdate,
     attribute_out,
     comment_out,
+    envelope,
     ticket_out,
 )
 from helpdesk.services import tickets
@@ -52,6 +59,8 @@ def _filters(query: TicketQuery) -> TicketFilters:
 
 
 @api.get("/tickets")
+@documents(200, TicketPageOut)
+@document_querystring(TicketQuery)
 async def list_tickets() -> dict:
     """A page of tickets, newest first, with `links.next` while there are more."""
     query = query_args(TicketQuery)
@@ -66,6 +75,7 @@ async def list_tickets() -> dict:
 
 
 @api.post("/tickets")
+@documents(201, location=True)
 @json_body(TicketCreate)
 async def create_ticket(data: TicketCreate) -> Response:
     """Open a ticket; 201 with `Location: INC-<n>`. `Idempotency-Key` makes retries safe."""
@@ -82,6 +92,7 @@ async def create_ticket(data: TicketCreate) -> Response:
 
 
 @api.get("/tickets/<ticket_id>")
+@documents(200, envelope("TicketEnvelope", list[TicketOut]))
 async def get_ticket(ticket_id: str) -> dict:
     """One ticket, as an array of one (as documented)."""
     ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user, related=True)
@@ -89,6 +100,7 @@ async def get_ticket(ticket_id: str) -> dict:
 
 
 @api.patch("/tickets/<ticket_id>")
+@documents(204, location=True)
 @json_body(TicketUpdate)
 async def update_ticket(ticket_id: str, data: TicketUpdate) -> Response:
     """Partial update; 204 with `Location`. A stale `version` is 409."""
@@ -106,6 +118,7 @@ async def update_ticket(ticket_id: str, data: TicketUpdate) -> Response:
 
 
 @api.delete("/tickets/<ticket_id>")
+@documents(202)
 async def delete_ticket(ticket_id: str) -> Response:
     """Soft-delete a ticket; 202."""
     await tickets.delete_ticket(human_id=ticket_id, actor=g.user)
@@ -113,6 +126,7 @@ async def delete_ticket(ticket_id: str) -> Response:
 
 
 @api.post("/tickets/<ticket_id>")
+@documents(201, location=True)
 @json_body(CommentCreate)
 async def create_comment(ticket_id: str, data: CommentCreate) -> Response:
     """Comment on the ticket the URL names; 201 with `Location: <comment id>`."""
@@ -124,6 +138,7 @@ async def create_comment(ticket_id: str, data: CommentCreate) -> Response:
 
 
 @api.get("/tickets/<ticket_id>/comments")
+@documents(200, envelope("CommentListEnvelope", list[CommentOut]))
 async def list_comments(ticket_id: str) -> dict:
     """The ticket's comments, oldest first (customers never see internal notes)."""
     ticket, comments = await tickets.list_comments(human_id=ticket_id, actor=g.user)
@@ -131,6 +146,7 @@ async def list_comments(ticket_id: str) -> dict:
 
 
 @api.get("/tickets/<ticket_id>/attributes")
+@documents(200, envelope("AttributeListEnvelope", list[AttributeOut]))
 async def list_attributes(ticket_id: str) -> dict:
     """The ticket's attribute rows, contacts among them."""
     rows = await tickets.list_attributes(human_id=ticket_id, actor=g.user)

@@ -4,7 +4,8 @@ from quart import Response, g
 
 from helpdesk.api import api
 from helpdesk.api.http import empty, json_body
-from helpdesk.api.schemas import UserCreate, UserUpdate, user_out
+from helpdesk.api.openapi import documents
+from helpdesk.api.schemas import UserCreate, UserOut, UserUpdate, envelope, user_out
 from helpdesk.errors import NotFound
 from helpdesk.services import users
 
@@ -12,18 +13,21 @@ USER_FIELDS = {"email": "email", "name": "name", "phoneNumber": "phone", "admin"
 
 
 @api.get("/users")
+@documents(200, envelope("UserEnvelope", UserOut))
 async def get_logged_in_user() -> dict:
     """The user the token belongs to."""
     return {"data": user_out(g.user)}
 
 
 @api.get("/users/agents")
+@documents(200, envelope("UserListEnvelope", list[UserOut]))
 async def get_agents() -> dict:
     """Active agents (staff only)."""
     return {"data": [user_out(agent) for agent in await users.list_agents(actor=g.user)]}
 
 
 @api.post("/users")
+@documents(201, location=True)
 @json_body(UserCreate)
 async def create_user(data: UserCreate) -> Response:
     """Create a user (admins only); 201 with `Location: <id>`."""
@@ -37,6 +41,7 @@ async def create_user(data: UserCreate) -> Response:
 
 
 @api.patch("/users/<int:user_id>")
+@documents(202)
 @json_body(UserUpdate)
 async def update_user(user_id: int, data: UserUpdate) -> Response:
     """Partial update: own name, email and phone; admins also the flags. 202."""
@@ -45,11 +50,12 @@ async def update_user(user_id: int, data: UserUpdate) -> Response:
         changes.pop("email", None)
     if changes.get("name") is None:
         changes.pop("name", None)
-    await users.update_user(user_id=user_id, changes=changes, actor=g.user)
+    await users.update_user(user_id=user_id, changes=changes, actor=g.user, active_only=True)
     return empty(202)
 
 
 @api.delete("/users/<int:user_id>")
+@documents(202)
 async def delete_user(user_id: int) -> Response:
     """Deactivate a user (admins only). 202."""
     await users.deactivate_user(user_id=user_id, actor=g.user)

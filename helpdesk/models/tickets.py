@@ -7,6 +7,7 @@ from helpdesk.models.catalog import State
 from helpdesk.models.people import Group, User
 
 TICKET_PREFIX = "INC-"
+CONTACT = "Contact"  # TicketAttribute.type of the rows that name a ticket's contacts
 
 
 def _state_link(related_name: str) -> fields.ForeignKeyNullableRelation[State]:
@@ -83,7 +84,7 @@ class TicketAttribute(Model):
     )
     key = fields.CharField(max_length=100)
     value = fields.CharField(max_length=1000)
-    type = fields.CharField(max_length=50, default="Contact")
+    type = fields.CharField(max_length=50, default=CONTACT)
     enabled = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -28,7 +28,7 @@ async def list_groups(*, actor: User) -> list[Group]:
 
 async def get_group(*, group_id: int, actor: User) -> Group:
     """One group (staff only)."""
-    group = await Group.get_or_none(id=group_id) if actor.is_staff else None
+    group = await Group.get_or_none(id=group_id) if actor.is_staff and 0 < group_id < 2**31 else None
     if group is None:
         raise NotFound(f"No group {group_id}.")
     return group

@@ -14,8 +14,8 @@ from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed, NotFound
 from helpdesk.models import Comment, ConsumedToken, Event, Ticket, TicketAttribute, TicketHistory, User
+from helpdesk.models.tickets import CONTACT
 from helpdesk.services.outbox import queue_email, render_email
-from helpdesk.services.tickets import CONTACT
 
 CONFIRM_SALT = "helpdesk.confirm-contacts"
 REQUEST_KEY = "notification.ticket.confirm-contacts"

@@ -24,7 +24,8 @@ from helpdesk.models import (
     TicketHistory,
     User,
 )
-from helpdesk.services import search
+from helpdesk.models.tickets import CONTACT
+from helpdesk.services import contacts, search
 
 CLASSIFICATIONS: dict[str, StateKind] = {
     "state": StateKind.STATE,
@@ -35,7 +36,6 @@ CLASSIFICATIONS: dict[str, StateKind] = {
 }
 RELATED = ("state", "type", "priority", "stage", "outcome", "group", "assignee")
 TEXT_FIELDS = ("organisation_hid", "contract_hid", "tenant_hid", "reporter_hid", "title", "description")
-CONTACT = "Contact"
 SINGLE_CONTACT_KEYS = {
     "main_email": "mainEmail",
     "phone_number": "phoneNumber",
@@ -319,6 +319,7 @@ async def _insert_ticket(
                 for key, value in data.contacts.rows()
             )
         await _record(ticket, actor, "created", None, ticket.human_id)
+        await contacts.queue_ticket_created(ticket)
         if idempotency_key:
             await IdempotencyKey.create(user=actor, key=idempotency_key, ticket=ticket)
     return ticket
@@ -482,6 +483,8 @@ async def post_comment(
             ticket=ticket, author=author, author_hid=author_hid, body=body, internal=internal
         )
         await Ticket.filter(id=ticket.id).update(updated_at=now())
+        if actor.is_staff and not internal:
+            await contacts.queue_public_reply(ticket, comment)
     return comment
 
 

@@ -106,14 +106,17 @@ async def get_user_by_email(email: str) -> User:
     return user
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
 SELF_EDITABLE = {"email", "name", "phone"}
 ADMIN_EDITABLE = SELF_EDITABLE | {"admin", "agent", "human_id", "organisation_hid", "active"}
 
 
-async def get_user(*, user_id: int, actor: User) -> User:
-    """A user by id: admins see everyone, others only themselves (anything else reads as missing)."""
-    user = await User.get_or_none(id=user_id)
-    if user is None or not (actor.admin or actor.id == user.id):
+async def get_user(*, user_id: int, actor: User, active_only: bool = False) -> User:
+    """A user by id: admins see everyone, others only themselves (anything else reads as missing).
+
+    `active_only`: a deactivated user reads as missing (the API's DELETE removed it)."""
+    user = await User.get_or_none(id=user_id) if 0 < user_id <= MAX_ID else None
+    if user is None or not (actor.admin or actor.id == user.id) or (active_only and not user.active):
         raise NotFound(f"No user {user_id}.")
     return user
 
@@ -125,12 +128,16 @@ async def list_agents(*, actor: User) -> list[User]:
     return await User.filter(Q(agent=True) | Q(admin=True), active=True).order_by("name", "id")
 
 
-async def update_user(*, user_id: int, changes: dict[str, Any], actor: User) -> User:
+async def update_user(
+    *, user_id: int, changes: dict[str, Any], actor: User, active_only: bool = False
+) -> User:
     """Partial update: users change their own name, email and phone; admins change anything."""
-    user = await get_user(user_id=user_id, actor=actor)
+    user = await get_user(user_id=user_id, actor=actor, active_only=active_only)
     allowed = ADMIN_EDITABLE if actor.admin else SELF_EDITABLE
     if refused := sorted(set(changes) - allowed):
         raise Forbidden(f"Only admins change {', '.join(refused)}.")
+    if user.id == actor.id and (changes.get("admin") is False or changes.get("active") is False):
+        raise Forbidden("You cannot remove your own admin rights or deactivate yourself.")
     if "email" in changes:
         changes["email"] = normalise_email(changes["email"])
         if await User.filter(email=changes["email"]).exclude(id=user.id).exists():
@@ -146,6 +153,8 @@ async def deactivate_user(*, user_id: int, actor: User) -> None:
     """Admins deactivate a user: history keeps the name, tokens and sessions stop working."""
     if not actor.admin:
         raise NotFound(f"No user {user_id}.")
-    user = await get_user(user_id=user_id, actor=actor)
+    user = await get_user(user_id=user_id, actor=actor, active_only=True)
+    if user.id == actor.id:
+        raise Forbidden("You cannot deactivate yourself.")
     await User.filter(id=user.id).update(active=False, updated_at=datetime.now(UTC))
     await WebSession.filter(user_id=user.id).delete()

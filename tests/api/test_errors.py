@@ -1,5 +1,7 @@
 """Bad input gets a clear 4xx in the contract's error shape, and nothing is written."""
 
+import json
+
 import pytest
 
 from helpdesk.models import Ticket, User
@@ -110,3 +112,32 @@ async def test_unknown_api_route_and_wrong_method_are_json(agent):
     response = await agent.put("/api/tickets", json={}) if hasattr(agent, "put") else None
     response = await agent.client.put("/api/tickets", headers=agent.headers(), json={})
     await assert_error(response, 405)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/users/1019502527464984326386483200", "/api/groups/99999999999999999999"]
+)
+async def test_ids_too_large_for_the_database_are_404_not_500(admin, path):
+    method = admin.delete if path.startswith("/api/users") else admin.get
+    await assert_error(await method(path), 404)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'{"description": "a\\u0000b"}', "description"),
+        (b'{"description": "\\ud800"}', "description"),
+        (b'{"attributes": {"additionalEmails": ["a@b", "x\\u0000@y"]}}', "attributes.additionalEmails.1"),
+    ],
+)
+async def test_text_no_database_can_store_is_422_not_500(agent, raw, field):
+    body = json.loads(raw) | {k: v for k, v in TICKET.items() if k not in json.loads(raw)}
+    response = await agent.post(
+        "/api/tickets", data=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
+    await assert_error(response, 422, field)
+    assert await Ticket.all().count() == 0
+
+
+async def test_nul_in_a_query_value_is_400(agent):
+    await assert_error(await agent.get("/api/tickets?organisation=a%00b"), 400, "organisation")

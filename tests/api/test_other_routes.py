@@ -29,6 +29,9 @@ async def test_create_update_delete_user(admin):
     assert (await User.get(id=user_id)).name == "Newer"
     assert (await admin.delete(f"/api/users/{user_id}")).status_code == 202
     assert not (await User.get(id=user_id)).active
+    # Once deleted it is gone for the API (its row stays for history).
+    assert (await admin.patch(f"/api/users/{user_id}", json={"name": "Ghost"})).status_code == 404
+    assert (await admin.delete(f"/api/users/{user_id}")).status_code == 404
 
 
 async def test_user_updates_own_name_but_not_others(agent, customer):

@@ -68,3 +68,20 @@ async def test_customer_cannot_see_other_organisations_tickets(app):
 @pytest.mark.parametrize("text", ["INC-0", "INC-", "INC-01", "inc-1", "1", "INC-1x", "INC-١"])
 def test_malformed_human_ids_name_no_ticket(text):
     assert Ticket.parse_human_id(text) is None
+
+
+async def test_creation_and_agent_replies_notify_enabled_contacts_but_notes_do_not(app):
+    from helpdesk.models import Event, OutboxEmail
+
+    agent = await make_agent()
+    contacts = tickets.Contacts(main_email="main@x.example", additional_emails=["extra@x.example"])
+    ticket = await make_ticket(actor=agent, contacts=contacts)
+    assert sorted(await OutboxEmail.filter(ticket=ticket).values_list("recipient", flat=True)) == [
+        "extra@x.example", "main@x.example"
+    ]  # fmt: skip
+    await tickets.post_comment(human_id=ticket.human_id, body="note", actor=agent, internal=True)
+    assert await OutboxEmail.filter(ticket=ticket).count() == 2
+    await tickets.post_comment(human_id=ticket.human_id, body="We are on it", actor=agent)
+    assert await OutboxEmail.filter(ticket=ticket).count() == 4
+    keys = await Event.filter(ticket=ticket).order_by("id").values_list("key", flat=True)
+    assert keys == ["notification.ticket.create", "notification.ticket.reply"]

@@ -42,3 +42,12 @@ async def test_only_admins_create_users(app):
     agent = await make_agent()
     with pytest.raises(Forbidden):
         await users.create_user(email="x@example.com", name="X", actor=agent)
+
+
+async def test_admins_cannot_lock_themselves_out(app):
+    admin = await make_user(admin=True, agent=True)
+    with pytest.raises(Forbidden):
+        await users.deactivate_user(user_id=admin.id, actor=admin)
+    with pytest.raises(Forbidden):
+        await users.update_user(user_id=admin.id, changes={"admin": False}, actor=admin)
+    assert (await User.get(id=admin.id)).admin and (await User.get(id=admin.id)).active

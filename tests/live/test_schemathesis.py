@@ -1,0 +1,30 @@
+"""schemathesis fuzzes every operation of /api/openapi.json against the live server, with every check."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from helpdesk.config import PROJECT_ROOT
+
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+OUTPUT = PROJECT_ROOT / "test-output"
+
+
+def test_schemathesis_finds_no_failures(live_server):
+    result = subprocess.run(
+        [str(SCHEMATHESIS), "run", f"{live_server.base_url}/api/openapi.json",
+         "--header", f"Authorization: Bearer {live_server.token}",
+         "--checks", "all", "--max-examples", "25", "--workers", "1", "--seed", "20261129",
+         "--no-color", "--request-timeout", "10"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    report = OUTPUT / "schemathesis.txt"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(output)
+    failures = output[output.find("FAILURES") : output.find("SUMMARY")]
+    assert result.returncode == 0, f"full report in {report}\n{failures[-8000:]}"
+    summary = re.search(r"(\d+) generated, (\d+) passed", output)
+    assert summary and summary.group(1) == summary.group(2) and int(summary.group(1)) > 500, output[-3000:]
+    assert "Authentication failed" not in output, "the token stopped working during the run"
