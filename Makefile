@@ -22,7 +22,9 @@ run: install
 	$(BIN)/helpdesk seed-demo --if-empty --tickets 2000
 	@echo "Demo logins (password demo-password): admin@example.com (admin), priya@example.com (agent),"
 	@echo "acme@customer.example (customer of Acme). API token: make token EMAIL=admin@example.com"
-	$(BIN)/helpdesk serve --port $(PORT)
+	@echo "Emails the app sends are printed below by a development mail sink on 127.0.0.1:8025."
+	$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:8025 -c aiosmtpd.handlers.Debugging & sink=$$!; \
+		trap 'kill $$sink 2>/dev/null' EXIT INT TERM; $(BIN)/helpdesk serve --port $(PORT)
 
 token: install
 	@$(BIN)/helpdesk create-token --email $(EMAIL)
