@@ -14,14 +14,16 @@ ERROR_TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An htmx request wanting a partial; restoring history (the back button) needs the whole page."""
+    headers = request.headers
+    return headers.get("HX-Request") == "true" and headers.get("HX-History-Restore-Request") != "true"
 
 
 async def page_or_partial(page: str, partial: str, status: int = 200, /, **context) -> Response:
     """The full page, or just its partial when htmx asks; `Vary` keeps caches from mixing them."""
     body = await render_template(partial if is_htmx() else page, **context)
     response = await make_response(body, status)
-    response.vary.add("HX-Request")
+    response.vary.update(("HX-Request", "HX-History-Restore-Request"))
     return response
 
 

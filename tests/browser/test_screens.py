@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+SETTLED = "() => { window.settled = new Promise(r => document.addEventListener('htmx:after:settle', r)); }"
+
 
 def open_first_ticket(page: Page) -> str:
     page.goto("/queues/open")
@@ -115,3 +117,18 @@ def test_phone_width_has_no_horizontal_scroll(page: Page):
     for path in ("/queues/open", "/tickets/new"):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+
+
+def test_back_after_htmx_navigation_restores_the_whole_page(page: Page):
+    page.goto("/queues/open")
+    page.evaluate(SETTLED)
+    page.locator("#q").fill("zzzz-no-such-words")
+    page.evaluate("window.settled.then(() => true)")  # the new list is wired up only once htmx has settled it
+    page.evaluate("window.notReloaded = true")
+    page.locator("#queues-list th a", has_text="Updated").click()
+    expect(page).to_have_url(re.compile("sort=dateUpdated"))
+    page.go_back()
+    expect(page).to_have_url(re.compile("q=zzzz-no-such-words"))
+    expect(page.locator("nav.queue-nav")).to_have_count(1)
+    expect(page.locator("#queues-list")).to_have_count(1)
+    expect(page.locator("#queues-list")).to_contain_text("No tickets match.")

@@ -114,3 +114,10 @@ async def test_a_queue_keeps_its_own_filter(client):
     await sign_in(client, agent)
     html = await (await client.get(f"/queues/mine?assignee={other.id}", headers=HTMX)).get_data(as_text=True)
     assert "Someone else" not in html
+
+
+async def test_history_restore_gets_the_whole_page(client):
+    await sign_in(client, await make_agent())
+    response = await client.get("/queues/open", headers=HTMX | {"HX-History-Restore-Request": "true"})
+    assert "<html" in await response.get_data(as_text=True)
+    assert "HX-History-Restore-Request" in response.headers["Vary"]
