@@ -442,13 +442,17 @@ async def _replace_contacts(ticket: Ticket, contacts: Contacts, keys: set[str], 
 
 
 async def _replace_additional(ticket: Ticket, emails: list[str], actor: User) -> bool:
+    """Make the additional emails `emails`: rows that stay keep their id and enabled flag."""
     rows = await TicketAttribute.filter(ticket=ticket, type=CONTACT, key="additionalEmail").order_by("id")
     old = [row.value for row in rows]
     if old == emails:
         return False
-    await TicketAttribute.filter(id__in=[row.id for row in rows]).delete()
+    wanted = set(emails)
+    await TicketAttribute.filter(id__in=[row.id for row in rows if row.value not in wanted]).delete()
     await TicketAttribute.bulk_create(
-        TicketAttribute(ticket=ticket, key="additionalEmail", value=email, type=CONTACT) for email in emails
+        TicketAttribute(ticket=ticket, key="additionalEmail", value=email, type=CONTACT)
+        for email in dict.fromkeys(emails)
+        if email not in old
     )
     await _record(ticket, actor, "contact.additionalEmails", ", ".join(old), ", ".join(emails))
     return True

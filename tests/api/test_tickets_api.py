@@ -2,7 +2,7 @@
 
 import asyncio
 
-from helpdesk.models import State, Ticket, TicketHistory
+from helpdesk.models import State, Ticket, TicketAttribute, TicketHistory
 from tests.api.conftest import TICKET
 
 JSON = "application/json"
@@ -189,3 +189,14 @@ async def test_concurrent_idempotent_retries_make_one_ticket(agent):
     assert {r.status_code for r in responses} == {201}
     assert len({r.headers["Location"] for r in responses}) == 1
     assert await Ticket.all().count() == 1
+
+
+async def test_patching_additional_emails_keeps_rows_that_stay_and_their_enabled_flag(agent):
+    ticket_id = await create(agent, attributes={"additionalEmails": ["a@x.example", "b@x.example"]})
+    await TicketAttribute.filter(value="a@x.example").update(enabled=False)
+    kept = await TicketAttribute.get(value="a@x.example")
+    patch = {"attributes": {"additionalEmails": ["a@x.example", "c@x.example"]}}
+    assert (await agent.patch(f"/api/tickets/{ticket_id}", json=patch)).status_code == 204
+    rows = (await (await agent.get(f"/api/tickets/{ticket_id}/attributes")).get_json())["data"]
+    assert [(r["value"], r["enabled"]) for r in rows] == [("a@x.example", False), ("c@x.example", True)]
+    assert rows[0]["id"] == kept.id
