@@ -1,0 +1,219 @@
+"""The reports dashboard's numbers: each one a bounded GROUP BY or count in the database (issue 6)."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.expressions import Case, RawSQL, When
+from tortoise.functions import Coalesce, Count
+from tortoise.queryset import QuerySet
+
+from helpdesk.db import dialect
+from helpdesk.errors import NotFound
+from helpdesk.models import Group, Organisation, State, StateKind, Ticket, User
+from helpdesk.services.reports import report_window
+
+TOP_ORGANISATIONS = 10
+NONE = "(none)"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A report window: its local first day and the day after it, the UTC [start, end), its label."""
+
+    kind: str
+    first: date
+    after: date
+    start: datetime
+    end: datetime
+    label: str
+    timezone: str
+    current: bool
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.after - self.first).days)]
+
+    @property
+    def previous(self) -> date:
+        return self.first - timedelta(days=1)
+
+    def midnight(self, day: date) -> datetime:
+        """The local day's first instant, in UTC."""
+        return datetime.combine(day, time(), tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The period's headline numbers; medians in whole seconds, None when there is nothing to count."""
+
+    created: int
+    resolved: int
+    open_now: int
+    median_to_assign: int | None
+    median_run: int | None
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    created: int
+    resolved: int
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+
+
+def _staff_only(actor: User) -> None:
+    if not actor.is_staff:
+        raise NotFound("No such report.")
+
+
+def dashboard_period(*, actor: User, period: str, day: date | None, timezone: str, now: datetime) -> Period:
+    """The week or month holding `day` (default today) in the configured zone (DECISIONS 30)."""
+    _staff_only(actor)
+    start, end, label = report_window(period=period, day=day, timezone=timezone, now=now)
+    zone = ZoneInfo(timezone)
+    first, after = start.astimezone(zone).date(), end.astimezone(zone).date()
+    return Period(period, first, after, start, end, label, timezone, current=start <= now < end)
+
+
+def _live() -> QuerySet[Ticket]:
+    # COALESCE hides deleted_at from the planner, so SQLite walks the created_at (or resolved_at)
+    # index of the window instead of every live ticket (as in services/reports.py).
+    return Ticket.annotate(deleted=Coalesce("deleted_at", None)).filter(deleted__isnull=True)
+
+
+def _created_in(period: Period) -> QuerySet[Ticket]:
+    return _live().filter(created_at__gte=period.start, created_at__lt=period.end)
+
+
+def _resolved_in(period: Period) -> QuerySet[Ticket]:
+    return _live().filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
+
+
+def _open_now() -> QuerySet[Ticket]:
+    """Unresolved live tickets: the (deleted_at, resolved_at, id) index answers this alone."""
+    return Ticket.filter(deleted_at__isnull=True, resolved_at__isnull=True)
+
+
+async def headline(*, actor: User, period: Period, now: datetime) -> Headline:
+    """Created and resolved in the period, open now, and the medians of the period's tickets."""
+    _staff_only(actor)
+    assigned = _created_in(period).filter(first_assigned_at__isnull=False)
+    return Headline(
+        created=await _created_in(period).count(),
+        resolved=await _resolved_in(period).count(),
+        open_now=await _open_now().count(),
+        median_to_assign=await _median_seconds(assigned, '"ticket"."first_assigned_at"'),
+        median_run=await _median_seconds(_created_in(period), _resolved_or_now(now)),
+    )
+
+
+def _resolved_or_now(now: datetime) -> str:
+    """SQL for when a ticket stopped running: its resolution, or `now` while open (ticketRunTime)."""
+    # `now` is a datetime we made, never request text, so its ISO form is safe as a literal.
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S+00:00")
+    if dialect() == "postgres":
+        return f"""COALESCE("ticket"."resolved_at", CAST('{stamp}' AS TIMESTAMPTZ))"""
+    return f"""COALESCE("ticket"."resolved_at", '{stamp}')"""
+
+
+def _seconds_since_created(end: str) -> RawSQL:
+    if dialect() == "postgres":
+        return RawSQL(f'EXTRACT(EPOCH FROM ({end} - "ticket"."created_at"))')
+    return RawSQL(f'(julianday({end}) - julianday("ticket"."created_at")) * 86400.0')
+
+
+async def _median_seconds(query: QuerySet[Ticket], end: str) -> int | None:
+    """The median of end - created_at over the query: the database sorts, we read the middle one or two."""
+    total = await query.count()
+    if not total:
+        return None
+    middle = (
+        await query.annotate(seconds=_seconds_since_created(end))
+        .order_by("seconds")
+        .offset((total - 1) // 2)
+        .limit(2 - total % 2)
+        .values_list("seconds", flat=True)
+    )
+    return round(sum(float(s) for s in middle) / len(middle))
+
+
+async def created_resolved(*, actor: User, period: Period) -> list[DayCount]:
+    """Tickets created and resolved on each local day of the period."""
+    _staff_only(actor)
+    created = await _per_day(_created_in(period), "created_at", period)
+    resolved = await _per_day(_resolved_in(period), "resolved_at", period)
+    return [DayCount(day, created.get(day, 0), resolved.get(day, 0)) for day in period.days]
+
+
+async def _per_day(query: QuerySet[Ticket], field: str, period: Period) -> dict[date, int]:
+    """Counts by local day: a CASE over the days' UTC boundaries, so zones and DST need no SQL support."""
+    days = period.days
+    whens = [
+        When(**{f"{field}__lt": period.midnight(after)}, then=day.isoformat())
+        for day, after in zip(days, days[1:], strict=False)
+    ]
+    rows = (
+        await query.annotate(day=Case(*whens, default=days[-1].isoformat()), n=Count("id"))
+        .group_by("day")
+        .values("day", "n")
+    )
+    return {date.fromisoformat(row["day"]): row["n"] for row in rows}
+
+
+async def open_by_state(*, actor: User) -> list[Bar]:
+    """Open tickets per state, in catalogue order."""
+    return await _open_by_catalogue(actor, "state_id", StateKind.STATE)
+
+
+async def open_by_priority(*, actor: User) -> list[Bar]:
+    """Open tickets per priority, in catalogue order."""
+    return await _open_by_catalogue(actor, "priority_id", StateKind.PRIORITY)
+
+
+async def _open_by_catalogue(actor: User, column: str, kind: StateKind) -> list[Bar]:
+    _staff_only(actor)
+    counts = await _open_counts(column)
+    return _bars(counts, await State.filter(kind=kind).values_list("id", "description"))
+
+
+async def open_by_group(*, actor: User) -> list[Bar]:
+    """Open tickets per agent group, by name."""
+    _staff_only(actor)
+    counts = await _open_counts("group_id")
+    ids = [key for key in counts if key is not None]
+    return _bars(counts, await Group.filter(id__in=ids).order_by("name").values_list("id", "name"))
+
+
+async def _open_counts(column: str) -> dict[int | None, int]:
+    rows = await _open_now().annotate(n=Count("id")).group_by(column).values(column, "n")
+    return {row[column]: row["n"] for row in rows}
+
+
+def _bars(counts: dict[int | None, int], names: list[tuple[int, str]]) -> list[Bar]:
+    """One bar per named key that has tickets, in the names' order, then one for tickets with none."""
+    bars = [Bar(name, counts[key]) for key, name in names if counts.get(key)]
+    if counts.get(None):
+        bars.append(Bar(NONE, counts[None]))
+    return bars
+
+
+async def top_organisations(*, actor: User, period: Period, limit: int = TOP_ORGANISATIONS) -> list[Bar]:
+    """The organisations with the most tickets created in the period, most first."""
+    _staff_only(actor)
+    rows = (
+        await _created_in(period)
+        .annotate(n=Count("id"))
+        .group_by("organisation_hid")
+        .order_by("-n", "organisation_hid")
+        .limit(limit)
+        .values("organisation_hid", "n")
+    )
+    hids = [row["organisation_hid"] for row in rows]
+    names = dict(await Organisation.filter(human_id__in=hids).values_list("human_id", "name"))
+    return [Bar(names.get(hid, hid), row["n"]) for hid, row in zip(hids, rows, strict=True)]
