@@ -1,11 +1,12 @@
 """The JSON API under /api: bearer-token authentication, one error shape, the blueprint's routes."""
 
-from quart import Blueprint, Quart, Response, g, jsonify, request
+from quart import Blueprint, Quart, Response, current_app, g, jsonify, request
 from quart_schema import QuartSchema
 from werkzeug.exceptions import HTTPException
 
-from helpdesk.errors import DomainError, Unauthorized
-from helpdesk.services.users import user_for_token
+from helpdesk.api.limits import RateLimiter
+from helpdesk.errors import DomainError, RateLimited, Unauthorized
+from helpdesk.services.users import token_digest, user_for_token
 
 api = Blueprint("api", __name__, url_prefix="/api")
 PUBLIC_PATHS = {"/api/openapi.json", "/api/docs"}
@@ -20,6 +21,9 @@ async def authenticate() -> None:
     user = await user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     if user is None:
         raise Unauthorized("Send a valid API token as `Authorization: Bearer <token>`.")
+    if wait := current_app.extensions["api_limiter"].retry_after(token_digest(token.strip())):
+        g.retry_after = wait
+        raise RateLimited(f"Too many requests with this token; try again in {wait} s.")
     g.user = user
 
 
@@ -34,7 +38,10 @@ def error_response(status: int, title: str, message: str, errors: dict | None = 
 
 @api.errorhandler(DomainError)
 async def domain_error(error: DomainError) -> Response:
-    return error_response(error.status, error.title, error.message, error.errors)
+    response = error_response(error.status, error.title, error.message, error.errors)
+    if isinstance(error, RateLimited) and "retry_after" in g:
+        response.headers["Retry-After"] = str(g.retry_after)
+    return response
 
 
 @api.errorhandler(HTTPException)
@@ -51,6 +58,7 @@ def register_api(app: Quart) -> None:
     from helpdesk.api import catalog, events, reporting, tickets, users  # noqa: F401 - routes
 
     app.register_blueprint(api)
+    app.extensions["api_limiter"] = RateLimiter(per_minute=app.config["API_RATE_PER_MINUTE"])
     QuartSchema(
         app,
         openapi_path="/api/openapi.json",

@@ -11,7 +11,7 @@ from werkzeug.routing import Rule
 from helpdesk.api.schemas import ErrorOut
 
 EMPTY_ATTRIBUTE = "_helpdesk_empty_responses"
-ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429)
 
 
 def documents(
