@@ -55,14 +55,14 @@ async def http_error(error: HTTPException) -> Response:
 
 def register_api(app: Quart) -> None:
     """Mount the API, its OpenAPI document and docs page, and its error handlers."""
-    from helpdesk.api import catalog, events, reporting, tickets, users  # noqa: F401 - routes
+    from helpdesk.api import catalog, docs, events, reporting, tickets, users  # noqa: F401 - routes
 
     app.register_blueprint(api)
     app.extensions["api_limiter"] = RateLimiter(per_minute=app.config["API_RATE_PER_MINUTE"])
     QuartSchema(
         app,
         openapi_path="/api/openapi.json",
-        swagger_ui_path="/api/docs",
+        swagger_ui_path=None,  # /api/docs is our own page: Swagger UI would load its code from a CDN
         redoc_ui_path=None,
         scalar_ui_path=None,
         info={"title": "Helpdesk API", "version": "1.0"},

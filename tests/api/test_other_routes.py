@@ -87,4 +87,10 @@ async def test_openapi_lists_only_api_routes_and_docs_page_serves(client, app):
     spec = await (await client.get("/api/openapi.json")).get_json()
     assert spec["paths"] and all(path.startswith("/api/") for path in spec["paths"])
     assert "/api/tickets" in spec["paths"]
-    assert (await client.get("/api/docs")).status_code == 200
+    docs = await client.get("/api/docs")
+    page = await docs.get_data(as_text=True)
+    assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")
+    operations = sum(len(methods) for methods in spec["paths"].values())
+    assert page.count('class="card api-op"') == operations == 21
+    assert "<code>POST /api/tickets</code>" in page and "organisationHumanId" in page
+    assert "https://" not in page  # readable offline: no scripts or styles from a CDN
