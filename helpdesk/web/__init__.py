@@ -3,9 +3,9 @@
 from quart import Quart, request
 from werkzeug.exceptions import HTTPException
 
-from helpdesk.web import admin, auth, pages, queues, tickets
+from helpdesk.web import admin, auth, dashboard, pages, queues, tickets
 
-BLUEPRINTS = (auth.bp, queues.bp, tickets.bp, admin.bp)
+BLUEPRINTS = (auth.bp, queues.bp, tickets.bp, dashboard.bp, admin.bp)
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)
 

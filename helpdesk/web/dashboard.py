@@ -1,0 +1,83 @@
+"""The reports dashboard: `/reports`, its self-refreshing panels and the CSV download (issue 6)."""
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from quart import Blueprint, Response, abort, current_app, request
+
+from helpdesk.errors import BadRequest
+from helpdesk.models import User
+from helpdesk.services import dashboard, reports
+from helpdesk.services.dashboard import Period
+from helpdesk.web.auth import current_user, login_required
+from helpdesk.web.pages import page_or_partial
+
+bp = Blueprint("dashboard", __name__)
+Loader = Callable[[User, Period, datetime], Awaitable[Any]]
+
+# Each panel: its data, under the name its partial `dashboard/_<name>.html` reads.
+PANELS: dict[str, Loader] = {
+    "headline": lambda user, period, now: dashboard.headline(actor=user, period=period, now=now),
+    "created_resolved": lambda user, period, now: dashboard.created_resolved(actor=user, period=period),
+    "open_by_state": lambda user, period, now: dashboard.open_by_state(actor=user),
+    "open_by_priority": lambda user, period, now: dashboard.open_by_priority(actor=user),
+    "open_by_group": lambda user, period, now: dashboard.open_by_group(actor=user),
+    "organisations": lambda user, period, now: dashboard.top_organisations(actor=user, period=period),
+}
+
+
+def _period_args() -> tuple[str, date | None]:
+    """`period` and `date` from the query string; a date that is not YYYY-MM-DD is a bad request."""
+    text = request.args.get("date") or None
+    try:
+        return request.args.get("period", "monthly"), date.fromisoformat(text) if text else None
+    except ValueError:
+        raise BadRequest("date must be YYYY-MM-DD.") from None
+
+
+def _period(user: User, now: datetime) -> Period:
+    kind, day = _period_args()
+    timezone = current_app.config["TIMEZONE"]
+    return dashboard.dashboard_period(actor=user, period=kind, day=day, timezone=timezone, now=now)
+
+
+@bp.get("/reports")
+@login_required
+async def board() -> Response:
+    """The dashboard page, or just its board when htmx switches the period."""
+    user, now = await current_user(), datetime.now(UTC)
+    period = _period(user, now)
+    context = {name: await load(user, period, now) for name, load in PANELS.items()}
+    return await page_or_partial("dashboard/page.html", "dashboard/_board.html", period=period, **context)
+
+
+@bp.get("/reports/panels/<name>")
+@login_required
+async def panel(name: str) -> Response:
+    """One panel of the board, fetched again by its own timer."""
+    if name not in PANELS:
+        abort(404)
+    user, now = await current_user(), datetime.now(UTC)
+    period = _period(user, now)
+    partial = f"dashboard/_{name}.html"
+    return await page_or_partial(
+        partial, partial, period=period, **{name: await PANELS[name](user, period, now)}
+    )
+
+
+@bp.get("/reports/download")
+@login_required
+async def download() -> Response:
+    """The period's report as the same streamed CSV the API gives (DECISIONS 32)."""
+    user, now = await current_user(), datetime.now(UTC)
+    period = _period(user, now)
+    rows = reports.report_rows(
+        actor=user, period=period.kind, day=period.first, timezone=period.timezone, now=now
+    )
+    response = Response(reports.report_csv(rows), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{reports.report_filename(period.label)}"'
+    )
+    response.timeout = None  # a large month streams for longer than Quart's default response timeout
+    return response
