@@ -45,13 +45,17 @@ ISSUES = [
     ("Port number {n} to us", "We would like to port our number ending {n} to you."),
 ]
 SITES = ["head office", "the warehouse", "reception", "the Leeds branch", "meeting room 2"]
-REPLIES = [
+AGENT_REPLIES = [
     "Thanks for reporting this, we are looking into it now.",
     "Could you tell us whether this affects every handset or only some?",
     "We have restarted the service on our side, please try again.",
     "An engineer is booked for tomorrow morning.",
+]
+CUSTOMER_REPLIES = [
     "It is working again here, thank you!",
     "Still happening on my side, I'm afraid.",
+    "It affects the whole office.",
+    "Any news on this? The team is waiting.",
 ]
 NOTES = [
     "Carrier fault ref CF-{n} raised.",
@@ -67,16 +71,17 @@ async def seed_demo(*, tickets: int, skip_if_present: bool = False, seed: int = 
     await load_reference_data()
     rng = random.Random(seed)
     async with in_transaction():
-        agents = await _people()
+        agents, customers = await _people()
         groups = await _groups(agents)
         states = await _catalogue()
         first_id = ((await Ticket.annotate(m=Max("id")).first().values_list("m", flat=True)) or 0) + 1
-        rows = _TicketRows(rng, first_id, tickets, agents, groups, states)
+        rows = _TicketRows(rng, first_id, tickets, agents, customers, groups, states)
         await rows.write()
     return f"{tickets} demo tickets; sign in as admin@example.com / {DEMO_PASSWORD}"
 
 
-async def _people() -> list[User]:
+async def _people() -> tuple[list[User], dict[str, User]]:
+    """The directory, the admin and agents (who work tickets) and one customer user per organisation."""
     for human_id, legal, name in PARTNERS:
         await Organisation.get_or_create(
             human_id=human_id, defaults={"legal_name": legal, "name": name, "role": "partner"}
@@ -88,7 +93,7 @@ async def _people() -> list[User]:
             defaults={"legal_name": legal, "name": name, "role": "customer", "parent": parent},
         )
     password = hash_password(DEMO_PASSWORD)
-    await User.get_or_create(
+    admin, _ = await User.get_or_create(
         email="admin@example.com",
         defaults={
             "name": "Alex Admin",
@@ -98,16 +103,17 @@ async def _people() -> list[User]:
             "human_id": "USR-1",
         },
     )
-    agents = []
+    agents = [admin]
     for index, (name, login) in enumerate(AGENTS, start=2):
         agent, _ = await User.get_or_create(
             email=f"{login}@example.com",
             defaults={"name": name, "agent": True, "password_hash": password, "human_id": f"USR-{index}"},
         )
         agents.append(agent)
+    customers = {}
     for index, (org_hid, _, name, _) in enumerate(CUSTOMERS, start=100):
         slug = name.split()[0].lower().replace("&", "and")
-        await User.get_or_create(
+        customers[org_hid], _ = await User.get_or_create(
             email=f"{slug}@customer.example",
             defaults={
                 "name": f"{name} contact",
@@ -117,7 +123,7 @@ async def _people() -> list[User]:
                 "phone": "+44 113 496 0" + str(index),
             },
         )
-    return agents
+    return agents, customers
 
 
 async def _groups(agents: list[User]) -> list[Group]:
@@ -143,11 +149,12 @@ class _TicketRows:
         first_id: int,
         count: int,
         agents: list[User],
+        customers: dict[str, User],
         groups: list[Group],
         states: dict[StateKind, list[State]],
     ) -> None:
         self.rng, self.first_id, self.count = rng, first_id, count
-        self.agents, self.groups, self.states = agents, groups, states
+        self.agents, self.customers, self.groups, self.states = agents, customers, groups, states
         self.now = datetime.now(UTC).replace(microsecond=0)
         self.comments: list[tuple] = []
         self.attributes: list[tuple] = []
@@ -187,7 +194,8 @@ class _TicketRows:
         if resolved_at and resolved_at > self.now:
             resolved_at = self.now
         updated = resolved_at or assigned_at or created
-        self._thread(ticket_id, created, org_name, assignee)
+        reporter = self.customers[org_hid]
+        self._thread(ticket_id, created, reporter, assignee)
         self._contacts(ticket_id, created, org_name)
         if assignee:
             self.history.append(
@@ -198,7 +206,7 @@ class _TicketRows:
             org_hid,
             f"CON-{rng.randint(100000, 999999)}",
             str(rng.randint(1, 400)),
-            f"USR-{rng.randint(100, 106)}",
+            reporter.human_id,
             title.format(**words),
             body.format(**words),
             state.id,
@@ -228,28 +236,16 @@ class _TicketRows:
     def _pick(self, kind: StateKind) -> State:
         return self.rng.choice(self.states[kind])
 
-    def _thread(self, ticket_id: int, created: datetime, org: str, agent: User | None) -> None:
+    def _thread(self, ticket_id: int, created: datetime, customer: User, agent: User | None) -> None:
+        """Turns between the customer and the assigned agent; some of the agent's are internal notes."""
         when = created
         for turn in range(self.rng.randint(0, 4)):
-            when += timedelta(minutes=self.rng.randint(5, 600))
-            internal = agent is not None and self.rng.random() < 0.2
-            author = agent if (agent and turn % 2 == 0) else None
-            body = (
-                self.rng.choice(NOTES).format(n=self.rng.randint(1000, 9999))
-                if internal
-                else self.rng.choice(REPLIES)
-            )
-            self.comments.append(
-                (
-                    ticket_id,
-                    author.id if author else None,
-                    author.human_id if author else "USR-100",
-                    body,
-                    internal,
-                    min(when, self.now),
-                    min(when, self.now),
-                )
-            )
+            when = min(when + timedelta(minutes=self.rng.randint(5, 600)), self.now)
+            author = agent if (agent and turn % 2 == 0) else customer
+            internal = author is agent and self.rng.random() < 0.3
+            body = self.rng.choice(NOTES).format(n=self.rng.randint(1000, 9999)) if internal else None
+            body = body or self.rng.choice(AGENT_REPLIES if author is agent else CUSTOMER_REPLIES)
+            self.comments.append((ticket_id, author.id, author.human_id, body, internal, when, when))
 
     def _contacts(self, ticket_id: int, created: datetime, org: str) -> None:
         slug = org.split()[0].lower().replace("&", "and")
