@@ -183,11 +183,11 @@ async def _open_by_catalogue(actor: User, column: str, kind: StateKind) -> list[
 
 
 async def open_by_group(*, actor: User) -> list[Bar]:
-    """Open tickets per agent group, by name."""
+    """Open tickets per agent group, most first."""
     _staff_only(actor)
     counts = await _open_counts("group_id")
-    ids = [key for key in counts if key is not None]
-    return _bars(counts, await Group.filter(id__in=ids).order_by("name").values_list("id", "name"))
+    names = await Group.filter(id__in=[key for key in counts if key is not None]).values_list("id", "name")
+    return _bars(counts, sorted(names, key=lambda group: (-counts[group[0]], group[1])))
 
 
 async def _open_counts(column: str) -> dict[int | None, int]:
