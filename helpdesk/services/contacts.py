@@ -20,6 +20,7 @@ from helpdesk.services.outbox import queue_email, render_email
 CONFIRM_SALT = "helpdesk.confirm-contacts"
 REQUEST_KEY = "notification.ticket.confirm-contacts"
 CONFIRMED_KEY = "contacts.confirmed"
+REQUESTED_FIELD = "contacts.confirmationRequested"  # TicketHistory.field of an agent's request
 EMAIL_KEYS = ("mainEmail", "additionalEmail")
 # What a customer may correct from the link, and the longest value each may hold.
 CORRECTABLE = {"mainEmail": 254, "phoneNumber": 64, "preferredContactMethod": 100}
@@ -135,6 +136,10 @@ async def request_confirmation(*, ticket: Ticket, actor: User, config: Mapping[s
                 recipient=address, subject=subject, body_text=text, body_html=html, ticket=ticket
             )
         value = "Confirm contacts notification sent." if addresses else "No enabled email contact to notify."
+        # The event says what the system sent; the history row says which agent asked.
+        await TicketHistory.create(
+            ticket=ticket, actor=actor, actor_label=actor.name, field=REQUESTED_FIELD, new_value=value
+        )
         return await Event.create(key=REQUEST_KEY, value=value, target=ticket.human_id, ticket=ticket)
 
 

@@ -1,11 +1,14 @@
-"""A ticket's contact rows as agents edit them on the ticket page: set, add, switch on or off."""
+"""A ticket's contacts as agents work them on the ticket page: set, add, switch, ask to confirm."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import NotFound
-from helpdesk.models import TicketAttribute, TicketHistory, User
+from helpdesk.models import Event, TicketAttribute, TicketHistory, User
+from helpdesk.services import contacts
 from helpdesk.services.tickets import (
     CONTACT,
     Contacts,
@@ -14,6 +17,7 @@ from helpdesk.services.tickets import (
     get_ticket,
     update_ticket,
 )
+from helpdesk.services.timeline import get_staff_ticket
 
 SINGLE_KEYS = ("main_email", "phone_number", "preferred_contact_method")
 
@@ -59,3 +63,15 @@ async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool
             old_value=f"{row.value}: {'on' if row.enabled else 'off'}",
             new_value=f"{row.value}: {'on' if enabled else 'off'}",
         )
+
+
+async def request_confirmation(*, human_id: str, actor: User, config: Mapping[str, Any]) -> Event:
+    """Email each enabled contact a link to confirm their details (agents only)."""
+    ticket = await get_ticket(human_id=human_id, actor=actor)
+    return await contacts.request_confirmation(ticket=ticket, actor=actor, config=config)
+
+
+async def confirmation_status(*, human_id: str, actor: User) -> contacts.ConfirmationStatus:
+    """When the contacts were last asked to confirm, and when each address did (agents only)."""
+    ticket = await get_staff_ticket(human_id=human_id, actor=actor)
+    return await contacts.confirmation_status(ticket)

@@ -1,12 +1,12 @@
-"""The ticket page and its panels (header, fields, thread, reply, contacts, history), and new tickets."""
+"""The ticket page and its panels (header, fields, thread, reply, contacts, emails, history), new tickets."""
 
 from typing import Any
 
-from quart import Blueprint, Response, redirect, request, url_for
+from quart import Blueprint, Response, current_app, redirect, request, url_for
 
 from helpdesk.errors import Conflict, Invalid
 from helpdesk.models import StateKind, Ticket, User
-from helpdesk.services import catalog, ticket_contacts, tickets, users
+from helpdesk.services import catalog, ticket_contacts, tickets, timeline, users
 from helpdesk.web.auth import current_user, login_required, staff_required
 from helpdesk.web.forms import CommentForm, ContactForm, CsrfForm, NewTicketForm, TicketFieldsForm
 from helpdesk.web.pages import changed, form_status, is_htmx, page_or_partial
@@ -55,13 +55,32 @@ async def thread_context(user: User, human_id: str) -> dict[str, Any]:
     return {"ticket": ticket, "comments": comments}
 
 
-async def contacts_context(user: User, human_id: str, form: ContactForm | None = None) -> dict[str, Any]:
+async def contacts_context(
+    user: User, human_id: str, form: ContactForm | None = None, message: str = "", ok: bool = False
+) -> dict[str, Any]:
     rows = await ticket_contacts.list_contacts(human_id=human_id, actor=user)
-    return {"human_id": human_id, "contacts": rows, "form": form or ContactForm(), "toggle": CsrfForm()}
+    status = (
+        await ticket_contacts.confirmation_status(human_id=human_id, actor=user) if user.is_staff else None
+    )
+    return {
+        "human_id": human_id,
+        "contacts": rows,
+        "form": form or ContactForm(),
+        "toggle": CsrfForm(),
+        "confirmation": status,
+        "message": message,
+        "ok": ok,
+    }
+
+
+async def emails_context(user: User, human_id: str) -> dict[str, Any]:
+    emails = await timeline.ticket_emails(human_id=human_id, actor=user)
+    return {"human_id": human_id, "emails": emails, "limit": timeline.EMAILS_LIMIT}
 
 
 async def history_context(user: User, human_id: str) -> dict[str, Any]:
-    return {"human_id": human_id, "history": await tickets.list_history(human_id=human_id, actor=user)}
+    entries = await timeline.ticket_timeline(human_id=human_id, actor=user)
+    return {"human_id": human_id, "entries": entries, "limit": timeline.TIMELINE_LIMIT}
 
 
 # --- the page and its panels ---------------------------------------------------------------
@@ -70,7 +89,7 @@ async def history_context(user: User, human_id: str) -> dict[str, Any]:
 @bp.get("/<human_id>")
 @login_required
 async def show(human_id: str) -> Response:
-    """The whole ticket: header, fields, thread and reply form, contacts and (agents) history."""
+    """The whole ticket: header, fields, thread and reply form, contacts and (agents) emails and history."""
     user = await current_user()
     context = await header_context(user, human_id)
     context |= {
@@ -78,7 +97,11 @@ async def show(human_id: str) -> Response:
         "thread": await thread_context(user, human_id),
     }
     context |= {"contacts": await contacts_context(user, human_id), "reply": CommentForm()}
-    context["history"] = await history_context(user, human_id) if user.is_staff else None
+    if user.is_staff:
+        context |= {
+            "emails": await emails_context(user, human_id),
+            "history": await history_context(user, human_id),
+        }
     return await page_or_partial("tickets/page.html", "tickets/_header.html", **context)
 
 
@@ -189,10 +212,34 @@ async def switch_contact(human_id: str, attribute_id: int, switch: str) -> Respo
     return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
 
 
-@bp.get("/<human_id>/history")
+@bp.post("/<human_id>/contacts/confirmation")
 @staff_required
+async def request_confirmation(human_id: str) -> Response:
+    """Email each enabled contact a link to confirm their details; the emails and history follow."""
+    user, form = await current_user(), await CsrfForm.from_request()
+    if not form.validate():
+        context = await contacts_context(user, human_id, message=" ".join(form.csrf_token.errors))
+        return await panel(human_id, "tickets/_contacts.html", 400, contacts=context)
+    event = await ticket_contacts.request_confirmation(
+        human_id=human_id, actor=user, config=current_app.config
+    )
+    context = {"contacts": await contacts_context(user, human_id, message=event.value, ok=True)}
+    return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
+
+
+@bp.get("/<human_id>/emails")
+@login_required
+async def emails(human_id: str) -> Response:
+    """The ticket's latest emails and whether each left (agents only; customers get 404)."""
+    return await panel(
+        human_id, "tickets/_emails.html", emails=await emails_context(await current_user(), human_id)
+    )
+
+
+@bp.get("/<human_id>/history")
+@login_required
 async def history(human_id: str) -> Response:
-    """The change timeline (agents only)."""
+    """Changes, comments and events in one timeline (agents only; customers get 404)."""
     return await panel(
         human_id, "tickets/_history.html", history=await history_context(await current_user(), human_id)
     )

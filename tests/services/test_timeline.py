@@ -1,0 +1,52 @@
+"""The ticket timeline and emails: merged, newest first, bounded, and for agents only."""
+
+import pytest
+
+from helpdesk.errors import NotFound
+from helpdesk.models import TicketHistory
+from helpdesk.services import contacts, tickets, timeline
+from tests.factories import make_agent, make_customer, make_ticket
+
+
+async def test_timeline_is_bounded_and_newest_first(app):
+    agent = await make_agent()
+    ticket = await make_ticket(actor=agent, contacts=tickets.Contacts(main_email="a@acme.example"))
+    for n in range(4):
+        await tickets.post_comment(human_id=ticket.human_id, body=f"note {n}", actor=agent, internal=True)
+    entries = await timeline.ticket_timeline(human_id=ticket.human_id, actor=agent, limit=3)
+    assert [e.item.body for e in entries] == ["note 3", "note 2", "note 1"]
+    everything = await timeline.ticket_timeline(human_id=ticket.human_id, actor=agent)
+    assert [e.kind for e in everything][-2:] == ["event", "change"]  # the create notification, then "created"
+    assert len(everything) == 6 and all(
+        a.at >= b.at for a, b in zip(everything, everything[1:], strict=False)
+    )
+
+
+async def test_confirm_request_names_the_agent_in_the_history(app):
+    agent = await make_agent(name="Tom Okafor")
+    ticket = await make_ticket(actor=agent, contacts=tickets.Contacts(main_email="a@acme.example"))
+    await contacts.request_confirmation(ticket=ticket, actor=agent, config=app.config)
+    row = await TicketHistory.get(ticket_id=ticket.id, field=contacts.REQUESTED_FIELD)
+    assert (row.actor_id, row.actor_label, row.new_value) == (
+        agent.id,
+        "Tom Okafor",
+        "Confirm contacts notification sent.",
+    )
+
+
+async def test_emails_are_the_latest_twenty_without_bodies(app):
+    agent = await make_agent()
+    ticket = await make_ticket(actor=agent, contacts=tickets.Contacts(main_email="a@acme.example"))
+    for _ in range(21):
+        await tickets.post_comment(human_id=ticket.human_id, body="reply", actor=agent)
+    emails = await timeline.ticket_emails(human_id=ticket.human_id, actor=agent)
+    assert len(emails) == 20 and emails[0].id > emails[-1].id and "new reply" in emails[0].subject
+    with pytest.raises(AttributeError):
+        emails[0].body_html  # noqa: B018 - the panel never loads the bodies
+
+
+@pytest.mark.parametrize("read", [timeline.ticket_timeline, timeline.ticket_emails])
+async def test_customers_get_not_found_even_for_their_own_ticket(app, read):
+    ticket = await make_ticket()
+    with pytest.raises(NotFound):
+        await read(human_id=ticket.human_id, actor=await make_customer("ORG-1"))
