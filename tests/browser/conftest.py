@@ -5,15 +5,18 @@ passes `-p no:asyncio --confcutdir=tests/browser`): the sync Playwright API and 
 not mix in one run, so the main run skips collecting them and this run skips the async root conftest."""
 
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.pgserver import free_port
+from tests.smtp import MailSink
 
 if os.environ.get("HELPDESK_BROWSER_TESTS") != "1":
     collect_ignore_glob = ["test_*.py"]
@@ -30,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo data's documented password
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 
 def _run(*args: str, env: dict[str, str]) -> None:
@@ -51,17 +55,28 @@ def _wait_until_up(url: str, process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory) -> Iterator[str]:
-    """A migrated database with the demo people and tickets, served on a free loopback port."""
+def mail_sink() -> Iterator[MailSink]:
+    """A real SMTP server in this process: the live server's outbox worker delivers to it."""
+    sink = MailSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory, mail_sink: MailSink) -> Iterator[str]:
+    """A migrated database with the demo people and tickets, served on a free loopback port, its
+    outbox worker running inside the server and sending to `mail_sink`."""
+    port = free_port()
     env = os.environ | {
         "HELPDESK_ENV": "test",
         "HELPDESK_DATABASE_URL": f"sqlite://{tmp_path_factory.mktemp('db') / 'helpdesk.sqlite3'}",
-        "HELPDESK_WORKER_IN_PROCESS": "false",
-        "HELPDESK_SMTP_PORT": str(free_port()),
+        "HELPDESK_BASE_URL": f"http://127.0.0.1:{port}",
+        "HELPDESK_WORKER_IN_PROCESS": "true",
+        "HELPDESK_SMTP_HOST": "127.0.0.1",
+        "HELPDESK_SMTP_PORT": str(mail_sink.port),
     }
     _run("migrate", env=env)
     _run("seed-demo", "--tickets", "60", env=env)
-    port = free_port()
     with open(tmp_path_factory.mktemp("browser") / "server.log", "w+") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "helpdesk", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
@@ -84,16 +99,51 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, base_url):
-    """A fresh browser context (no cookies), signed in as the demo agent."""
+def _fresh_page(browser, base_url: str):
+    """A page in a browser context of its own: no cookies, nobody signed in."""
     context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(5000)
-    page = context.new_page()
+    return context.new_page()
+
+
+@pytest.fixture
+def anonymous_page(browser, base_url):
+    """A fresh browser context (no cookies, nobody signed in)."""
+    page = _fresh_page(browser, base_url)
+    yield page
+    page.context.close()
+
+
+def sign_in(page, email: str) -> None:
+    """Sign in through the real form and wait for the home page."""
     page.goto("/login")
-    page.get_by_label("Email").fill("priya@example.com")
+    page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base_url}/")
+    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
+
+
+@pytest.fixture
+def page(browser, base_url):
+    """A fresh browser context of its own, signed in as the demo agent."""
+    page = _fresh_page(browser, base_url)
+    sign_in(page, "priya@example.com")
     yield page
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def admin_page(browser, base_url):
+    """A fresh browser context of its own, signed in as the demo admin."""
+    page = _fresh_page(browser, base_url)
+    sign_in(page, "admin@example.com")
+    yield page
+    page.context.close()
+
+
+def screenshot(page, screen: str) -> Path:
+    """Save what the page shows as test-output/screenshots/<screen>.png (the README shows some)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{screen}.png"
+    page.screenshot(path=path, full_page=True)
+    return path

@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import screenshot
+
 SETTLED = "() => { window.settled = new Promise(r => document.addEventListener('htmx:after:settle', r)); }"
 
 
@@ -88,13 +90,13 @@ def test_reply_and_internal_note_appear_without_reload(page: Page):
     open_first_ticket(page)
     page.evaluate("window.notReloaded = true")
     page.get_by_label("Message").fill("<b>first</b>\nsecond line")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     thread = page.locator("#tickets-thread")
     expect(thread).to_contain_text("<b>first</b>")
     expect(page.get_by_label("Message")).to_have_value("")
     page.get_by_label("Internal note: agents only").check()
     page.get_by_label("Message").fill("only for us")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(thread.locator(".comment.internal").last).to_contain_text("only for us")
     assert page.evaluate("window.notReloaded") is True
 
@@ -132,3 +134,17 @@ def test_back_after_htmx_navigation_restores_the_whole_page(page: Page):
     expect(page.locator("nav.queue-nav")).to_have_count(1)
     expect(page.locator("#queues-list")).to_have_count(1)
     expect(page.locator("#queues-list")).to_contain_text("No tickets match.")
+
+
+def test_screenshots_of_the_main_screens(page: Page, admin_page: Page, anonymous_page: Page):
+    anonymous_page.goto("/login")
+    expect(anonymous_page.get_by_role("button", name="Sign in")).to_be_visible()
+    screenshot(anonymous_page, "sign-in")
+    page.goto("/queues/open")
+    expect(page.locator("#queues-list .ticket-row").first).to_be_visible()
+    screenshot(page, "queue")
+    page.goto("/tickets/new")
+    screenshot(page, "new-ticket")
+    admin_page.goto("/admin/users")
+    expect(admin_page.locator("main")).to_contain_text("priya@example.com")
+    screenshot(admin_page, "admin-users")

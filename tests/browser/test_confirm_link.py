@@ -1,0 +1,82 @@
+"""The customer's link, end to end: an agent asks, the outbox delivers over real SMTP, the customer
+corrects their phone number in the browser, and the agent's ticket page shows it."""
+
+import re
+import time
+import uuid
+from email.message import EmailMessage
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import screenshot
+from tests.smtp import MailSink
+
+LINK = re.compile(r"https?://\S+/confirm/\S+")
+
+
+def open_ticket_with_contact(page: Page, address: str) -> str:
+    """Open a ticket through the new-ticket form with `address` as its main email."""
+    page.goto("/tickets/new")
+    fields = {
+        "Title": "Confirm my details",
+        "Description": "From the link test",
+        "Organisation ID": "ORG-2001",
+    }
+    fields |= {"Contract ID": "CON-1", "Tenant ID": "1", "Reporter ID": "USR-1", "Main email": address}
+    fields |= {"Phone number": "0113 496 0000"}
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_role("button", name="Open ticket").click()
+    page.wait_for_url(re.compile(r"/tickets/INC-\d+$"))
+    return page.url.rpartition("/")[2]
+
+
+def wait_for_message(sink: MailSink, address: str, subject: str, seconds: float = 20) -> EmailMessage:
+    """The first message to `address` whose subject contains `subject`, waiting at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for message in list(sink.messages):
+            if message["To"] == address and subject in message["Subject"]:
+                return message
+        time.sleep(0.2)
+    raise AssertionError(f"no '{subject}' email to {address} within {seconds} s")
+
+
+def test_customer_corrects_their_phone_from_the_emailed_link(page: Page, anonymous_page: Page, mail_sink):
+    address = f"it-{uuid.uuid4().hex[:8]}@customer.example"
+    human_id = open_ticket_with_contact(page, address)
+    page.get_by_label("Internal note: agents only").check()
+    page.get_by_label("Message").fill("Customer called: their desk number changed, asking them to confirm.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator("#tickets-history")).to_contain_text("Internal note")
+    page.get_by_role("button", name="Send confirm-contacts email").click()
+    contacts = page.locator("#tickets-contacts")
+    expect(contacts).to_contain_text("Confirm contacts notification sent.")
+    expect(page.locator("#tickets-history")).to_contain_text("asked the contacts to confirm their details")
+
+    message = wait_for_message(mail_sink, address, "please confirm your contact details")
+    assert human_id in message["Subject"]
+    link = LINK.search(message.get_body(("plain",)).get_content()).group(0)
+    expect(page.locator("#tickets-emails")).to_contain_text("Sent", timeout=10_000)
+
+    customer = anonymous_page
+    customer.goto(link)
+    expect(customer.locator("h1")).to_have_text("Are these your contact details?")
+    expect(customer.locator(".contact-list")).to_contain_text(address)
+    screenshot(customer, "confirm-contacts")
+    customer.get_by_label("Phone number").fill("+44 7700 900123")
+    customer.get_by_role("button", name="Save corrections").click()
+    expect(customer.locator("h1")).to_have_text("Thank you")
+    expect(customer.locator("main")).to_contain_text(human_id)
+
+    page.reload()
+    expect(contacts.locator(".confirmations li", has_text=address)).to_contain_text("Confirmed")
+    expect(contacts).to_contain_text("+44 7700 900123")
+    change = page.locator("#tickets-history li", has_text="attributes.phoneNumber")
+    expect(change).to_contain_text(address)
+    expect(change).to_contain_text("+44 7700 900123")
+    expect(page.locator("#tickets-history")).to_contain_text("confirmed the contact details")
+    screenshot(page, "ticket")
+
+    customer.goto(link)
+    expect(customer.locator("h1")).to_have_text("This link has already been used")
