@@ -30,6 +30,9 @@ EXPECTED_TABLES = {
 EXPECTED_INDEXES = {
     "ticket": [
         ("deleted_at", "resolved_at", "id"),
+        ("deleted_at", "id"),
+        ("deleted_at", "created_at"),
+        ("deleted_at", "updated_at"),
         ("assignee_id", "resolved_at", "id"),
         ("group_id", "resolved_at", "id"),
         ("state_id", "id"),

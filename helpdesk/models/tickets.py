@@ -48,6 +48,10 @@ class Ticket(Model):
         table = "ticket"
         indexes = (
             ("deleted_at", "resolved_at", "id"),
+            # Every list is of live tickets (deleted_at IS NULL): these serve its sorts in index order.
+            ("deleted_at", "id"),
+            ("deleted_at", "created_at"),
+            ("deleted_at", "updated_at"),
             ("assignee_id", "resolved_at", "id"),
             ("group_id", "resolved_at", "id"),
             ("state_id", "id"),
