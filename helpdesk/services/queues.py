@@ -3,13 +3,19 @@
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from tortoise.functions import Count
-
 from helpdesk.errors import NotFound
-from helpdesk.models import Group, Ticket, User
+from helpdesk.models import Group, User
 from helpdesk.services.tickets import DEFAULT_SORT, TicketFilters, count_tickets, now
 
 RESOLVED_WINDOW = timedelta(days=7)
+COUNT_CAP = 1000  # a queue count reads at most this many index entries, however big the queue
+
+
+class AtLeast(int):
+    """A count that stopped at the cap: compares as the number, shows as "1000+"."""
+
+    def __str__(self) -> str:
+        return f"{int(self)}+"
 
 
 @dataclass
@@ -54,19 +60,9 @@ def pick_queue(queues: list[Queue], name: str) -> Queue:
 
 
 async def count_queues(*, actor: User, queues: list[Queue]) -> list[Queue]:
-    """Fill in each queue's count: one query per fixed queue, one for all group queues together."""
-    per_group: dict[int, int] = {}
-    if actor.is_staff:
-        rows = (
-            await Ticket.filter(deleted_at=None, resolved_at__isnull=True, group_id__isnull=False)
-            .annotate(n=Count("id"))
-            .group_by("group_id")
-            .values("group_id", "n")
-        )
-        per_group = {row["group_id"]: row["n"] for row in rows}
+    """Fill in each queue's count, one bounded query per queue: past COUNT_CAP it shows "1000+",
+    so a page never counts a million open tickets."""
     for queue in queues:
-        if queue.name.startswith("group-"):
-            queue.count = per_group.get(queue.filters.group or 0, 0)
-        else:
-            queue.count = await count_tickets(actor=actor, filters=queue.filters)
+        found = await count_tickets(actor=actor, filters=queue.filters, cap=COUNT_CAP)
+        queue.count = AtLeast(found) if found >= COUNT_CAP else found
     return queues

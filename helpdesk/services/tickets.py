@@ -9,6 +9,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
@@ -150,6 +151,25 @@ async def organisations_for(tickets: list[Ticket]) -> dict[str, Organisation]:
     return {org.human_id: org for org in found}
 
 
+async def attach_related(tickets: list[Ticket]) -> None:
+    """Load the page's states, groups and assignees with one query each and attach them, as
+    select_related would: joining seven tables built seven objects per row, most of the time
+    spent serving a page of a hundred tickets."""
+    states = await _by_id(State, {getattr(t, f"{n}_id") for t in tickets for n in CLASSIFICATIONS})
+    groups = await _by_id(Group, {t.group_id for t in tickets})
+    assignees = await _by_id(User, {t.assignee_id for t in tickets})
+    for ticket in tickets:
+        for name in CLASSIFICATIONS:
+            object.__setattr__(ticket, f"_{name}", states.get(getattr(ticket, f"{name}_id")))
+        object.__setattr__(ticket, "_group", groups.get(ticket.group_id))
+        object.__setattr__(ticket, "_assignee", assignees.get(ticket.assignee_id))
+
+
+async def _by_id(model: type[Model], ids: set[int | None]) -> dict[int, Any]:
+    wanted = [i for i in ids if i is not None]
+    return {row.id: row for row in await model.filter(id__in=wanted)} if wanted else {}
+
+
 # --- Listing -------------------------------------------------------------------------------
 
 
@@ -225,15 +245,19 @@ async def list_tickets(
     if cursor:
         query = query.filter(_keyset(cursor, sort))
     order = [f"-{column}", "-id"] if descending else [column, "id"]
-    rows = await query.select_related(*RELATED).order_by(*order).limit(limit + 1)
+    rows = await query.order_by(*order).limit(limit + 1)
     tickets, more = rows[:limit], len(rows) > limit
+    await attach_related(tickets)
     next_cursor = encode_cursor(tickets[-1], sort) if more else None
     return TicketPage(tickets, next_cursor, await organisations_for(tickets))
 
 
-async def count_tickets(*, actor: User, filters: TicketFilters) -> int:
-    """How many tickets match (used for queue counts, which are indexed)."""
-    return await _filtered(filters, actor).count()
+async def count_tickets(*, actor: User, filters: TicketFilters, cap: int | None = None) -> int:
+    """How many tickets match; with a cap, counting stops there (reads at most `cap` index entries)."""
+    query = _filtered(filters, actor)
+    if cap is None:
+        return await query.count()
+    return len(await query.limit(cap).values_list("id", flat=True))
 
 
 # --- Creating ------------------------------------------------------------------------------
