@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser migrations clean
+.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser migrations bench clean
 
 install: $(STAMP)
 
@@ -60,6 +60,17 @@ test-browser: install
 # After changing models: write the next migration (commit it, never edit it after it lands).
 migrations: install
 	$(BIN)/tortoise -c helpdesk.db.TORTOISE_ORM makemigrations
+
+# Load test of a live `helpdesk serve` (not part of `make test`); see README "Benchmarks".
+# REUSE=1 keeps the seeded SQLite file in var/bench/ and reuses it on the next run.
+N ?= 100000
+DB ?= sqlite
+WORKERS ?= 1 2
+DURATION ?= 10
+CONNECTIONS ?= 16
+bench: install
+	DB=$(DB) bench/system-deps
+	N=$(N) DB=$(DB) WORKERS="$(WORKERS)" DURATION=$(DURATION) CONNECTIONS=$(CONNECTIONS) $(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules

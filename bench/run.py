@@ -1,0 +1,377 @@
+"""`make bench`: seed N tickets, serve them with `helpdesk serve`, drive each scenario, print tables.
+
+Settings (environment): N (tickets, default 100000), DB (sqlite|postgres), WORKERS (server
+processes to measure, default "1 2"), DURATION (seconds per scenario, default 10), CONNECTIONS (default
+16), REUSE=1 keeps and reuses the seeded SQLite file in var/bench/ (PostgreSQL is always fresh).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+from bench.load import Result, fetch, python_client, wrk
+from tests.pgserver import PostgresServer, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+HELPDESK = [sys.executable, "-m", "helpdesk"]
+QUEUE = "/queues/open"  # "All open": the queue holding the most tickets (there is no /queues/all)
+
+
+@dataclass
+class Settings:
+    tickets: int = int(os.environ.get("N", "100000"))
+    database: str = os.environ.get("DB", "sqlite")
+    workers: tuple[int, ...] = tuple(int(w) for w in os.environ.get("WORKERS", "1 2").split())
+    seconds: float = float(os.environ.get("DURATION", "10"))
+    connections: int = int(os.environ.get("CONNECTIONS", "16"))
+    reuse: bool = os.environ.get("REUSE", "") == "1"
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([*HELPDESK, *args], env=env, capture_output=True, text=True, check=False)
+    if result.returncode:
+        raise SystemExit(f"helpdesk {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout.strip()
+
+
+# --- the database --------------------------------------------------------------------------
+
+
+class Database:
+    """A seeded database: a SQLite file, or a throwaway PostgreSQL cluster (tests/pgserver.py)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings, self.postgres, self.tmp = settings, None, None
+        self.seed_seconds: float | None = None
+
+    def __enter__(self) -> "Database":
+        if self.settings.database == "postgres":
+            self.postgres = PostgresServer().start()
+            self.url = self.postgres.create_database("bench")
+            return self
+        if self.settings.reuse:
+            folder = ROOT / "var" / "bench"
+            folder.mkdir(parents=True, exist_ok=True)
+        else:
+            self.tmp = tempfile.TemporaryDirectory(prefix="helpdesk-bench-")
+            folder = Path(self.tmp.name)
+        self.url = f"sqlite://{folder}/tickets-{self.settings.tickets}.sqlite3"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.postgres:
+            self.postgres.stop()
+        if self.tmp:
+            self.tmp.cleanup()
+
+    def _ticket_file(self) -> Path:
+        return Path(self.url.removeprefix("sqlite://"))
+
+    def env(self) -> dict[str, str]:
+        return os.environ | {
+            "HELPDESK_DATABASE_URL": self.url,
+            "HELPDESK_ENV": "production",
+            "HELPDESK_SECRET_KEY": "bench-" + "x" * 40,
+            "HELPDESK_WORKER_IN_PROCESS": "false",  # no SMTP here: emails stay queued
+        }
+
+    def seed(self) -> str:
+        env = self.env()
+        if self.settings.reuse and self.postgres is None and self._ticket_file().exists():
+            log(f"reusing {self._ticket_file()}")
+            cli(env, "migrate")
+        else:
+            cli(env, "migrate")
+            log(f"seeding {self.settings.tickets:,} tickets")
+            started = time.perf_counter()
+            cli(env, "seed-demo", "--tickets", str(self.settings.tickets))
+            self.seed_seconds = time.perf_counter() - started
+            log(f"seeded in {self.seed_seconds:.1f} s")
+        return cli(env, "create-token", "--email", "admin@example.com", "--name", "bench")
+
+
+# --- the server ----------------------------------------------------------------------------
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (Granian runs its workers as child processes)."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [pid] + [p for child in children for p in _tree(int(child))]
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    return int(match.group(1)) if match else 0
+
+
+class Server:
+    """`helpdesk serve` on a free loopback port; samples the RSS of its process tree."""
+
+    def __init__(self, env: dict[str, str], workers: int) -> None:
+        self.env, self.workers = env, workers
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.peak_kib = 0
+        self._sampling = False
+
+    def __enter__(self) -> "Server":
+        started = time.perf_counter()
+        command = [*HELPDESK, "serve", "--port", str(self.port), "--workers", str(self.workers)]
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = started + 30
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise SystemExit(f"helpdesk serve exited:\n{self.log.read().decode()[-3000:]}")
+            try:
+                urllib.request.urlopen(f"{self.base}/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.02)
+        self.startup_seconds = time.perf_counter() - started
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()
+
+    def rss_mib(self) -> float:
+        return sum(_rss_kib(pid) for pid in _tree(self.process.pid)) / 1024
+
+    def sample(self):
+        """Context manager: sample the tree's RSS every 50 ms; `peak` and `start` in MiB."""
+        server = self
+
+        class Sampler:
+            def __enter__(self):
+                self.start = self.peak = server.rss_mib()
+                self.running = True
+                self.thread = threading.Thread(target=self._loop, daemon=True)
+                self.thread.start()
+                return self
+
+            def _loop(self):
+                while self.running:
+                    self.peak = max(self.peak, server.rss_mib())
+                    time.sleep(0.05)
+
+            def __exit__(self, *exc):
+                self.running = False
+                self.thread.join()
+                self.peak = max(self.peak, server.rss_mib())
+
+        return Sampler()
+
+
+# --- preparing requests --------------------------------------------------------------------
+
+
+def sign_in(base: str) -> str:
+    """Sign in as the demo admin through the login form; returns the Cookie header value."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(f"{base}/login").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', form
+    )
+    data = urllib.parse.urlencode(
+        {"csrf_token": token.group(1), "email": "admin@example.com", "password": "demo-password"}
+    ).encode()
+    opener.open(f"{base}/login", data=data).read()
+    cookies = "; ".join(f"{c.name}={c.value}" for c in jar)
+    request = urllib.request.Request(f"{base}{QUEUE}", headers={"Cookie": cookies})
+    with urllib.request.urlopen(request) as response:  # noqa: S310 - loopback only
+        if "/login" in response.url:
+            raise SystemExit("signing in failed")
+    return cookies
+
+
+def api_get(base: str, path: str, token: str) -> dict:
+    request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as response:  # noqa: S310 - loopback only
+        return json.loads(response.read())
+
+
+def deep_page(base: str, token: str, pages: int) -> tuple[str, int]:
+    """Follow links.next `pages` times; returns that page's path and how many tickets precede it."""
+    path = "/api/tickets?limit=1000"
+    for _ in range(pages):
+        following = api_get(base, path, token)["links"]["next"]
+        if not following:
+            break
+        path = "/api" + following
+    return path.replace("limit=1000", "limit=100"), pages * 1000
+
+
+def report_day() -> str:
+    """A day in last month: a whole month of seeded tickets (the demo spreads them over 180 days)."""
+    first_of_month = datetime.now(UTC).date().replace(day=1)
+    return (first_of_month - timedelta(days=1)).replace(day=15).isoformat()
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    name: str
+    result: Result
+    peak_mib: float
+    note: str = ""
+
+
+def run_scenarios(settings: Settings, server: Server, token: str) -> list[Row]:
+    base, secs, conns = server.base, settings.seconds, settings.connections
+    api = {"Authorization": f"Bearer {token}"}
+    cookie = {"Cookie": sign_in(base)}
+    first = api_get(base, "/api/tickets?limit=1", token)["data"][0]["id"]
+    top = int(str(first).removeprefix("INC-"))
+    deep, depth = deep_page(base, token, max(1, min(settings.tickets // 5000, 200)))
+    ids = [f"INC-{top - (i * 7919) % max(top - 1, 1)}" for i in range(200)]
+    rows: list[Row] = []
+
+    def measure(name: str, drive, note: str = "") -> Result:
+        with server.sample() as rss:
+            result = drive()
+        rows.append(Row(name, result, rss.peak, note))
+        log(f"{name}: {result.requests_per_s:,.0f} req/s, p99 {result.p99_ms:.1f} ms, {result.errors} errors")
+        return result
+
+    def get(name: str, path: str, headers: dict[str, str], paths: list[str] | None = None, note: str = ""):
+        url = base + path
+        measure(name, lambda: wrk(url, seconds=secs, connections=conns, headers=headers, paths=paths), note)
+
+    log(f"warming up {base}")
+    wrk(base + "/healthz", seconds=2, connections=conns)
+    wrk(base + "/api/tickets", seconds=2, connections=conns, headers=api)
+    get("GET /healthz (bare)", "/healthz", {})
+    measure(
+        "GET /healthz (python client)",
+        lambda: python_client(base, "/healthz", headers={}, seconds=secs, connections=conns),
+        "asyncio keep-alive client",
+    )
+    get("GET /api/tickets (first page)", "/api/tickets", api)
+    get("GET /api/tickets (deep page)", deep, api, note=f"after {depth:,} tickets via links.next")
+    get("GET /api/tickets/{id}", "/api/tickets/INC-1", api, [f"/api/tickets/{i}" for i in ids])
+    get(f"GET {QUEUE} (page)", QUEUE, cookie)
+    get(f"GET {QUEUE} (htmx partial)", QUEUE, cookie | {"HX-Request": "true"})
+    get("GET /tickets/INC-n (page)", "/tickets/INC-1", cookie, [f"/tickets/{i}" for i in ids])
+    get("GET /api/tickets?q=router (search)", "/api/tickets?q=router", api)
+    report = f"/api/reporting/tickets?period=monthly&date={report_day()}"
+    report_rows(settings, server, rows, "GET /api/reporting/tickets (monthly JSON)", report, api)
+    report_rows(
+        settings,
+        server,
+        rows,
+        "GET .../download (monthly CSV)",
+        report.replace("tickets?", "tickets/download?"),
+        api,
+    )  # noqa: E501
+    body = json.dumps(
+        {
+            "organisationHumanId": "ORG-2001", "contractHumanId": "CON-1", "tenantHumanId": "1",
+            "reporterHumanId": "USR-100", "title": "Bench ticket", "description": "Created by make bench",
+            "attributes": {"mainEmail": "it@acme.example"},
+        }
+    )  # fmt: skip
+    post = api | {"Content-Type": "application/json"}
+    measure(
+        "POST /api/tickets (create)",
+        lambda: wrk(
+            base + "/api/tickets", seconds=secs, connections=conns, method="POST", headers=post, body=body
+        ),
+    )
+    comment = json.dumps({"description": "A comment from make bench"})
+    measure(
+        "POST /api/tickets/{id} (comment)",
+        lambda: wrk(
+            base + "/api/tickets/INC-1", seconds=secs, connections=conns, method="POST", headers=post,
+            body=comment, paths=[f"/api/tickets/{i}" for i in ids],
+        ),
+    )  # fmt: skip
+    return rows
+
+
+def report_rows(settings: Settings, server: Server, rows: list[Row], name: str, path: str, headers) -> None:
+    """One report request at a time for about DURATION seconds (at least one): rows/s and RSS growth."""
+    latencies, counted, errors = [], 0, 0
+    lines = [0]
+
+    def count_lines(data: bytes) -> None:
+        lines[0] += data.count(b"\n")
+
+    deadline = time.perf_counter() + settings.seconds
+    with server.sample() as rss:
+        while time.perf_counter() < deadline or not latencies:
+            status, _, elapsed = fetch(server.base, path, headers=headers, on_chunk=count_lines)
+            errors += status != 200
+            latencies.append(elapsed)
+    total, runs = sum(latencies), len(latencies)
+    if "download" in path:
+        counted = lines[0] - runs  # each CSV has one header line
+    else:
+        counted = len(api_get(server.base, path, headers["Authorization"].split()[1])["data"]) * runs
+    ordered = sorted(latencies)
+    result = Result(runs / total, ordered[runs // 2] * 1000, ordered[-1] * 1000, runs, errors)
+    growth = rss.peak - rss.start
+    note = f"{counted / runs:,.0f} rows, {counted / total:,.0f} rows/s, RSS +{growth:.0f} MiB"
+    rows.append(Row(name, result, rss.peak, note))
+    log(f"{name}: {note}")
+
+
+def table(rows: list[Row]) -> str:
+    bare = rows[0].result.requests_per_s
+    lines = [
+        "| scenario | req/s | p50 ms | p99 ms | errors | peak RSS MiB | x bare | note |",
+        "|---|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for row in rows:
+        r = row.result
+        lines.append(
+            f"| {row.name} | {r.requests_per_s:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | "
+            f"{row.peak_mib:.0f} | {r.requests_per_s / bare:.2f} | {row.note} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    settings = Settings()
+    with Database(settings) as database:
+        token = database.seed()
+        seeded = f"{database.seed_seconds:.1f} s" if database.seed_seconds else "reused"
+        for workers in settings.workers:
+            with Server(database.env(), workers) as server:
+                log(f"{workers} worker(s) up in {server.startup_seconds:.2f} s")
+                rows = run_scenarios(settings, server, token)
+            print(
+                f"\n### {settings.database}, {settings.tickets:,} tickets, {workers} worker(s), "
+                f"{settings.connections} connections, {settings.seconds:g} s per scenario\n\n"
+                f"seed-demo: {seeded}; `helpdesk serve` startup: {server.startup_seconds:.2f} s\n\n"
+                f"{table(rows)}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
