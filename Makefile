@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser migrations bench clean
+.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser screenshots migrations bench clean
 
 install: $(STAMP)
 
@@ -56,6 +56,11 @@ test-postgres: install
 test-browser: install
 	HELPDESK_BROWSER_TESTS=1 $(PYTEST) -q -p no:asyncio -W ignore::pytest.PytestConfigWarning \
 		--confcutdir=tests/browser tests/browser
+
+# Refresh the screenshots the README shows from the last browser run (test-output/browser/).
+screenshots: test-browser
+	mkdir -p test-output/screenshots
+	cp test-output/browser/*.png test-output/screenshots/
 
 # After changing models: write the next migration (commit it, never edit it after it lands).
 migrations: install

@@ -33,7 +33,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo data's documented password
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+# Each run saves every main screen here (not committed); `make screenshots` copies them to
+# test-output/screenshots/, the committed copies the README shows.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 
 
 def _run(*args: str, env: dict[str, str]) -> None:
@@ -142,7 +144,7 @@ def admin_page(browser, base_url):
 
 
 def screenshot(page, screen: str) -> Path:
-    """Save what the page shows as test-output/screenshots/<screen>.png (the README shows some)."""
+    """Save what the page shows as test-output/browser/<screen>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{screen}.png"
     page.screenshot(path=path, full_page=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "test-output" / "screenshots" / "dashboard.png"
+from tests.browser.conftest import screenshot
 
 
 def test_dashboard_draws_its_charts_and_saves_a_screenshot(page: Page):
@@ -19,8 +19,7 @@ def test_dashboard_draws_its_charts_and_saves_a_screenshot(page: Page):
     page.locator("#dashboard-open-by-state summary").click()
     expect(page.locator("#dashboard-open-by-state table")).to_be_visible()
     page.locator("#dashboard-open-by-state summary").click()
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    screenshot(page, "dashboard")
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 390  # only the day chart scrolls
 
