@@ -6,15 +6,12 @@ not mix in one run, so the main run skips collecting them and this run skips the
 
 import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.liveserver import run_cli, serving
 from tests.pgserver import free_port
 from tests.smtp import MailSink
 
@@ -38,24 +35,6 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo data's documented passw
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 
 
-def _run(*args: str, env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "helpdesk", *args], env=env, check=True, capture_output=True, timeout=120
-    )
-
-
-def _wait_until_up(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"helpdesk serve exited with {process.returncode}"
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("helpdesk serve did not answer within 20 s")
-
-
 @pytest.fixture(scope="session")
 def mail_sink() -> Iterator[MailSink]:
     """A real SMTP server in this process: the live server's outbox worker delivers to it."""
@@ -77,18 +56,10 @@ def base_url(tmp_path_factory, mail_sink: MailSink) -> Iterator[str]:
         "HELPDESK_SMTP_HOST": "127.0.0.1",
         "HELPDESK_SMTP_PORT": str(mail_sink.port),
     }
-    _run("migrate", env=env)
-    _run("seed-demo", "--tickets", "60", env=env)
-    with open(tmp_path_factory.mktemp("browser") / "server.log", "w+") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "helpdesk", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-        )
-        try:
-            _wait_until_up(f"http://127.0.0.1:{port}", process)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    run_cli("migrate", env=env)
+    run_cli("seed-demo", "--tickets", "60", env=env)
+    with serving(port=port, env=env, log_path=tmp_path_factory.mktemp("browser") / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
