@@ -1,6 +1,8 @@
 """The email outbox: queued in its cause's transaction, delivered once over real SMTP, retried."""
 
 import asyncio
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
@@ -148,3 +150,22 @@ async def test_queued_email_rolls_back_with_its_cause(app):
     except RuntimeError:
         pass
     assert await OutboxEmail.all().count() == 0
+
+
+async def test_two_worker_processes_on_one_database_send_each_email_once(app, mailbox):
+    """Two `helpdesk worker --once` processes race for the same rows (SKIP LOCKED / conditional UPDATE)."""
+    rows = await queue(300)
+    env = os.environ | {
+        "HELPDESK_ENV": "test",
+        "HELPDESK_DATABASE_URL": app.config["DATABASE_URL"],
+        "HELPDESK_SMTP_HOST": "127.0.0.1",
+        "HELPDESK_SMTP_PORT": str(mailbox.port),
+    }
+    workers = [
+        await asyncio.create_subprocess_exec(sys.executable, "-m", "helpdesk", "worker", "--once", env=env)
+        for _ in range(2)
+    ]
+    assert [await asyncio.wait_for(worker.wait(), timeout=60) for worker in workers] == [0, 0]
+    ids = [m["Message-ID"] for m in mailbox.messages]
+    assert len(ids) == 300 and sorted(ids) == sorted(r.message_id for r in rows)
+    assert await OutboxEmail.filter(status=OutboxStatus.SENT, attempts=1).count() == 300
