@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from datetime import date as Date
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -170,7 +171,12 @@ class ReportQuery(QueryModel):
 
 def timestamp(value: datetime | None) -> str | None:
     """ISO 8601 in UTC as the blueprint writes it: 2016-12-02T17:21:22+0000."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000") if value else None
+    if value is None:
+        return None
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    # isoformat is C all the way; strftime after astimezone was a fifth of a list page's time.
+    return value.replace(tzinfo=None, microsecond=0).isoformat() + "+0000"
 
 
 def phone_out(value: str | None) -> int | str | None:
@@ -198,12 +204,20 @@ def user_out(user: User) -> dict[str, Any]:
 def state_out(state: State | None) -> dict[str, Any] | None:
     if state is None:
         return None
+    return dict(_state_body(state.id, state.description, int(state.kind), state.created_at, state.updated_at))
+
+
+@lru_cache(maxsize=256)
+def _state_body(
+    state_id: int, description: str, kind: int, created: datetime, updated: datetime
+) -> dict[str, Any]:
+    """A catalogue entry's JSON, built once: every listed ticket names five of a few dozen."""
     return {
-        "id": state.id,
-        "description": state.description,
-        "type": int(state.kind),
-        "dateCreated": timestamp(state.created_at),
-        "dateUpdated": timestamp(state.updated_at),
+        "id": state_id,
+        "description": description,
+        "type": kind,
+        "dateCreated": timestamp(created),
+        "dateUpdated": timestamp(updated),
     }
 
 
