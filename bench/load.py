@@ -72,9 +72,11 @@ def _parse_wrk(out: str) -> Result:
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
-    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)  # wrk counts status > 399 only
-    return Result(rps, p50, p99, requests, errors + (int(non2xx.group(1)) if non2xx else 0))
+    socket = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    found = re.search(r"Non-2xx or 3xx responses: (\d+)", out)  # wrk counts status > 399 only
+    status = int(found.group(1)) if found else 0
+    extra = {"errors": f"{status} HTTP 4xx/5xx, {socket} socket errors"} if status or socket else {}
+    return Result(rps, p50, p99, requests, status + socket, extra)
 
 
 # --- the asyncio client ------------------------------------------------------------------

@@ -8,6 +8,7 @@ processes to measure, default "1 2"), DURATION (seconds per scenario, default 10
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 from bench.load import Result, fetch, python_client, wrk
-from tests.pgserver import PostgresServer, free_port
+from tests.pgserver import PostgresServer, _bin, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HELPDESK = [sys.executable, "-m", "helpdesk"]
@@ -79,6 +80,20 @@ class Database:
         if self.tmp:
             self.tmp.cleanup()
 
+    def settle(self) -> None:
+        """Let the fresh database reach its steady state before measuring, as a live one would be:
+        on PostgreSQL the statistics and visibility map autovacuum would soon write, on SQLite
+        the write-ahead log folded back into the database file."""
+        if self.postgres:
+            subprocess.run([*self.postgres_command("vacuumdb"), "--analyze", "--quiet", "bench"], check=True)
+        else:
+            with sqlite3.connect(self._ticket_file()) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def postgres_command(self, name: str) -> list[str]:
+        command = [_bin(name), "-h", "127.0.0.1", "-p", str(self.postgres.port), "-U", self.postgres.user]
+        return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
     def _ticket_file(self) -> Path:
         return Path(self.url.removeprefix("sqlite://"))
 
@@ -102,6 +117,7 @@ class Database:
             cli(env, "seed-demo", "--tickets", str(self.settings.tickets))
             self.seed_seconds = time.perf_counter() - started
             log(f"seeded in {self.seed_seconds:.1f} s")
+        self.settle()
         return cli(env, "create-token", "--email", "admin@example.com", "--name", "bench")
 
 
@@ -254,7 +270,7 @@ def run_scenarios(settings: Settings, server: Server, token: str) -> list[Row]:
     def measure(name: str, drive, note: str = "") -> Result:
         with server.sample() as rss:
             result = drive()
-        rows.append(Row(name, result, rss.peak, note))
+        rows.append(Row(name, result, rss.peak, "; ".join(filter(None, [note, *result.extra.values()]))))
         log(f"{name}: {result.requests_per_s:,.0f} req/s, p99 {result.p99_ms:.1f} ms, {result.errors} errors")
         return result
 
