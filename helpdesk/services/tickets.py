@@ -226,8 +226,7 @@ def _filtered(filters: TicketFilters, actor: User):
     if filters.open is not None:
         query = query.filter(resolved_at__isnull=filters.open)
     if filters.q and filters.q.strip():
-        match = search.matching_tickets(filters.q, include_internal=actor.is_staff)
-        query = query.annotate(search_hit=match).filter(search_hit=True)
+        query = search.narrow(query, filters.q, include_internal=actor.is_staff)
     return query
 
 
