@@ -263,7 +263,7 @@ async def new_context(user: User, form: NewTicketForm) -> dict[str, Any]:
 async def new_ticket() -> Response:
     """The new-ticket form; errors come back inline (422), success goes to the ticket."""
     user = await current_user()
-    form = await NewTicketForm.from_request(data={"organisation": user.organisation_hid or ""})
+    form = await NewTicketForm.from_request(data=new_ticket_defaults(user))
     if request.method == "POST" and form.validate():
         try:
             created = await tickets.create_ticket(data=new_ticket_data(form), actor=user)
@@ -277,6 +277,17 @@ async def new_ticket() -> Response:
     return await page_or_partial(
         "tickets/new.html", "tickets/_new.html", status, **await new_context(user, form)
     )
+
+
+def new_ticket_defaults(user: User) -> dict[str, str]:
+    """A customer reports for their own organisation, as themselves, reachable at their own address."""
+    if user.is_staff:
+        return {}
+    return {
+        "organisation": user.organisation_hid or "",
+        "reporter": user.human_id or "",
+        "main_email": user.email,
+    }
 
 
 def new_ticket_data(form: NewTicketForm) -> tickets.NewTicket:

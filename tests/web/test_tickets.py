@@ -1,13 +1,14 @@
 """The ticket page and its panels: page vs partial, saving fields with versions, the thread, contacts."""
 
 import json
+import re
 
 import pytest
 
 from helpdesk.models import Comment, State, StateKind, Ticket, TicketAttribute, TicketHistory
 from helpdesk.services import tickets
 from tests.factories import make_agent, make_customer, make_organisation, make_ticket
-from tests.web.conftest import HTMX, csrf_token, sign_in
+from tests.web.conftest import HTMX, csrf_from, csrf_token, sign_in
 
 PANELS = ("header", "fields", "thread", "contacts", "emails", "history")
 
@@ -218,3 +219,19 @@ async def test_customers_open_tickets_for_their_own_organisation_only(client):
     }
     response = await client.post("/tickets/new", form=form)
     assert response.status_code == 403 and not await Ticket.exists()
+
+
+async def test_new_ticket_form_is_prefilled_for_a_customer_but_not_for_an_agent(client):
+    customer = await make_customer(organisation_hid="ORG-7", human_id="USR-70", email="kim@acme.example")
+    await sign_in(client, customer)
+    html = await (await client.get("/tickets/new")).get_data(as_text=True)
+    for name, value in (
+        ("organisation", "ORG-7"),
+        ("reporter", "USR-70"),
+        ("main_email", "kim@acme.example"),
+    ):
+        assert re.search(rf'name="{name}"[^>]*value="{re.escape(value)}"', html), name
+    await client.post("/logout", form={"csrf_token": csrf_from(html)})
+    await sign_in(client, await make_agent())
+    html = await (await client.get("/tickets/new")).get_data(as_text=True)
+    assert not re.search(r'name="reporter"[^>]*value="[^"]', html)
