@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from helpdesk.errors import Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed, NotFound
+from helpdesk.errors import Conflict, Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed, NotFound
 from helpdesk.models import Comment, ConsumedToken, Event, Ticket, TicketAttribute, TicketHistory, User
 from helpdesk.models.tickets import CONTACT
 from helpdesk.services.outbox import queue_email, render_email
@@ -21,6 +21,7 @@ CONFIRM_SALT = "helpdesk.confirm-contacts"
 REQUEST_KEY = "notification.ticket.confirm-contacts"
 CONFIRMED_KEY = "contacts.confirmed"
 REQUESTED_FIELD = "contacts.confirmationRequested"  # TicketHistory.field of an agent's request
+RESEND_AFTER = timedelta(minutes=1)  # a repeat request sooner than this is refused (409)
 EMAIL_KEYS = ("mainEmail", "additionalEmail")
 # What a customer may correct from the link, and the longest value each may hold.
 CORRECTABLE = {"mainEmail": 254, "phoneNumber": 64, "preferredContactMethod": 100}
@@ -128,6 +129,7 @@ async def request_confirmation(*, ticket: Ticket, actor: User, config: Mapping[s
     addresses = await email_contacts(ticket)
     hours = config.get("CONFIRM_LINK_HOURS", 72)
     async with in_transaction():
+        await _refuse_repeat_request(ticket)
         for address in addresses:
             link = confirmation_url(config, ticket_id=ticket.id, address=address)
             text, html = render_email("confirm_contacts", ticket=ticket, link=link, hours=hours)
@@ -141,6 +143,15 @@ async def request_confirmation(*, ticket: Ticket, actor: User, config: Mapping[s
             ticket=ticket, actor=actor, actor_label=actor.name, field=REQUESTED_FIELD, new_value=value
         )
         return await Event.create(key=REQUEST_KEY, value=value, target=ticket.human_id, ticket=ticket)
+
+
+async def _refuse_repeat_request(ticket: Ticket) -> None:
+    """A repeat request within RESEND_AFTER (a double click, a retry) is a Conflict, not more emails."""
+    await Ticket.filter(id=ticket.id).select_for_update().first()  # one request per ticket at a time
+    last = await Event.filter(ticket=ticket, key=REQUEST_KEY).order_by("-id").first()
+    if last and datetime.now(UTC) - last.created_at < RESEND_AFTER:
+        wait = int((RESEND_AFTER - (datetime.now(UTC) - last.created_at)).total_seconds()) + 1
+        raise Conflict(f"The contacts were asked a moment ago; you can ask again in {wait} s.")
 
 
 async def latest_confirmation_request(*, ticket: Ticket, actor: User) -> Event | None:

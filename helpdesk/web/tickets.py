@@ -220,9 +220,13 @@ async def request_confirmation(human_id: str) -> Response:
     if not form.validate():
         context = await contacts_context(user, human_id, message=" ".join(form.csrf_token.errors))
         return await panel(human_id, "tickets/_contacts.html", 400, contacts=context)
-    event = await ticket_contacts.request_confirmation(
-        human_id=human_id, actor=user, config=current_app.config
-    )
+    try:
+        event = await ticket_contacts.request_confirmation(
+            human_id=human_id, actor=user, config=current_app.config
+        )
+    except Conflict as error:
+        context = await contacts_context(user, human_id, message=error.message)
+        return await panel(human_id, "tickets/_contacts.html", 409, contacts=context)
     context = {"contacts": await contacts_context(user, human_id, message=event.value, ok=True)}
     return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
 

@@ -1,7 +1,7 @@
 """Contact notifications and confirmation links: signed, expiring, single-purpose, consumed once."""
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
@@ -221,3 +221,28 @@ async def test_ticket_without_email_contacts_sends_nothing(app):
     event = await contacts.request_confirmation(ticket=ticket, actor=await make_agent(), config=app.config)
     assert event.value == "No enabled email contact to notify."
     assert await OutboxEmail.all().count() == 0
+
+
+async def test_asking_again_within_a_minute_is_a_conflict_and_sends_nothing(app):
+    from helpdesk.errors import Conflict
+
+    ticket, agent = await ticket_with_contacts(), await make_agent()
+    await contacts.request_confirmation(ticket=ticket, actor=agent, config=app.config)
+    sent = await OutboxEmail.filter(ticket=ticket).count()
+    with pytest.raises(Conflict):
+        await contacts.request_confirmation(ticket=ticket, actor=agent, config=app.config)
+    assert await OutboxEmail.filter(ticket=ticket).count() == sent
+    assert await Event.filter(ticket=ticket, key=contacts.REQUEST_KEY).count() == 1
+    await Event.filter(ticket=ticket).update(created_at=datetime.now(UTC) - timedelta(minutes=2))
+    await contacts.request_confirmation(ticket=ticket, actor=agent, config=app.config)
+    assert await Event.filter(ticket=ticket, key=contacts.REQUEST_KEY).count() == 2
+
+
+async def test_a_double_click_sends_one_set_of_emails(app):
+    ticket, agent = await ticket_with_contacts(), await make_agent()
+    results = await asyncio.gather(
+        *(contacts.request_confirmation(ticket=ticket, actor=agent, config=app.config) for _ in range(2)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(result, Event) for result in results) == 1
+    assert await Event.filter(ticket=ticket, key=contacts.REQUEST_KEY).count() == 1
