@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -262,6 +263,21 @@ def _duration(start: datetime, end: datetime | None) -> str:
 def _inert(cell: str) -> str:
     """The cell with a leading quote when a spreadsheet would run it as a formula."""
     return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
+async def report_json(rows: AsyncIterator[dict]) -> AsyncIterator[bytes]:
+    """The rows as `{"data": [...]}` in chunks of about CSV_CHUNK bytes: memory stays flat for any month."""
+    chunk, separator = [b'{"data":['], b""
+    size = 0
+    async for row in rows:
+        encoded = separator + json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
+        chunk.append(encoded)
+        size, separator = size + len(encoded), b","
+        if size >= CSV_CHUNK:
+            yield b"".join(chunk)
+            chunk, size = [], 0
+    chunk.append(b"]}")
+    yield b"".join(chunk)
 
 
 async def report_csv(rows: AsyncIterator[dict]) -> AsyncIterator[bytes]:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -362,3 +363,14 @@ async def test_csv_streams_before_the_rows_run_out(app):
     await anext(chunks)
     assert pulled == [0, 1]
     assert len(b"".join([c async for c in chunks])) > 0 and pulled == [0, 1, 2]
+
+
+async def test_json_stream_is_the_rows_as_one_document_in_bounded_chunks():
+    async def rows(n):
+        for i in range(n):
+            yield {"ticketNumber": f"INC-{i}", "ticketDescription": 'é"<x>' * 50}
+
+    for n in (0, 1, 3000):
+        chunks = [chunk async for chunk in reports.report_json(rows(n))]
+        assert json.loads(b"".join(chunks)) == {"data": [row async for row in rows(n)]}
+        assert max(len(chunk) for chunk in chunks) < reports.CSV_CHUNK + 2000
