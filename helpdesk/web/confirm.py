@@ -9,6 +9,7 @@ from wtforms.validators import Length, Optional
 from helpdesk.errors import Invalid, LinkRefused
 from helpdesk.services import contacts
 from helpdesk.web.forms import CsrfForm
+from helpdesk.web.pages import error_page
 
 bp = Blueprint("confirm", __name__)
 
@@ -61,6 +62,12 @@ async def private_page(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.errorhandler(Exception)
+async def unexpected(error: Exception) -> Response:
+    """Any other failure: the site's error page, logged without the token in the URL."""
+    return await error_page(error)
 
 
 @bp.errorhandler(LinkRefused)

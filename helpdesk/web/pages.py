@@ -50,7 +50,9 @@ async def error_page(error: Exception) -> Response:
     elif isinstance(error, HTTPException):
         status, message = error.code or 500, error.description or ""
     else:
-        log.exception("unhandled error on %s", request.path, exc_info=error)
+        # The route's pattern, never the path: a path can carry a secret (the /confirm/<token> link).
+        route = request.url_rule.rule if request.url_rule else "an unmatched URL"
+        log.exception("unhandled error on %s %s", request.method, route, exc_info=error)
         status, message = 500, "Something went wrong on our side. Try again in a moment."
     title = ERROR_TITLES.get(status, "Something went wrong" if status >= 500 else "Cannot do that")
     return await page_or_partial(

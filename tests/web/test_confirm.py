@@ -173,3 +173,19 @@ async def test_token_never_reaches_the_logs(app, client, caplog):
         await client.post(path, form={"csrf_token": csrf_token(html), "confirm": "y"})
         await client.get(path)
     assert caplog.records and path.removeprefix("/confirm/") not in caplog.text
+
+
+async def test_an_unexpected_failure_shows_the_error_page_and_logs_no_token(app, client, caplog, monkeypatch):
+    ticket = await ticket_with_contacts()
+    path = path_for(app, ticket.id)
+
+    async def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(contacts, "read_link", broken)
+    with caplog.at_level(logging.DEBUG):
+        response = await client.get(path)
+    assert response.status_code == 500 and "Something went wrong" in await response.get_data(as_text=True)
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "database went away" in caplog.text  # the failure is logged ...
+    assert path.removeprefix("/confirm/") not in caplog.text  # ... without the token
