@@ -12,6 +12,7 @@ from helpdesk.services.users import normalise_email, password_matches, token_dig
 SESSION_LIFETIME = timedelta(days=7)
 MAX_FAILURES = 5
 FAILURE_WINDOW = 300.0  # seconds
+MAX_TRACKED = 10_000  # (email, address) keys kept before stale ones are dropped
 WRONG_LOGIN = "That email and password do not match an active account."
 
 
@@ -36,6 +37,13 @@ class FailureLimiter:
 
     def fail(self, key: tuple[str, str]) -> None:
         self._recent(key).append(time.monotonic())
+        if len(self._failures) > MAX_TRACKED:
+            self._forget_stale()
+
+    def _forget_stale(self) -> None:
+        """Drop keys with no failure left in the window, so spraying many emails cannot grow memory."""
+        for stale in [key for key in self._failures if not self._recent(key)]:
+            del self._failures[stale]
 
     def clear(self, key: tuple[str, str]) -> None:
         self._failures.pop(key, None)
@@ -57,8 +65,9 @@ async def sign_in(*, email: str, password: str, address: str) -> str:
         raise Unauthorized(WRONG_LOGIN)
     limiter.clear(key)
     session_id = secrets.token_urlsafe(32)
-    expires = datetime.now(UTC) + SESSION_LIFETIME
-    await WebSession.create(digest=token_digest(session_id), user=user, expires_at=expires)
+    now = datetime.now(UTC)
+    await WebSession.filter(expires_at__lt=now).delete()  # expired sessions go at the next sign-in
+    await WebSession.create(digest=token_digest(session_id), user=user, expires_at=now + SESSION_LIFETIME)
     return session_id
 
 
