@@ -7,6 +7,7 @@ not mix in one run, so the main run skips collecting them and this run skips the
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,19 +73,18 @@ def browser():
         chromium.close()
 
 
-def _fresh_page(browser, base_url: str):
-    """A page in a browser context of its own: no cookies, nobody signed in."""
+@contextmanager
+def _fresh_page(browser, base_url: str, as_user: str | None = None) -> Iterator:
+    """A page in a browser context of its own (no cookies), signed in as `as_user` when given."""
     context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(5000)
-    return context.new_page()
-
-
-@pytest.fixture
-def anonymous_page(browser, base_url):
-    """A fresh browser context (no cookies, nobody signed in)."""
-    page = _fresh_page(browser, base_url)
-    yield page
-    page.context.close()
+    page = context.new_page()
+    if as_user:
+        sign_in(page, as_user)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def sign_in(page, email: str) -> None:
@@ -97,21 +97,24 @@ def sign_in(page, email: str) -> None:
 
 
 @pytest.fixture
+def anonymous_page(browser, base_url):
+    """A fresh browser context: no cookies, nobody signed in."""
+    with _fresh_page(browser, base_url) as page:
+        yield page
+
+
+@pytest.fixture
 def page(browser, base_url):
-    """A fresh browser context of its own, signed in as the demo agent."""
-    page = _fresh_page(browser, base_url)
-    sign_in(page, "priya@example.com")
-    yield page
-    page.context.close()
+    """A fresh browser context signed in as the demo agent."""
+    with _fresh_page(browser, base_url, "priya@example.com") as page:
+        yield page
 
 
 @pytest.fixture
 def admin_page(browser, base_url):
-    """A fresh browser context of its own, signed in as the demo admin."""
-    page = _fresh_page(browser, base_url)
-    sign_in(page, "admin@example.com")
-    yield page
-    page.context.close()
+    """A fresh browser context signed in as the demo admin."""
+    with _fresh_page(browser, base_url, "admin@example.com") as page:
+        yield page
 
 
 def screenshot(page, screen: str) -> Path:
