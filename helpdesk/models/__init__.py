@@ -5,7 +5,17 @@ from helpdesk.models.events import ConsumedToken, Event, OutboxEmail, OutboxStat
 from helpdesk.models.people import ApiToken, Group, GroupMember, Organisation, User, WebSession
 from helpdesk.models.tickets import Comment, IdempotencyKey, Ticket, TicketAttribute, TicketHistory
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases: larger ones name nothing
+
+
+def names_rows(*ids: int | None) -> bool:
+    """Whether every given id could name a row (a larger number would overflow the database driver)."""
+    return all(value is None or 0 < value <= MAX_ID for value in ids)
+
+
 __all__ = [
+    "MAX_ID",
+    "names_rows",
     "ApiToken",
     "Comment",
     "ConsumedToken",

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
-from helpdesk.models import ApiToken, Group, GroupMember, Organisation, State, StateKind, User
+from helpdesk.models import ApiToken, Group, GroupMember, Organisation, State, StateKind, User, names_rows
 
 
 def ensure_admin(actor: User) -> None:
@@ -28,6 +28,8 @@ async def list_tokens(*, user_id: int, actor: User) -> list[ApiToken]:
 async def revoke_token(*, user_id: int, token_id: int, actor: User) -> None:
     """Stop a token working at once; the row stays so the list shows when it was revoked."""
     ensure_admin(actor)
+    if not names_rows(token_id, user_id):
+        raise NotFound(f"No token {token_id}.")
     updated = await ApiToken.filter(id=token_id, user_id=user_id, revoked_at=None).update(
         revoked_at=datetime.now(UTC)
     )
@@ -53,6 +55,8 @@ async def create_group(*, name: str, actor: User) -> Group:
 async def add_member(*, group_id: int, user_id: int, actor: User) -> None:
     """Put an active agent in a group (adding twice is harmless)."""
     ensure_admin(actor)
+    if not names_rows(group_id, user_id):
+        raise NotFound(f"No group {group_id} or user {user_id}.")
     group = await Group.get_or_none(id=group_id)
     user = await User.get_or_none(id=user_id, active=True)
     if group is None:
@@ -65,7 +69,8 @@ async def add_member(*, group_id: int, user_id: int, actor: User) -> None:
 async def remove_member(*, group_id: int, user_id: int, actor: User) -> None:
     """Take an agent out of a group."""
     ensure_admin(actor)
-    await GroupMember.filter(group_id=group_id, user_id=user_id).delete()
+    if names_rows(group_id, user_id):
+        await GroupMember.filter(group_id=group_id, user_id=user_id).delete()
 
 
 async def save_state(
@@ -73,6 +78,8 @@ async def save_state(
 ) -> State:
     """Add a catalogue entry, or rename / reorder one (its kind never changes: tickets point at it)."""
     ensure_admin(actor)
+    if not names_rows(state_id):
+        raise NotFound(f"No state {state_id}.")
     state = await State.get_or_none(id=state_id) if state_id is not None else State(kind=kind)
     if state is None:
         raise NotFound(f"No state {state_id}.")

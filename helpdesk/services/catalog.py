@@ -1,7 +1,7 @@
 """Reading the state catalogue and the agent groups."""
 
 from helpdesk.errors import NotFound
-from helpdesk.models import Group, State, StateKind, User
+from helpdesk.models import Group, State, StateKind, User, names_rows
 
 STATE_TYPES: dict[str, StateKind | None] = {
     "all": None,
@@ -28,7 +28,7 @@ async def list_groups(*, actor: User) -> list[Group]:
 
 async def get_group(*, group_id: int, actor: User) -> Group:
     """One group (staff only)."""
-    group = await Group.get_or_none(id=group_id) if actor.is_staff and 0 < group_id < 2**31 else None
+    group = await Group.get_or_none(id=group_id) if actor.is_staff and names_rows(group_id) else None
     if group is None:
         raise NotFound(f"No group {group_id}.")
     return group

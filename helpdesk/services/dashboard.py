@@ -1,7 +1,7 @@
 """The reports dashboard's numbers: each one a bounded GROUP BY or count in the database (issue 6)."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Case, RawSQL, When
@@ -11,7 +11,7 @@ from tortoise.queryset import QuerySet
 from helpdesk.db import dialect
 from helpdesk.errors import NotFound
 from helpdesk.models import Group, Organisation, State, StateKind, Ticket, User
-from helpdesk.services.reports import report_window
+from helpdesk.services.reports import local_midnight, report_window
 
 TOP_ORGANISATIONS = 10
 NONE = "(none)"
@@ -40,7 +40,7 @@ class Period:
 
     def midnight(self, day: date) -> datetime:
         """The local day's first instant, in UTC."""
-        return datetime.combine(day, time(), tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
+        return local_midnight(day, ZoneInfo(self.timezone))
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,11 @@ def _month(day: date) -> tuple[date, date, str]:
 PERIODS: dict[str, Callable[[date], tuple[date, date, str]]] = {"weekly": _week, "monthly": _month}
 
 
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+# Periods, their neighbours and their local midnights must stay inside what `date` can hold.
+EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 1)
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The day's first instant in the zone, in UTC (fold=0 maps a skipped midnight to the day's start)."""
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
@@ -82,9 +86,11 @@ def report_window(
     """The UTC [start, end) of the local week or month holding `day` (default today), and its label."""
     if period not in PERIODS:
         raise BadRequest(f"period must be weekly or monthly, not {period!r}.")
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise BadRequest(f"date must be between {EARLIEST} and {LATEST}.")
     zone = ZoneInfo(timezone)
     first, after, label = PERIODS[period](day or now.astimezone(zone).date())
-    return _local_midnight(first, zone), _local_midnight(after, zone), label
+    return local_midnight(first, zone), local_midnight(after, zone), label
 
 
 def report_filename(label: str) -> str:

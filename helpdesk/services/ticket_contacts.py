@@ -7,7 +7,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import NotFound
-from helpdesk.models import Event, TicketAttribute, TicketHistory, User
+from helpdesk.models import Event, TicketAttribute, TicketHistory, User, names_rows
 from helpdesk.services import contacts
 from helpdesk.services.tickets import (
     CONTACT,
@@ -48,7 +48,8 @@ async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool
     """Agents switch one contact on or off (disabled contacts get no email); the history says who."""
     ticket = await get_ticket(human_id=human_id, actor=actor)
     ensure_staff(actor, "switch contacts on or off")
-    row = await TicketAttribute.get_or_none(id=attribute_id, ticket_id=ticket.id, type=CONTACT)
+    query = TicketAttribute.filter(id=attribute_id, ticket_id=ticket.id, type=CONTACT)
+    row = await query.first() if names_rows(attribute_id) else None
     if row is None:
         raise NotFound(f"No contact {attribute_id} on {human_id}.")
     if row.enabled == enabled:

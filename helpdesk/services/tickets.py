@@ -12,7 +12,7 @@ from tortoise.expressions import F, Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
+from helpdesk.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from helpdesk.models import (
     Comment,
     Group,
@@ -24,6 +24,7 @@ from helpdesk.models import (
     TicketAttribute,
     TicketHistory,
     User,
+    names_rows,
 )
 from helpdesk.models.tickets import CONTACT
 from helpdesk.services import contacts, search
@@ -181,16 +182,16 @@ def encode_cursor(ticket: Ticket, sort: str) -> str:
 
 
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
-    """The (sort value, id) a cursor points after; Invalid when it was not made by us."""
+    """The (sort value, id) a cursor points after; BadRequest (a bad query value) when we did not make it."""
     try:
         value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(pk, int):
+        if not isinstance(pk, int) or not names_rows(pk):
             raise ValueError
         if SORTS[sort][0] != "id" and value is not None:
             value = datetime.fromisoformat(value)
         return value, pk
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise Invalid("Bad cursor.", {"cursor": ["is not a cursor this list gave out"]}) from exc
+        raise BadRequest("Bad cursor.", {"cursor": ["is not a cursor this list gave out"]}) from exc
 
 
 def _keyset(cursor: str, sort: str) -> Q:

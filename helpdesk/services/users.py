@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
-from helpdesk.models import ApiToken, User, WebSession
+from helpdesk.models import ApiToken, User, WebSession, names_rows
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
@@ -106,7 +106,6 @@ async def get_user_by_email(email: str) -> User:
     return user
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
 SELF_EDITABLE = {"email", "name", "phone"}
 ADMIN_EDITABLE = SELF_EDITABLE | {"admin", "agent", "human_id", "organisation_hid", "active"}
 
@@ -115,7 +114,7 @@ async def get_user(*, user_id: int, actor: User, active_only: bool = False) -> U
     """A user by id: admins see everyone, others only themselves (anything else reads as missing).
 
     `active_only`: a deactivated user reads as missing (the API's DELETE removed it)."""
-    user = await User.get_or_none(id=user_id) if 0 < user_id <= MAX_ID else None
+    user = await User.get_or_none(id=user_id) if names_rows(user_id) else None
     if user is None or not (actor.admin or actor.id == user.id) or (active_only and not user.active):
         raise NotFound(f"No user {user_id}.")
     return user

@@ -17,9 +17,9 @@ from wtforms import (
 from wtforms.csrf.core import ValidationError
 from wtforms.csrf.session import SessionCSRF
 from wtforms.fields.choices import SelectChoice as Choice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from helpdesk.models import StateKind
+from helpdesk.models import MAX_ID, StateKind
 
 
 class _SessionCSRF(SessionCSRF):
@@ -58,6 +58,10 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+# Ids are 32-bit in both databases: a larger number is a field error, not a database overflow.
+AN_ID = NumberRange(min=1, max=MAX_ID, message="is not an id")
+
+
 class LoginForm(CsrfForm):
     email = StringField("Email", [DataRequired(), Length(max=254)], filters=[_strip])
     password = PasswordField("Password", [DataRequired(), Length(max=1000)])
@@ -68,14 +72,21 @@ class QueueFilterForm(Form):
     in the query string would leak into logs and Referer headers."""
 
     q = StringField("Search", [Optional(), Length(max=200)], filters=[_strip])
-    state = IntegerField("State", [Optional()])
-    priority = IntegerField("Priority", [Optional()])
-    type = IntegerField("Type", [Optional()])
-    group = IntegerField("Group", [Optional()])
-    assignee = IntegerField("Assignee", [Optional()])
+    state = IntegerField("State", [Optional(), AN_ID])
+    priority = IntegerField("Priority", [Optional(), AN_ID])
+    type = IntegerField("Type", [Optional(), AN_ID])
+    group = IntegerField("Group", [Optional(), AN_ID])
+    assignee = IntegerField("Assignee", [Optional(), AN_ID])
     organisation = StringField("Organisation", [Optional(), Length(max=64)], filters=[_strip])
     sort = StringField("Sort", [Optional()])
-    cursor = StringField("Cursor", [Optional()])
+    cursor = StringField("Cursor", [Optional(), Length(max=200)])
+
+    def usable(self) -> "QueueFilterForm":
+        """Validate, and drop what is invalid: a bad filter in a shared URL is ignored, not an error."""
+        if not self.validate():
+            for name in self.errors:
+                self[name].data = None
+        return self
 
 
 TICKET_LINKS = ("state", "type", "priority", "stage", "outcome", "group", "assignee")
@@ -84,14 +95,14 @@ TICKET_LINKS = ("state", "type", "priority", "stage", "outcome", "group", "assig
 class TicketFieldsForm(CsrfForm):
     """Classification, group and assignee of one ticket; an empty value clears the field."""
 
-    version = IntegerField("Version", [DataRequired()])
-    state = IntegerField("State", [Optional()])
-    type = IntegerField("Type", [Optional()])
-    priority = IntegerField("Priority", [Optional()])
-    stage = IntegerField("Stage", [Optional()])
-    outcome = IntegerField("Outcome", [Optional()])
-    group = IntegerField("Group", [Optional()])
-    assignee = IntegerField("Assignee", [Optional()])
+    version = IntegerField("Version", [DataRequired(), AN_ID])
+    state = IntegerField("State", [Optional(), AN_ID])
+    type = IntegerField("Type", [Optional(), AN_ID])
+    priority = IntegerField("Priority", [Optional(), AN_ID])
+    stage = IntegerField("Stage", [Optional(), AN_ID])
+    outcome = IntegerField("Outcome", [Optional(), AN_ID])
+    group = IntegerField("Group", [Optional(), AN_ID])
+    assignee = IntegerField("Assignee", [Optional(), AN_ID])
 
     def values(self) -> dict[str, int | None]:
         return {name: self[name].data for name in TICKET_LINKS}
@@ -131,9 +142,9 @@ class NewTicketForm(CsrfForm):
     reporter = StringField("Reporter ID", [DataRequired(), Length(max=64)], filters=[_strip])
     main_email = StringField("Main email", [Optional(), Length(max=254), Regexp(r"^[^@\s]+@[^@\s]+$")])
     phone_number = StringField("Phone number", [Optional(), Length(max=64)], filters=[_strip])
-    priority = IntegerField("Priority", [Optional()])
-    type = IntegerField("Type", [Optional()])
-    group = IntegerField("Group", [Optional()])
+    priority = IntegerField("Priority", [Optional(), AN_ID])
+    type = IntegerField("Type", [Optional(), AN_ID])
+    group = IntegerField("Group", [Optional(), AN_ID])
 
 
 class UserForm(CsrfForm):
@@ -156,13 +167,13 @@ class NameForm(CsrfForm):
 
 
 class MemberForm(CsrfForm):
-    user = IntegerField("Agent", [DataRequired()])
+    user = IntegerField("Agent", [DataRequired(), AN_ID])
 
 
 class StateForm(CsrfForm):
     kind = SelectField("Kind", choices=[Choice(k.value, k.name.title()) for k in StateKind], coerce=int)
     description = StringField("Description", [DataRequired(), Length(max=100)], filters=[_strip])
-    position = IntegerField("Position", [Optional()], default=0)
+    position = IntegerField("Position", [Optional(), NumberRange(min=0, max=MAX_ID)], default=0)
     closes = BooleanField("Resolves the ticket (states only)")
 
 

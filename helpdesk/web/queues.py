@@ -35,7 +35,7 @@ async def show_queue(user: User, name: str) -> Response:
     """Render a queue page, or the partial htmx asked for (the list, or more rows after a cursor)."""
     all_queues = await queues.list_queues(actor=user)
     current = queues.pick_queue(all_queues, name)
-    form = QueueFilterForm(request.args)
+    form = QueueFilterForm(request.args).usable()
     context = await _listing(user, current, form)
     if is_htmx() and form.cursor.data:
         return await page_or_partial("queues/_more.html", "queues/_more.html", **context)
