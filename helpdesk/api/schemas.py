@@ -242,7 +242,14 @@ def organisation_out(org: Organisation | None) -> dict[str, Any] | None:
     }
 
 
-def ticket_out(ticket: Ticket, organisations: dict[str, Organisation]) -> dict[str, Any]:
+def assignee_out(user: User | None, viewer: User) -> dict[str, Any] | None:
+    """Staff see the agent's record; a customer sees only who handles the ticket (DECISIONS 10)."""
+    if user is None:
+        return None
+    return user_out(user) if viewer.is_staff else {"id": user.id, "name": user.name}
+
+
+def ticket_out(ticket: Ticket, organisations: dict[str, Organisation], viewer: User) -> dict[str, Any]:
     consumer = organisations.get(ticket.organisation_hid)
     buyer = (consumer.parent or consumer) if consumer else None
     return {
@@ -263,7 +270,7 @@ def ticket_out(ticket: Ticket, organisations: dict[str, Organisation]) -> dict[s
             for name in ("state", "type", "priority", "stage", "outcome")
         },
         "group": group_out(ticket.group),
-        "assignee": user_out(ticket.assignee) if ticket.assignee else None,
+        "assignee": assignee_out(ticket.assignee, viewer),
         "dateResolved": timestamp(ticket.resolved_at),
         "version": ticket.version,
     }
@@ -331,6 +338,13 @@ class UserOut(BaseModel):
     agent: bool
 
 
+class AgentBriefOut(BaseModel):
+    """The assignee as a customer sees it."""
+
+    id: int
+    name: str
+
+
 class OrganisationAttributesOut(BaseModel):
     legalName: str
     name: str
@@ -367,7 +381,7 @@ class TicketOut(BaseModel):
     stage: StateOut | None
     outcome: StateOut | None
     group: GroupOut | None
-    assignee: UserOut | None
+    assignee: UserOut | AgentBriefOut | None
     dateResolved: str | None
     version: int
 

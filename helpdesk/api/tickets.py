@@ -71,7 +71,10 @@ async def list_tickets() -> dict:
     if page.next_cursor:
         args = request.args.to_dict() | {"cursor": page.next_cursor}
         next_link = f"/tickets?{urlencode(args)}"
-    return {"data": [ticket_out(t, page.organisations) for t in page.tickets], "links": {"next": next_link}}
+    return {
+        "data": [ticket_out(t, page.organisations, g.user) for t in page.tickets],
+        "links": {"next": next_link},
+    }
 
 
 @api.post("/tickets")
@@ -96,7 +99,7 @@ async def create_ticket(data: TicketCreate) -> Response:
 async def get_ticket(ticket_id: str) -> dict:
     """One ticket, as an array of one (as documented)."""
     ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user, related=True)
-    return {"data": [ticket_out(ticket, await tickets.organisations_for([ticket]))]}
+    return {"data": [ticket_out(ticket, await tickets.organisations_for([ticket]), g.user)]}
 
 
 @api.patch("/tickets/<ticket_id>")

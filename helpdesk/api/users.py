@@ -45,11 +45,9 @@ async def create_user(data: UserCreate) -> Response:
 @json_body(UserUpdate)
 async def update_user(user_id: int, data: UserUpdate) -> Response:
     """Partial update: own name, email and phone; admins also the flags. 202."""
-    changes = {USER_FIELDS[key]: getattr(data, key) for key in data.model_fields_set}
-    if changes.get("email") is None:
-        changes.pop("email", None)
-    if changes.get("name") is None:
-        changes.pop("name", None)
+    # null clears the phone number; for the other fields (all required on a user) it means "unchanged".
+    given = {key: getattr(data, key) for key in data.model_fields_set}
+    changes = {USER_FIELDS[k]: v for k, v in given.items() if v is not None or k == "phoneNumber"}
     await users.update_user(user_id=user_id, changes=changes, actor=g.user, active_only=True)
     return empty(202)
 

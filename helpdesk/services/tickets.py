@@ -529,10 +529,3 @@ async def list_attributes(*, human_id: str, actor: User) -> list[TicketAttribute
     """The ticket's attribute rows (contacts among them), oldest first."""
     ticket = await get_ticket(human_id=human_id, actor=actor)
     return await TicketAttribute.filter(ticket=ticket).order_by("id")
-
-
-async def list_history(*, human_id: str, actor: User) -> list[TicketHistory]:
-    """Every recorded change of the ticket, oldest first (agents only)."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
-    ensure_staff(actor, "read ticket history")
-    return await TicketHistory.filter(ticket=ticket).order_by("id")

@@ -80,8 +80,8 @@ async def create_user(
 
 async def create_token(*, user: User, name: str, actor: User | None) -> str:
     """Issue a new API token for `user`; the plain token is returned once and never stored."""
-    if actor is not None and not (actor.admin or actor.id == user.id):
-        raise Forbidden("Only admins create tokens for other users.")
+    if actor is not None and not actor.admin:
+        raise Forbidden("Only admins create API tokens (DECISIONS 8).")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     await ApiToken.create(user=user, name=name, digest=token_digest(token))
     return token

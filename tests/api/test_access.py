@@ -127,3 +127,22 @@ async def test_deleted_users_tokens_stop_working_and_they_leave_agents(admin, ag
     assert (await agent.get("/api/users")).status_code == 401
     agents = (await (await admin.get("/api/users/agents")).get_json())["data"]
     assert agent.user.id not in [a["id"] for a in agents]
+
+
+async def test_customers_see_only_the_assignees_name_not_their_contact_details(admin, customer):
+    ticket_id = (await admin.post("/api/tickets", json=TICKET | {"assignee": admin.user.id})).headers[
+        "Location"
+    ]
+    [as_customer] = (await (await customer.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
+    assert as_customer["assignee"] == {"id": admin.user.id, "name": admin.user.name}
+    [as_admin] = (await (await admin.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
+    assert as_admin["assignee"]["email"] == admin.user.email
+
+
+async def test_patching_a_flag_with_null_leaves_it_unchanged(admin, agent):
+    response = await admin.patch(
+        f"/api/users/{agent.user.id}", json={"admin": None, "agent": None, "name": "N"}
+    )
+    assert response.status_code == 202
+    body = (await (await agent.get("/api/users")).get_json())["data"]
+    assert (body["agent"], body["admin"], body["name"]) == (True, False, "N")

@@ -51,3 +51,11 @@ async def test_admins_cannot_lock_themselves_out(app):
     with pytest.raises(Forbidden):
         await users.update_user(user_id=admin.id, changes={"admin": False}, actor=admin)
     assert (await User.get(id=admin.id)).admin and (await User.get(id=admin.id)).active
+
+
+async def test_only_admins_create_tokens_even_for_themselves(app):
+    agent = await make_agent()
+    with pytest.raises(Forbidden):
+        await users.create_token(user=agent, name="mine", actor=agent)
+    admin = await make_user(admin=True)
+    assert (await users.create_token(user=agent, name="for-agent", actor=admin)).startswith("hd_")
