@@ -58,7 +58,7 @@ def base_url(tmp_path_factory, mail_sink: MailSink) -> Iterator[str]:
         "HELPDESK_SMTP_PORT": str(mail_sink.port),
     }
     run_cli("migrate", env=env)
-    run_cli("seed-demo", "--tickets", "60", env=env)
+    run_cli("seed-demo", "--tickets", "400", env=env)
     with serving(port=port, env=env, log_path=tmp_path_factory.mktemp("browser") / "server.log") as url:
         yield url
 

@@ -96,9 +96,10 @@ async def test_anonymous_visitors_are_sent_to_sign_in(client):
 async def test_download_is_the_apis_csv(client):
     agent = await make_agent()
     await make_organisation("ORG-1", name="=cmd|' /C calc'!A0")
-    today = datetime.now(UTC).date().isoformat()
+    today = "2026-03-10"  # a fixed day: the tickets below are placed in its month, whatever the clock says
     for n in range(3):
-        await make_ticket(actor=agent, title=f"T{n}", description=f'Line one\nline {n}, "quoted"')
+        ticket = await make_ticket(actor=agent, title=f"T{n}", description=f'Line one\nline {n}, "quoted"')
+        await Ticket.filter(id=ticket.id).update(created_at=datetime(2026, 3, 10, 12, n, tzinfo=UTC))
     await sign_in(client, agent)
     response = await client.get(f"/reports/download?period=monthly&date={today}")
     body = await response.get_data(as_text=True)
