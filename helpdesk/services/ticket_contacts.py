@@ -6,7 +6,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from helpdesk.errors import NotFound
+from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import Event, TicketAttribute, TicketHistory, User, names_rows
 from helpdesk.services import contacts
 from helpdesk.services.tickets import (
@@ -20,6 +20,7 @@ from helpdesk.services.tickets import (
 from helpdesk.services.timeline import get_staff_ticket
 
 SINGLE_KEYS = ("main_email", "phone_number", "preferred_contact_method")
+EMAIL_KEYS = ("main_email", "additional_email")
 
 
 async def list_contacts(*, human_id: str, actor: User) -> list[TicketAttribute]:
@@ -29,19 +30,24 @@ async def list_contacts(*, human_id: str, actor: User) -> list[TicketAttribute]:
 
 
 async def set_contact(*, human_id: str, key: str, value: str, actor: User) -> None:
-    """Set a main email, phone or preferred method (replacing it), or add an additional email."""
+    """Set a main email, phone or preferred method (replacing it), or add an additional email.
+
+    Against the version read here: two agents adding emails at once get a 409, not a lost address."""
+    ticket = await get_ticket(human_id=human_id, actor=actor)
+    if key in EMAIL_KEYS and not contacts.is_address(value):
+        raise Invalid("That is not an email address.", {"value": ["must be one email address"]})
     if key in SINGLE_KEYS:
         changes = TicketChanges(values={}, contacts=Contacts(**{key: value}), contact_keys={key})
     elif key == "additional_email":
-        rows = await list_contacts(human_id=human_id, actor=actor)
-        emails = [row.value for row in rows if row.key == "additionalEmail"]
+        rows = TicketAttribute.filter(ticket=ticket, type=CONTACT, key="additionalEmail").order_by("id")
+        emails = list(await rows.values_list("value", flat=True))
         emails += [] if value in emails else [value]
         changes = TicketChanges(
             values={}, contacts=Contacts(additional_emails=emails), contact_keys={"additional_emails"}
         )
     else:
         raise NotFound(f"No contact kind {key}.")
-    await update_ticket(human_id=human_id, changes=changes, actor=actor)
+    await update_ticket(human_id=human_id, changes=changes, actor=actor, expected_version=ticket.version)
 
 
 async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool, actor: User) -> None:

@@ -192,7 +192,14 @@ async def set_contact(human_id: str) -> Response:
     if not form.validate():
         context = await contacts_context(user, human_id, form)
         return await panel(human_id, "tickets/_contacts.html", form_status(form), contacts=context)
-    await ticket_contacts.set_contact(human_id=human_id, key=form.key.data, value=form.value.data, actor=user)
+    try:
+        await ticket_contacts.set_contact(
+            human_id=human_id, key=form.key.data, value=form.value.data, actor=user
+        )
+    except (Conflict, Invalid) as error:
+        form.value.errors = error.errors.get("value", [])
+        context = await contacts_context(user, human_id, form, message=error.message)
+        return await panel(human_id, "tickets/_contacts.html", error.status, contacts=context)
     context = {"contacts": await contacts_context(user, human_id)}
     return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
 

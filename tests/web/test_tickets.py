@@ -239,3 +239,35 @@ async def test_new_ticket_form_is_prefilled_for_a_customer_but_not_for_an_agent(
     await sign_in(client, await make_agent())
     html = await (await client.get("/tickets/new")).get_data(as_text=True)
     assert not re.search(r'name="reporter"[^>]*value="[^"]', html)
+
+
+async def test_a_contact_email_that_is_not_an_address_is_refused_in_place(client, agent_ticket):
+    _, ticket = agent_ticket
+    token = await csrf_token(client, f"/tickets/{ticket.human_id}")
+    form = {"csrf_token": token, "key": "additional_email", "value": "not an address"}
+    response = await client.post(f"/tickets/{ticket.human_id}/contacts", form=form, headers=HTMX)
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="tickets-contacts"' in html and "not an email address" in html
+    assert not await TicketAttribute.exists(ticket=ticket, key="additionalEmail")
+
+
+async def test_adding_an_email_to_a_ticket_changed_meanwhile_is_a_conflict_not_a_lost_address(
+    agent_ticket, monkeypatch
+):
+    from helpdesk.errors import Conflict
+    from helpdesk.services import ticket_contacts
+
+    agent, ticket = agent_ticket
+    write = ticket_contacts.update_ticket
+
+    async def someone_else_first(**kwargs):
+        # Another agent's change lands between our read of the ticket and our write.
+        await Ticket.filter(id=ticket.id).update(version=ticket.version + 1)
+        return await write(**kwargs)
+
+    monkeypatch.setattr(ticket_contacts, "update_ticket", someone_else_first)
+    with pytest.raises(Conflict):
+        await ticket_contacts.set_contact(
+            human_id=ticket.human_id, key="additional_email", value="b@acme.example", actor=agent
+        )
+    assert not await TicketAttribute.exists(ticket=ticket, value="b@acme.example")
