@@ -7,7 +7,7 @@ from typing import Any
 
 from quart import Blueprint, Response, abort, redirect, render_template, url_for
 
-from helpdesk.errors import Conflict, Invalid
+from helpdesk.errors import Conflict, Forbidden, Invalid
 from helpdesk.models import StateKind
 from helpdesk.services import admin, catalog, organisations, users
 from helpdesk.web.auth import current_user, to_sign_in
@@ -40,11 +40,16 @@ async def attempt(form: CsrfForm, action: Awaitable[Any]) -> bool:
     """Run a service call; a conflict or invalid value becomes a message on the form."""
     try:
         await action
-    except (Conflict, Invalid) as error:
+    except (Conflict, Forbidden, Invalid) as error:
         form.form_errors.append(error.message)
         form.refusal_status = error.status
         return False
     return True
+
+
+def refusal(form: CsrfForm) -> str:
+    """Everything wrong with a small form, as one line for the page's alert."""
+    return " ".join([*form.form_errors, *(e for errors in form.errors.values() for e in errors)])
 
 
 def failed(form: CsrfForm) -> int:
@@ -82,10 +87,12 @@ async def create_user():
     return await users_screen(form, failed(form))
 
 
-async def user_screen(user_id: int, form: UserForm | None = None, status: int = 200, new_token: str = ""):
+async def user_screen(
+    user_id: int, form: UserForm | None = None, status: int = 200, new_token: str = "", error: str = ""
+):
     actor = await current_user()
     person = await users.get_user(user_id=user_id, actor=actor)
-    context = {"person": person, "form": form or UserForm(obj=person), "new_token": new_token}
+    context = {"person": person, "form": form or UserForm(obj=person), "new_token": new_token, "error": error}
     context |= {"tokens": await admin.list_tokens(user_id=user_id, actor=actor), "action": CsrfForm()}
     return await screen("admin/user.html", status, **context)
 
@@ -124,7 +131,7 @@ async def create_token(user_id: int):
     """Issue an API token and show it this once (it is stored only as a digest)."""
     actor, form = await current_user(), await NameForm.from_request()
     if not form.validate():
-        return await user_screen(user_id, status=form_status(form))
+        return await user_screen(user_id, status=form_status(form), error=refusal(form))
     person = await users.get_user(user_id=user_id, actor=actor)
     token = await users.create_token(user=person, name=form.name.data, actor=actor)
     return await user_screen(user_id, status=201, new_token=token)
@@ -142,9 +149,10 @@ async def revoke_token(user_id: int, token_id: int):
 # --- groups ---------------------------------------------------------------------------------
 
 
-async def groups_screen(form: NameForm | None = None, status: int = 200):
+async def groups_screen(form: NameForm | None = None, status: int = 200, error: str = ""):
     actor = await current_user()
     context = {"groups": await admin.list_groups(actor=actor), "agents": await users.list_agents(actor=actor)}
+    context["error"] = error
     return await screen("admin/groups.html", status, form=form or NameForm(), action=CsrfForm(), **context)
 
 
@@ -169,10 +177,11 @@ async def create_group():
 async def add_member(group_id: int):
     """Put an agent in the group."""
     form = await MemberForm.from_request()
-    if form.validate():
-        await admin.add_member(group_id=group_id, user_id=form.user.data, actor=await current_user())
+    if form.validate() and await attempt(
+        form, admin.add_member(group_id=group_id, user_id=form.user.data, actor=await current_user())
+    ):
         return redirect(url_for("admin.groups"), 303)
-    return await groups_screen(status=form_status(form))
+    return await groups_screen(status=failed(form), error=refusal(form))
 
 
 @bp.post("/groups/<int:group_id>/members/<int:user_id>/remove")

@@ -129,3 +129,29 @@ async def test_organisations(admin_client):
     assert acme.parent.human_id == "ORG-P"
     bad = await admin_client.post("/admin/organisations", form=customer | {"parent": "ORG-NOPE"})
     assert bad.status_code == 422
+
+
+async def test_refusals_on_small_admin_forms_say_why(admin_client):
+    customer = await make_customer()
+    group = await Group.first()
+    token = await csrf_token(admin_client, "/admin/groups")
+    member = await post(admin_client, f"/admin/groups/{group.id}/members", token, user=str(customer.id))
+    assert member.status_code == 422 and "Only active agents join groups" in await member.get_data(
+        as_text=True
+    )
+    assert not await GroupMember.exists(user=customer)
+    unnamed = await post(admin_client, f"/admin/users/{customer.id}/tokens", token, name="")
+    assert unnamed.status_code == 422 and 'role="alert"' in await unnamed.get_data(as_text=True)
+    assert not await ApiToken.exists(user=customer)
+
+
+async def test_an_admin_removing_their_own_admin_flag_gets_a_message_not_an_error_page(client):
+    me = await make_admin()
+    await sign_in(client, me)
+    token = await csrf_token(client, f"/admin/users/{me.id}")
+    form = {"name": me.name, "email": me.email, "agent": "y"}  # admin left unticked
+    response = await post(client, f"/admin/users/{me.id}", token, **form)
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 403 and "cannot remove your own admin rights" in html
+    assert 'name="email"' in html  # the form again, with the message, not an error page
+    assert (await User.get(id=me.id)).admin
