@@ -1,5 +1,6 @@
 """The Tortoise ORM configuration, shared by the app, the CLI and the migrations."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -79,12 +80,14 @@ async def close_database() -> None:
 
 
 def _redacted(url: str) -> str:
-    """The URL without its password, fit for an error line or a log."""
+    """The URL without its password (in user:pass@ or ?password=), fit for an error line or a log."""
     scheme, sep, rest = url.partition("://")
+    rest, query_sep, query = rest.partition("?")
     if "@" in rest:
         credentials, _, host = rest.rpartition("@")
         rest = f"{credentials.split(':')[0]}:***@{host}" if ":" in credentials else rest
-    return f"{scheme}{sep}{rest}"
+    query = re.sub(r"(?i)(password=)[^&]*", r"\1***", query)
+    return f"{scheme}{sep}{rest}{query_sep}{query}"
 
 
 async def migrate_database(database_url: str) -> None:

@@ -104,12 +104,13 @@ async def headline(*, actor: User, period: Period, now: datetime) -> Headline:
     """Created and resolved in the period, open now, and the medians of the period's tickets."""
     _staff_only(actor)
     assigned = _created_in(period).filter(first_assigned_at__isnull=False)
+    created = await _created_in(period).count()
     return Headline(
-        created=await _created_in(period).count(),
+        created=created,
         resolved=await _resolved_in(period).count(),
         open_now=await _open_now().count(),
         median_to_assign=await _median_seconds(assigned, '"ticket"."first_assigned_at"'),
-        median_run=await _median_seconds(_created_in(period), _resolved_or_now(now)),
+        median_run=await _median_seconds(_created_in(period), _resolved_or_now(now), total=created),
     )
 
 
@@ -128,9 +129,11 @@ def _seconds_since_created(end: str) -> RawSQL:
     return RawSQL(f'(julianday({end}) - julianday("ticket"."created_at")) * 86400.0')
 
 
-async def _median_seconds(query: QuerySet[Ticket], end: str) -> int | None:
-    """The median of end - created_at over the query: the database sorts, we read the middle one or two."""
-    total = await query.count()
+async def _median_seconds(query: QuerySet[Ticket], end: str, total: int | None = None) -> int | None:
+    """The median of end - created_at over the query: the database sorts, we read the middle one or two.
+
+    `total` is the query's count when the caller already has it."""
+    total = await query.count() if total is None else total
     if not total:
         return None
     middle = (

@@ -279,17 +279,19 @@ async def _resolve_classification(values: dict[str, int | None]) -> dict[str, St
     return resolved
 
 
-async def _check_assignment(group_id: int | None, assignee_id: int | None) -> None:
+async def _assignment(group_id: int | None, assignee_id: int | None) -> tuple[Group | None, User | None]:
+    """The group and the active agent the ids name (None stays None); Invalid names what is unknown."""
+    group = await Group.get_or_none(id=group_id) if names_rows(group_id) and group_id else None
+    agents = User.filter(Q(agent=True) | Q(admin=True), active=True)
+    assignee = await agents.get_or_none(id=assignee_id) if names_rows(assignee_id) and assignee_id else None
     errors: dict[str, list[str]] = {}
-    if group_id is not None and not await Group.exists(id=group_id):
+    if group_id is not None and group is None:
         errors["group"] = [f"no group {group_id}"]
-    if (
-        assignee_id is not None
-        and not await User.filter(Q(agent=True) | Q(admin=True), id=assignee_id, active=True).exists()
-    ):
+    if assignee_id is not None and assignee is None:
         errors["assignee"] = [f"{assignee_id} is not an active agent"]
     if errors:
         raise Invalid("Unknown group or assignee.", errors)
+    return group, assignee
 
 
 async def _default_state() -> State | None:
@@ -307,7 +309,7 @@ async def create_ticket(*, data: NewTicket, actor: User, idempotency_key: str | 
             raise Forbidden("Customers open tickets for their own organisation only.")
         data.classification, data.group_id, data.assignee_id = {}, None, None
     states = await _resolve_classification(data.classification)
-    await _check_assignment(data.group_id, data.assignee_id)
+    await _assignment(data.group_id, data.assignee_id)
     if states.get("state") is None:
         states["state"] = await _default_state()
     try:
@@ -384,13 +386,8 @@ async def _resolve_changes(values: dict[str, Any]) -> dict[str, Any]:
     """Turn ids into catalogue entries, groups and agents; raise Invalid for unknown ones."""
     wanted = {k: v for k, v in values.items() if k in CLASSIFICATIONS}
     resolved: dict[str, Any] = dict(await _resolve_classification(wanted))
-    await _check_assignment(values.get("group"), values.get("assignee"))
-    if "group" in values:
-        resolved["group"] = await Group.get(id=values["group"]) if values["group"] is not None else None
-    if "assignee" in values:
-        resolved["assignee"] = (
-            await User.get(id=values["assignee"]) if values["assignee"] is not None else None
-        )
+    group, assignee = await _assignment(values.get("group"), values.get("assignee"))
+    resolved |= {k: v for k, v in (("group", group), ("assignee", assignee)) if k in values}
     return resolved | {k: v for k, v in values.items() if k in TEXT_FIELDS}
 
 
