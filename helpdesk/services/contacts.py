@@ -59,10 +59,16 @@ def is_address(value: str) -> bool:
 
 async def email_contacts(ticket: Ticket) -> list[str]:
     """The ticket's enabled contact addresses, each once, in the order they were added."""
-    rows = await TicketAttribute.filter(ticket=ticket, type=CONTACT, key__in=EMAIL_KEYS, enabled=True)
+    return enabled_addresses(
+        await TicketAttribute.filter(ticket=ticket, type=CONTACT, key__in=EMAIL_KEYS, enabled=True)
+    )
+
+
+def enabled_addresses(rows: list[TicketAttribute]) -> list[str]:
+    """The enabled email addresses among a ticket's contact rows, each once, in the order they were added."""
     addresses: dict[str, str] = {}
     for row in sorted(rows, key=lambda row: row.id):
-        if is_address(row.value):
+        if row.type == CONTACT and row.key in EMAIL_KEYS and row.enabled and is_address(row.value):
             addresses.setdefault(row.value.lower(), row.value)
     return list(addresses.values())
 
@@ -267,14 +273,21 @@ async def confirm_contacts(
         )
 
 
-async def confirmation_status(ticket: Ticket) -> ConfirmationStatus:
-    """When the ticket's contacts were last asked to confirm, and when each address last did."""
-    requested = await Event.filter(ticket=ticket, key=REQUEST_KEY).order_by("-id").first()
-    confirmed = (
-        await Event.filter(ticket=ticket, key=CONFIRMED_KEY).order_by("id").values_list("value", "created_at")
-    )
-    latest = {address.lower(): at for address, at in confirmed}
+async def confirmation_status(
+    ticket: Ticket, *, contacts: list[TicketAttribute] | None = None
+) -> ConfirmationStatus:
+    """When the ticket's contacts were last asked to confirm, and when each address last did.
+
+    `contacts` are the ticket's contact rows when the caller has already read them."""
+    events = Event.filter(ticket=ticket, key__in=(REQUEST_KEY, CONFIRMED_KEY)).order_by("id")
+    requested_at, latest = None, {}
+    for key, address, at in await events.values_list("key", "value", "created_at"):
+        if key == REQUEST_KEY:
+            requested_at = at
+        else:
+            latest[address.lower()] = at
+    addresses = enabled_addresses(contacts) if contacts is not None else await email_contacts(ticket)
     return ConfirmationStatus(
-        requested_at=requested.created_at if requested else None,
-        contacts=[ContactConfirmation(a, latest.get(a.lower())) for a in await email_contacts(ticket)],
+        requested_at=requested_at,
+        contacts=[ContactConfirmation(a, latest.get(a.lower())) for a in addresses],
     )

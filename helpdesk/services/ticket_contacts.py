@@ -7,7 +7,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Invalid, NotFound
-from helpdesk.models import Event, TicketAttribute, TicketHistory, User, names_rows
+from helpdesk.models import Event, Ticket, TicketAttribute, TicketHistory, User, names_rows
 from helpdesk.services import contacts
 from helpdesk.services.tickets import (
     CONTACT,
@@ -17,16 +17,16 @@ from helpdesk.services.tickets import (
     get_ticket,
     update_ticket,
 )
-from helpdesk.services.timeline import get_staff_ticket
+from helpdesk.services.timeline import ensure_readable, ensure_staff_readable
 
 SINGLE_KEYS = ("main_email", "phone_number", "preferred_contact_method")
 EMAIL_KEYS = ("main_email", "additional_email")
 
 
-async def list_contacts(*, human_id: str, actor: User) -> list[TicketAttribute]:
-    """The ticket's contact rows, oldest first, as far as the actor may see the ticket."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
-    return await TicketAttribute.filter(ticket=ticket, type=CONTACT).order_by("id")
+async def list_contacts(*, ticket: Ticket, actor: User) -> list[TicketAttribute]:
+    """The contact rows, oldest first, of a ticket get_ticket gave this actor."""
+    ensure_readable(ticket, actor)
+    return await TicketAttribute.filter(ticket_id=ticket.id, type=CONTACT).order_by("id")
 
 
 async def set_contact(*, human_id: str, key: str, value: str, actor: User) -> None:
@@ -78,7 +78,10 @@ async def request_confirmation(*, human_id: str, actor: User, config: Mapping[st
     return await contacts.request_confirmation(ticket=ticket, actor=actor, config=config)
 
 
-async def confirmation_status(*, human_id: str, actor: User) -> contacts.ConfirmationStatus:
-    """When the contacts were last asked to confirm, and when each address did (agents only)."""
-    ticket = await get_staff_ticket(human_id=human_id, actor=actor)
-    return await contacts.confirmation_status(ticket)
+async def confirmation_status(
+    *, ticket: Ticket, actor: User, rows: list[TicketAttribute] | None = None
+) -> contacts.ConfirmationStatus:
+    """When the contacts of a ticket get_ticket gave this actor were last asked to confirm, and when
+    each address did (agents only); `rows` are its contact rows when the caller already has them."""
+    ensure_staff_readable(ticket, actor)
+    return await contacts.confirmation_status(ticket, contacts=rows)

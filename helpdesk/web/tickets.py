@@ -5,7 +5,7 @@ from typing import Any
 from quart import Blueprint, Response, current_app, redirect, request, url_for
 
 from helpdesk.errors import Conflict, Invalid
-from helpdesk.models import StateKind, Ticket, User
+from helpdesk.models import Comment, StateKind, Ticket, User
 from helpdesk.services import catalog, ticket_contacts, tickets, timeline, users
 from helpdesk.web.auth import current_user, login_required, staff_required
 from helpdesk.web.forms import CommentForm, ContactForm, CsrfForm, NewTicketForm, TicketFieldsForm
@@ -25,18 +25,23 @@ async def panel(human_id: str, partial: str, status: int = 200, /, **context: An
 
 
 # --- context of each panel -----------------------------------------------------------------
+# Each builder takes the ticket tickets.get_ticket gave this user, so the whole page reads it once.
 
 
-async def header_context(user: User, human_id: str) -> dict[str, Any]:
-    ticket = await tickets.get_ticket(human_id=human_id, actor=user, related=True)
+async def visible_ticket(human_id: str, related: bool = False) -> Ticket:
+    """The ticket as far as the signed-in user may see it (NotFound otherwise)."""
+    return await tickets.get_ticket(human_id=human_id, actor=await current_user(), related=related)
+
+
+async def header_context(ticket: Ticket) -> dict[str, Any]:
     consumer = (await tickets.organisations_for([ticket])).get(ticket.organisation_hid)
     buyer = (consumer.parent or consumer) if consumer else None
     return {"ticket": ticket, "consumer": consumer, "buyer": buyer}
 
 
-async def fields_context(user: User, human_id: str, message: str = "", ok: bool = False) -> dict[str, Any]:
-    ticket = await tickets.get_ticket(human_id=human_id, actor=user, related=True)
-    states = await catalog.list_states()
+async def fields_context(user: User, ticket: Ticket, message: str = "", ok: bool = False) -> dict[str, Any]:
+    """The selects and their choices for agents; customers see the ticket's own values alone."""
+    states = await catalog.list_states() if user.is_staff else []
     return {
         "ticket": ticket,
         "form": TicketFieldsForm(),
@@ -50,20 +55,21 @@ async def fields_context(user: User, human_id: str, message: str = "", ok: bool 
     }
 
 
-async def thread_context(user: User, human_id: str) -> dict[str, Any]:
-    ticket, comments = await tickets.list_comments(human_id=human_id, actor=user)
-    return {"ticket": ticket, "comments": comments}
+async def thread_context(user: User, ticket: Ticket) -> dict[str, Any]:
+    return {"ticket": ticket, "comments": await timeline.thread_of(ticket=ticket, actor=user)}
 
 
 async def contacts_context(
-    user: User, human_id: str, form: ContactForm | None = None, message: str = "", ok: bool = False
+    user: User, ticket: Ticket, form: ContactForm | None = None, message: str = "", ok: bool = False
 ) -> dict[str, Any]:
-    rows = await ticket_contacts.list_contacts(human_id=human_id, actor=user)
+    rows = await ticket_contacts.list_contacts(ticket=ticket, actor=user)
     status = (
-        await ticket_contacts.confirmation_status(human_id=human_id, actor=user) if user.is_staff else None
+        await ticket_contacts.confirmation_status(ticket=ticket, actor=user, rows=rows)
+        if user.is_staff
+        else None
     )
     return {
-        "human_id": human_id,
+        "human_id": ticket.human_id,
         "contacts": rows,
         "form": form or ContactForm(),
         "toggle": CsrfForm(),
@@ -73,14 +79,14 @@ async def contacts_context(
     }
 
 
-async def emails_context(user: User, human_id: str) -> dict[str, Any]:
-    emails = await timeline.ticket_emails(human_id=human_id, actor=user)
-    return {"human_id": human_id, "emails": emails, "limit": timeline.EMAILS_LIMIT}
+async def emails_context(user: User, ticket: Ticket) -> dict[str, Any]:
+    emails = await timeline.emails_of(ticket=ticket, actor=user)
+    return {"human_id": ticket.human_id, "emails": emails, "limit": timeline.EMAILS_LIMIT}
 
 
-async def history_context(user: User, human_id: str) -> dict[str, Any]:
-    entries = await timeline.ticket_timeline(human_id=human_id, actor=user)
-    return {"human_id": human_id, "entries": entries, "limit": timeline.TIMELINE_LIMIT}
+async def history_context(user: User, ticket: Ticket, thread: list[Comment] | None = None) -> dict[str, Any]:
+    entries = await timeline.timeline_of(ticket=ticket, actor=user, thread=thread)
+    return {"human_id": ticket.human_id, "entries": entries, "limit": timeline.TIMELINE_LIMIT}
 
 
 # --- the page and its panels ---------------------------------------------------------------
@@ -90,17 +96,15 @@ async def history_context(user: User, human_id: str) -> dict[str, Any]:
 @login_required
 async def show(human_id: str) -> Response:
     """The whole ticket: header, fields, thread and reply form, contacts and (agents) emails and history."""
-    user = await current_user()
-    context = await header_context(user, human_id)
-    context |= {
-        "fields": await fields_context(user, human_id),
-        "thread": await thread_context(user, human_id),
-    }
-    context |= {"contacts": await contacts_context(user, human_id), "reply": CommentForm()}
+    user, ticket = await current_user(), await visible_ticket(human_id, related=True)
+    thread = await thread_context(user, ticket)
+    context = await header_context(ticket)
+    context |= {"fields": await fields_context(user, ticket), "thread": thread, "reply": CommentForm()}
+    context |= {"contacts": await contacts_context(user, ticket)}
     if user.is_staff:
         context |= {
-            "emails": await emails_context(user, human_id),
-            "history": await history_context(user, human_id),
+            "emails": await emails_context(user, ticket),
+            "history": await history_context(user, ticket, thread["comments"]),
         }
     return await page_or_partial("tickets/page.html", "tickets/_header.html", **context)
 
@@ -110,7 +114,7 @@ async def show(human_id: str) -> Response:
 async def header(human_id: str) -> Response:
     """The title block, re-fetched after a change."""
     return await panel(
-        human_id, "tickets/_header.html", **await header_context(await current_user(), human_id)
+        human_id, "tickets/_header.html", **await header_context(await visible_ticket(human_id, related=True))
     )
 
 
@@ -119,7 +123,9 @@ async def header(human_id: str) -> Response:
 async def fields(human_id: str) -> Response:
     """The classification, group and assignee selects."""
     return await panel(
-        human_id, "tickets/_fields.html", fields=await fields_context(await current_user(), human_id)
+        human_id,
+        "tickets/_fields.html",
+        fields=await fields_context(await current_user(), await visible_ticket(human_id, related=True)),
     )
 
 
@@ -134,7 +140,7 @@ async def update_fields(human_id: str) -> Response:
             human_id,
             "tickets/_fields.html",
             form_status(form),
-            fields=await fields_context(user, human_id, message),
+            fields=await fields_context(user, await visible_ticket(human_id, related=True), message),
         )
     try:
         changes = tickets.TicketChanges(values=form.values())
@@ -146,9 +152,11 @@ async def update_fields(human_id: str) -> Response:
             human_id,
             "tickets/_fields.html",
             error.status,
-            fields=await fields_context(user, human_id, error.message),
+            fields=await fields_context(user, await visible_ticket(human_id, related=True), error.message),
         )
-    context = {"fields": await fields_context(user, human_id, "Saved.", ok=True)}
+    context = {
+        "fields": await fields_context(user, await visible_ticket(human_id, related=True), "Saved.", ok=True)
+    }
     return await changed("ticket-changed", ticket_url(human_id), "tickets/_fields.html", **context)
 
 
@@ -157,7 +165,9 @@ async def update_fields(human_id: str) -> Response:
 async def thread(human_id: str) -> Response:
     """The comment thread (customers never see internal notes)."""
     return await panel(
-        human_id, "tickets/_thread.html", thread=await thread_context(await current_user(), human_id)
+        human_id,
+        "tickets/_thread.html",
+        thread=await thread_context(await current_user(), await visible_ticket(human_id)),
     )
 
 
@@ -180,7 +190,9 @@ async def post_comment(human_id: str) -> Response:
 async def contacts(human_id: str) -> Response:
     """The ticket's contact rows."""
     return await panel(
-        human_id, "tickets/_contacts.html", contacts=await contacts_context(await current_user(), human_id)
+        human_id,
+        "tickets/_contacts.html",
+        contacts=await contacts_context(await current_user(), await visible_ticket(human_id)),
     )
 
 
@@ -190,7 +202,7 @@ async def set_contact(human_id: str) -> Response:
     """Set a contact (or add an additional email)."""
     user, form = await current_user(), await ContactForm.from_request()
     if not form.validate():
-        context = await contacts_context(user, human_id, form)
+        context = await contacts_context(user, await visible_ticket(human_id), form)
         return await panel(human_id, "tickets/_contacts.html", form_status(form), contacts=context)
     try:
         await ticket_contacts.set_contact(
@@ -198,9 +210,9 @@ async def set_contact(human_id: str) -> Response:
         )
     except (Conflict, Invalid) as error:
         form.value.errors = error.errors.get("value", [])
-        context = await contacts_context(user, human_id, form, message=error.message)
+        context = await contacts_context(user, await visible_ticket(human_id), form, message=error.message)
         return await panel(human_id, "tickets/_contacts.html", error.status, contacts=context)
-    context = {"contacts": await contacts_context(user, human_id)}
+    context = {"contacts": await contacts_context(user, await visible_ticket(human_id))}
     return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
 
 
@@ -213,7 +225,7 @@ async def switch_contact(human_id: str, attribute_id: int, switch: str) -> Respo
         await ticket_contacts.set_contact_enabled(
             human_id=human_id, attribute_id=attribute_id, enabled=switch == "on", actor=user
         )
-    context = {"contacts": await contacts_context(user, human_id)}
+    context = {"contacts": await contacts_context(user, await visible_ticket(human_id))}
     if form.errors:
         return await panel(human_id, "tickets/_contacts.html", 400, **context)
     return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
@@ -225,16 +237,20 @@ async def request_confirmation(human_id: str) -> Response:
     """Email each enabled contact a link to confirm their details; the emails and history follow."""
     user, form = await current_user(), await CsrfForm.from_request()
     if not form.validate():
-        context = await contacts_context(user, human_id, message=" ".join(form.csrf_token.errors))
+        context = await contacts_context(
+            user, await visible_ticket(human_id), message=" ".join(form.csrf_token.errors)
+        )
         return await panel(human_id, "tickets/_contacts.html", 400, contacts=context)
     try:
         event = await ticket_contacts.request_confirmation(
             human_id=human_id, actor=user, config=current_app.config
         )
     except Conflict as error:
-        context = await contacts_context(user, human_id, message=error.message)
+        context = await contacts_context(user, await visible_ticket(human_id), message=error.message)
         return await panel(human_id, "tickets/_contacts.html", 409, contacts=context)
-    context = {"contacts": await contacts_context(user, human_id, message=event.value, ok=True)}
+    context = {
+        "contacts": await contacts_context(user, await visible_ticket(human_id), message=event.value, ok=True)
+    }
     return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
 
 
@@ -243,7 +259,9 @@ async def request_confirmation(human_id: str) -> Response:
 async def emails(human_id: str) -> Response:
     """The ticket's latest emails and whether each left (agents only; customers get 404)."""
     return await panel(
-        human_id, "tickets/_emails.html", emails=await emails_context(await current_user(), human_id)
+        human_id,
+        "tickets/_emails.html",
+        emails=await emails_context(await current_user(), await visible_ticket(human_id)),
     )
 
 
@@ -252,7 +270,9 @@ async def emails(human_id: str) -> Response:
 async def history(human_id: str) -> Response:
     """Changes, comments and events in one timeline (agents only; customers get 404)."""
     return await panel(
-        human_id, "tickets/_history.html", history=await history_context(await current_user(), human_id)
+        human_id,
+        "tickets/_history.html",
+        history=await history_context(await current_user(), await visible_ticket(human_id)),
     )
 
 

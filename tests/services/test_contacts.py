@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed, NotFound
 from helpdesk.models import Comment, ConsumedToken, Event, OutboxEmail, Ticket, TicketAttribute, TicketHistory
-from helpdesk.services import contacts, outbox
+from helpdesk.services import contacts, outbox, ticket_contacts
 from helpdesk.services.tickets import Contacts
 from tests.factories import make_agent, make_customer, make_ticket
 
@@ -246,3 +246,21 @@ async def test_a_double_click_sends_one_set_of_emails(app):
     )
     assert sum(isinstance(result, Event) for result in results) == 1
     assert await Event.filter(ticket=ticket, key=contacts.REQUEST_KEY).count() == 1
+
+
+async def test_the_ticket_page_status_reads_the_contact_rows_it_is_given(app):
+    """The page passes the contact rows it already read: the same status as reading them again."""
+    ticket = await ticket_with_contacts()
+    agent = await make_agent()
+    await contacts.request_confirmation(ticket=ticket, actor=agent, config=app.config)
+    rows = await ticket_contacts.list_contacts(ticket=ticket, actor=agent)
+    given = await ticket_contacts.confirmation_status(ticket=ticket, actor=agent, rows=rows)
+    assert given == await contacts.confirmation_status(ticket)
+    assert [c.address for c in given.contacts] == await contacts.email_contacts(ticket)
+    assert given.requested_at is not None
+
+
+async def test_customers_get_no_confirmation_status_even_for_their_own_ticket(app):
+    ticket = await ticket_with_contacts()
+    with pytest.raises(NotFound):
+        await ticket_contacts.confirmation_status(ticket=ticket, actor=await make_customer("ORG-1"))

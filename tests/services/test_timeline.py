@@ -3,7 +3,7 @@
 import pytest
 
 from helpdesk.errors import NotFound
-from helpdesk.models import TicketHistory
+from helpdesk.models import Ticket, TicketHistory
 from helpdesk.services import contacts, tickets, timeline
 from tests.factories import make_agent, make_customer, make_ticket
 
@@ -50,3 +50,42 @@ async def test_customers_get_not_found_even_for_their_own_ticket(app, read):
     ticket = await make_ticket()
     with pytest.raises(NotFound):
         await read(human_id=ticket.human_id, actor=await make_customer("ORG-1"))
+
+
+@pytest.mark.parametrize("read", [timeline.timeline_of, timeline.emails_of, timeline.thread_of])
+async def test_readers_of_a_loaded_ticket_check_the_actor_again(app, read):
+    """A ticket object handed over without get_ticket's check still reads as missing to a stranger."""
+    ticket = await make_ticket(organisation_hid="ORG-2")
+    with pytest.raises(NotFound):
+        await read(ticket=ticket, actor=await make_customer("ORG-1"))
+
+
+@pytest.mark.parametrize("read", [timeline.timeline_of, timeline.emails_of])
+async def test_internal_readers_of_a_loaded_ticket_refuse_its_own_customer(app, read):
+    ticket = await make_ticket()
+    customer = await make_customer("ORG-1")
+    with pytest.raises(NotFound):
+        await read(ticket=await tickets.get_ticket(human_id=ticket.human_id, actor=customer), actor=customer)
+
+
+async def test_a_deleted_ticket_in_hand_reads_as_missing(app):
+    agent = await make_agent()
+    ticket = await make_ticket(actor=agent)
+    await tickets.delete_ticket(human_id=ticket.human_id, actor=agent)
+    ticket.deleted_at = (await Ticket.get(id=ticket.id)).deleted_at
+    with pytest.raises(NotFound):
+        await timeline.thread_of(ticket=ticket, actor=agent)
+
+
+async def test_the_thread_hides_internal_notes_from_customers_and_feeds_the_timeline(app):
+    agent = await make_agent()
+    ticket = await make_ticket(actor=agent)
+    await tickets.post_comment(human_id=ticket.human_id, body="public", actor=agent)
+    await tickets.post_comment(human_id=ticket.human_id, body="internal", actor=agent, internal=True)
+    customer = await make_customer("ORG-1")
+    assert [c.body for c in await timeline.thread_of(ticket=ticket, actor=customer)] == ["public"]
+    thread = await timeline.thread_of(ticket=ticket, actor=agent)
+    reused = await timeline.timeline_of(ticket=ticket, actor=agent, thread=thread, limit=3)
+    assert [e.item.id for e in reused] == [
+        e.item.id for e in await timeline.ticket_timeline(human_id=ticket.human_id, actor=agent, limit=3)
+    ]

@@ -1,0 +1,96 @@
+"""The ticket page reads its ticket once and batches its rows: a bounded number of queries, however
+many comments, changes and contacts the ticket has."""
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from helpdesk.services import tickets
+from tests.factories import make_agent, make_customer, make_organisation, make_ticket
+from tests.web.conftest import sign_in
+
+STATEMENT = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
+TICKET_READ = re.compile(r'FROM "?ticket"?\s', re.IGNORECASE)
+COMMENT_READ = re.compile(r'FROM "?comment"?\s', re.IGNORECASE)
+# Before the page read its ticket once it sent 19 statements for an agent and 9 for a customer (7 and
+# 4 of them reading the ticket); now the session and user, the ticket, its organisation, the select
+# choices, the thread, the contacts, the confirmations, emails, changes and events: about 14 and 7.
+MOST = {"agent": 14, "customer": 7}
+
+
+class QueryLog(logging.Handler):
+    """Every statement Tortoise sends, as its DEBUG log of `tortoise.db_client` names it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if STATEMENT.match(message):
+            self.statements.append(message)
+
+    def reads(self, table: re.Pattern) -> list[str]:
+        return [s for s in self.statements if table.search(s)]
+
+
+@contextmanager
+def logged_queries() -> Iterator[QueryLog]:
+    logger = logging.getLogger("tortoise.db_client")
+    handler, level = QueryLog(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+async def add_comments(ticket, count: int) -> None:
+    """Replies by `count` different agents, each a user the page must not look up one by one."""
+    for n in range(count):
+        author = await make_agent(name=f"Agent {n}")
+        await tickets.post_comment(human_id=ticket.human_id, body=f"reply {n}", actor=author)
+
+
+async def busy_ticket(agent):
+    """A ticket with comments by several authors, a change, contacts and emails."""
+    await make_organisation()
+    contacts = tickets.Contacts(main_email="ops@acme.example", additional_emails=["a@acme.example"])
+    ticket = await make_ticket(actor=agent, contacts=contacts)
+    await add_comments(ticket, 2)
+    changes = tickets.TicketChanges(values={"title": "Phones still down"})
+    await tickets.update_ticket(human_id=ticket.human_id, changes=changes, actor=agent)
+    return ticket
+
+
+async def page_queries(client, human_id: str) -> QueryLog:
+    with logged_queries() as log:
+        response = await client.get(f"/tickets/{human_id}")
+    assert response.status_code == 200 and "reply 1" in await response.get_data(as_text=True)
+    return log
+
+
+@pytest.mark.parametrize("role", ["agent", "customer"])
+async def test_the_ticket_page_reads_the_ticket_once_in_a_few_queries(client, role):
+    agent = await make_agent(name="Priya Shah")
+    ticket = await busy_ticket(agent)
+    await sign_in(client, agent if role == "agent" else await make_customer())
+    log = await page_queries(client, ticket.human_id)
+    assert len(log.reads(TICKET_READ)) == 1, log.reads(TICKET_READ)
+    assert len(log.reads(COMMENT_READ)) == 1, log.reads(COMMENT_READ)
+    assert len(log.statements) <= MOST[role], "\n".join(log.statements)
+
+
+async def test_more_comments_and_authors_add_no_queries(client):
+    agent = await make_agent(name="Priya Shah")
+    ticket = await busy_ticket(agent)
+    await sign_in(client, agent)
+    before = await page_queries(client, ticket.human_id)
+    await add_comments(ticket, 5)
+    after = await page_queries(client, ticket.human_id)
+    assert len(after.statements) == len(before.statements), "\n".join(after.statements)
