@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from helpdesk.errors import NotFound
 from helpdesk.models import Group, User
+from helpdesk.services import catalog
 from helpdesk.services.tickets import DEFAULT_SORT, TicketFilters, count_tickets, now
 
 RESOLVED_WINDOW = timedelta(days=7)
@@ -32,12 +33,13 @@ def _resolved() -> Queue:
     return Queue("resolved", "Recently resolved", filters, sort="-dateResolved")
 
 
-async def list_queues(*, actor: User) -> list[Queue]:
-    """The actor's queues in menu order; customers get their organisation's open and resolved."""
+async def list_queues(*, actor: User, groups: list[Group] | None = None) -> list[Queue]:
+    """The actor's queues in menu order, one per agent group (`groups`, when the caller already has
+    catalog.list_groups); customers get their organisation's open and resolved."""
     open_ = Queue("open", "All open", TicketFilters(open=True))
     if not actor.is_staff:
         return [replace(open_, label="Open tickets"), _resolved()]
-    groups = await Group.all().order_by("name")
+    groups = await catalog.list_groups(actor=actor) if groups is None else groups
     return [
         Queue("mine", "My open tickets", TicketFilters(assignee=actor.id, open=True)),
         Queue("unassigned", "Unassigned", TicketFilters(unassigned=True, open=True)),

@@ -5,7 +5,7 @@ from typing import Any
 
 from quart import Blueprint, Response, request, url_for
 
-from helpdesk.models import StateKind, User
+from helpdesk.models import Group, StateKind, User
 from helpdesk.services import catalog, queues, tickets, users
 from helpdesk.web.auth import current_user, login_required
 from helpdesk.web.forms import QueueFilterForm
@@ -33,14 +33,15 @@ async def queue(name: str) -> Response:
 
 async def show_queue(user: User, name: str) -> Response:
     """Render a queue page, or the partial htmx asked for (the list, or more rows after a cursor)."""
-    all_queues = await queues.list_queues(actor=user)
+    groups = await catalog.list_groups(actor=user) if user.is_staff else []
+    all_queues = await queues.list_queues(actor=user, groups=groups)
     current = queues.pick_queue(all_queues, name)
     form = QueueFilterForm(request.args).usable()
     context = await _listing(user, current, form)
     if is_htmx() and form.cursor.data:
         return await page_or_partial("queues/_more.html", "queues/_more.html", **context)
     if not is_htmx():
-        context |= await _page_context(user, all_queues)
+        context |= await _page_context(user, all_queues, groups)
     return await page_or_partial("queues/page.html", "queues/_list.html", **context)
 
 
@@ -73,13 +74,12 @@ def _url_maker(name: str, params: dict[str, Any]):
     return queue_url
 
 
-async def _page_context(user: User, all_queues: list[queues.Queue]) -> dict[str, Any]:
+async def _page_context(user: User, all_queues: list[queues.Queue], groups: list[Group]) -> dict[str, Any]:
     """What only the full page shows: queue counts and the filter choices."""
     states = await catalog.list_states()
-    staff = user.is_staff
     return {
         "queues": await queues.count_queues(actor=user, queues=all_queues),
         "choices": {kind: [s for s in states if s.kind == kind] for kind in StateKind},
-        "groups": await catalog.list_groups(actor=user) if staff else [],
-        "agents": await users.list_agents(actor=user) if staff else [],
+        "groups": groups,
+        "agents": await users.list_agents(actor=user) if user.is_staff else [],
     }

@@ -121,3 +121,13 @@ async def test_history_restore_gets_the_whole_page(client):
     response = await client.get("/queues/open", headers=HTMX | {"HX-History-Restore-Request": "true"})
     assert "<html" in await response.get_data(as_text=True)
     assert "HX-History-Restore-Request" in response.headers["Vary"]
+
+
+async def test_the_full_page_reads_the_groups_once(client):
+    from tests.web.test_ticket_page_queries import logged_queries
+
+    await sign_in(client, await make_agent())
+    with logged_queries() as log:
+        response = await client.get("/queues/open")
+    assert response.status_code == 200 and "Service Desk" in await response.get_data(as_text=True)
+    assert len(log.reads(re.compile(r'FROM "?agent_group"?\s'))) == 1, log.statements
