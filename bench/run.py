@@ -3,6 +3,7 @@
 Settings (environment): N (tickets, default 100000), DB (sqlite|postgres), WORKERS (server
 processes to measure, default "1 2"), DURATION (seconds per scenario, default 10), CONNECTIONS (default
 16), REUSE=1 keeps and reuses the seeded SQLite file in var/bench/ (PostgreSQL is always fresh).
+ONLY=detail,search runs just the scenarios whose names contain one of the words.
 """
 
 import json
@@ -38,6 +39,7 @@ class Settings:
     seconds: float = float(os.environ.get("DURATION", "10"))
     connections: int = int(os.environ.get("CONNECTIONS", "16"))
     reuse: bool = os.environ.get("REUSE", "") == "1"
+    only: tuple[str, ...] = tuple(w for w in os.environ.get("ONLY", "").split(",") if w)
 
 
 def log(message: str) -> None:
@@ -268,11 +270,14 @@ def run_scenarios(settings: Settings, server: Server, token: str) -> list[Row]:
     cookie = {"Cookie": sign_in(base)}
     first = api_get(base, "/api/tickets?limit=1", token)["data"][0]["id"]
     top = int(str(first).removeprefix("INC-"))
-    deep, depth = deep_page(base, token, max(1, min(settings.tickets // 5000, 200)))
+    wanted = not settings.only or any("deep" in word for word in settings.only)
+    deep, depth = deep_page(base, token, max(1, min(settings.tickets // 5000, 200)) if wanted else 1)
     ids = [f"INC-{top - (i * 7919) % max(top - 1, 1)}" for i in range(200)]
     rows: list[Row] = []
 
-    def measure(name: str, drive, note: str = "") -> Result:
+    def measure(name: str, drive, note: str = "") -> Result | None:
+        if settings.only and not any(word in name for word in settings.only):
+            return None
         with server.sample() as rss:
             result = drive()
         rows.append(Row(name, result, rss.peak, "; ".join(filter(None, [note, *result.extra.values()]))))
@@ -336,6 +341,8 @@ def run_scenarios(settings: Settings, server: Server, token: str) -> list[Row]:
 
 def report_rows(settings: Settings, server: Server, rows: list[Row], name: str, path: str, headers) -> None:
     """One report request at a time for about DURATION seconds (at least one): rows/s and RSS growth."""
+    if settings.only and not any(word in name for word in settings.only):
+        return
     latencies, counted, errors = [], 0, 0
     lines = [0]
 
