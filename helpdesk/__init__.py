@@ -8,7 +8,7 @@ from quart import Quart
 
 from helpdesk import db
 from helpdesk.config import PROJECT_ROOT, load_config
-from helpdesk.services import outbox
+from helpdesk.services import cache, outbox
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Quart:
@@ -27,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
 
     @app.before_serving
     async def start_database() -> None:
+        cache.configure(app.config["CACHE_SECONDS"])
         await db.open_database(app.config["DATABASE_URL"], serving=True)
 
     @app.before_serving

@@ -11,6 +11,7 @@ from quart import Quart
 from tortoise import Tortoise
 
 from helpdesk import create_app, db
+from helpdesk.services import cache
 from helpdesk.services.reference import load_reference_data
 from tests.pgserver import PostgresServer
 
@@ -89,6 +90,7 @@ async def clean_database(request: pytest.FixtureRequest) -> None:
     if "app" not in request.fixturenames:
         return
     await _empty_all_tables()
+    cache.changed()  # the tables were emptied behind the services' back
     await load_reference_data()
 
 

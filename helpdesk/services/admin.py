@@ -6,6 +6,7 @@ from tortoise.exceptions import IntegrityError
 
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from helpdesk.models import ApiToken, Group, GroupMember, Organisation, State, StateKind, User, names_rows
+from helpdesk.services import cache
 
 
 def ensure_admin(actor: User) -> None:
@@ -35,6 +36,7 @@ async def revoke_token(*, user_id: int, token_id: int, actor: User) -> None:
     )
     if not updated and not await ApiToken.exists(id=token_id, user_id=user_id):
         raise NotFound(f"No token {token_id}.")
+    cache.changed()
 
 
 async def list_groups(*, actor: User) -> list[Group]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from helpdesk.errors import RateLimited, Unauthorized
 from helpdesk.models import User, WebSession
+from helpdesk.services import cache
 from helpdesk.services.users import normalise_email, password_matches, token_digest
 
 SESSION_LIFETIME = timedelta(days=7)
@@ -73,12 +74,15 @@ async def sign_in(*, email: str, password: str, address: str) -> str:
 
 async def user_for_session(session_id: str) -> User | None:
     """The active user signed in with this session id, or None (expired, ended, deactivated)."""
-    record = await WebSession.filter(digest=token_digest(session_id)).select_related("user").first()
-    if record is None or record.expires_at <= datetime.now(UTC) or not record.user.active:
+    record = await cache.sessions.one(token_digest(session_id))
+    if record is None or record.expires_at <= datetime.now(UTC):
         return None
-    return record.user
+    user = await cache.users.one(record.user_id)
+    return user if user is not None and user.active else None
 
 
 async def sign_out(*, session_id: str) -> None:
-    """End the session: its row goes, so the cookie is worthless even if it was copied."""
+    """End the session: its row goes, so the cookie is worthless even if it was copied (other
+    app processes may accept it for CACHE_SECONDS more; see services/cache.py)."""
     await WebSession.filter(digest=token_digest(session_id)).delete()
+    cache.changed()

@@ -12,6 +12,7 @@ from tortoise.expressions import Q
 
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from helpdesk.models import ApiToken, User, WebSession, names_rows
+from helpdesk.services import cache
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
@@ -88,14 +89,19 @@ async def create_token(*, user: User, name: str, actor: User | None) -> str:
 
 
 async def user_for_token(token: str) -> User | None:
-    """The active user a bearer token belongs to, or None; records when it was last used."""
-    record = await ApiToken.filter(digest=token_digest(token), revoked_at=None).select_related("user").first()
-    if record is None or not record.user.active:
+    """The active user a bearer token belongs to, or None; records (once a minute) when it was used.
+
+    Tokens and users come from the per-process cache (services/cache.py): a token revoked or a
+    user deactivated in another app process stops working here within CACHE_SECONDS."""
+    record = await cache.tokens.one(token_digest(token))
+    user = await cache.users.one(record.user_id) if record else None
+    if user is None or not user.active:
         return None
     now = datetime.now(UTC)
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
+        record.last_used_at = now
         await ApiToken.filter(id=record.id).update(last_used_at=now)
-    return record.user
+    return user
 
 
 async def get_user_by_email(email: str) -> User:
@@ -145,6 +151,7 @@ async def update_user(
         await User.filter(id=user.id).update(**changes, updated_at=datetime.now(UTC))
     except IntegrityError as exc:
         raise Conflict("A user with that email or human ID already exists.") from exc
+    cache.changed()
     return await User.get(id=user.id)
 
 
@@ -157,3 +164,4 @@ async def deactivate_user(*, user_id: int, actor: User) -> None:
         raise Forbidden("You cannot deactivate yourself.")
     await User.filter(id=user.id).update(active=False, updated_at=datetime.now(UTC))
     await WebSession.filter(user_id=user.id).delete()
+    cache.changed()

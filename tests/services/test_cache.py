@@ -1,0 +1,98 @@
+"""The per-process cache: changes through this process apply at once, other processes' changes
+within CACHE_SECONDS, and rows that were missing are never remembered as missing."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from helpdesk.models import ApiToken, State, User
+from helpdesk.services import admin, cache, sessions, tickets, users
+from tests.factories import make_admin, make_agent, make_ticket
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    fake = Clock()
+    for each in cache._all:
+        monkeypatch.setattr(each, "_clock", fake)
+    return fake
+
+
+async def test_another_process_revoking_a_token_takes_effect_within_cache_seconds(app, clock):
+    agent = await make_agent()
+    token = await users.create_token(user=agent, name="ci", actor=None)
+    assert (await users.user_for_token(token)).id == agent.id
+    # Another app process revokes it: this one still has the token in memory...
+    await ApiToken.filter(user=agent).update(revoked_at=datetime.now(UTC))
+    clock.now += cache.settings["seconds"] - 0.5
+    assert (await users.user_for_token(token)).id == agent.id
+    # ...for CACHE_SECONDS at most.
+    clock.now += 1
+    assert await users.user_for_token(token) is None
+
+
+async def test_revoking_or_deactivating_through_this_process_applies_at_once(app, clock):
+    boss, agent = await make_admin(), await make_agent()
+    token = await users.create_token(user=agent, name="ci", actor=boss)
+    other = await users.create_token(user=boss, name="mine", actor=boss)
+    assert await users.user_for_token(token) and await users.user_for_token(other)
+    record = await ApiToken.get(user=agent)
+    await admin.revoke_token(user_id=agent.id, token_id=record.id, actor=boss)
+    assert await users.user_for_token(token) is None
+    second = await users.create_token(user=agent, name="again", actor=boss)
+    assert (await users.user_for_token(second)).id == agent.id
+    await users.deactivate_user(user_id=agent.id, actor=boss)
+    assert await users.user_for_token(second) is None
+    assert (await users.user_for_token(other)).id == boss.id
+
+
+async def test_signing_out_ends_the_session_at_once(app, clock):
+    await users.create_user(email="a@example.com", name="A", actor=None, agent=True, password="pw-123456")
+    session_id = await sessions.sign_in(email="a@example.com", password="pw-123456", address="127.0.0.1")
+    assert (await sessions.user_for_session(session_id)).email == "a@example.com"
+    await sessions.sign_out(session_id=session_id)
+    assert await sessions.user_for_session(session_id) is None
+
+
+async def test_a_token_made_by_another_process_works_at_once(app, clock):
+    agent = await make_agent()
+    token = users.TOKEN_PREFIX + "made-elsewhere"
+    assert await users.user_for_token(token) is None
+    assert users.token_digest(token) not in cache.tokens._entries  # missing is not remembered
+    # bulk_create sends no save signal, so nothing in this process clears the cache: as if the
+    # row came from another process.
+    await ApiToken.bulk_create([ApiToken(user=agent, name="elsewhere", digest=users.token_digest(token))])
+    assert (await users.user_for_token(token)).id == agent.id
+
+
+async def test_a_renamed_state_shows_on_tickets_within_cache_seconds(app, clock):
+    agent = await make_agent()
+    ticket = await make_ticket(agent)
+    loaded = await tickets.get_ticket(human_id=ticket.human_id, actor=agent, related=True)
+    old_name = loaded.state.description
+    await State.filter(id=loaded.state_id).update(description="Renamed elsewhere")
+    again = await tickets.get_ticket(human_id=ticket.human_id, actor=agent, related=True)
+    assert again.state.description == old_name
+    clock.now += cache.settings["seconds"] + 0.1
+    again = await tickets.get_ticket(human_id=ticket.human_id, actor=agent, related=True)
+    assert again.state.description == "Renamed elsewhere"
+
+
+async def test_cache_seconds_zero_turns_caching_off(app, clock):
+    agent = await make_agent()
+    token = await users.create_token(user=agent, name="ci", actor=None)
+    cache.configure(0)
+    try:
+        assert (await users.user_for_token(token)).name == agent.name
+        await User.filter(id=agent.id).update(name="Renamed")
+        assert (await users.user_for_token(token)).name == "Renamed"
+    finally:
+        cache.configure(app.config["CACHE_SECONDS"])
