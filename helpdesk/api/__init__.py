@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from helpdesk.api.limits import RateLimiter
 from helpdesk.errors import DomainError, RateLimited, Unauthorized
+from helpdesk.fastjson import OrjsonProvider
 from helpdesk.services.users import token_digest, user_for_token
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -70,6 +71,11 @@ def register_api(app: Quart) -> None:
         security=[{"bearer": []}],
         openapi_provider_class=ApiOnlyProvider,
     )
+    # QuartSchema installed its own JSON provider and wrapped make_response to pass every result
+    # through pydantic. The views already return plain JSON-ready dicts: encode them with orjson
+    # straight away (the pydantic pass and the standard encoder were a third of a list page).
+    app.json = OrjsonProvider(app)
+    app.make_response = getattr(app.make_response, "__wrapped__", app.make_response)
     app.register_error_handler(HTTPException, unmatched_api_error)
 
 

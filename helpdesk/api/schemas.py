@@ -2,12 +2,14 @@
 
 from datetime import UTC, datetime
 from datetime import date as Date
-from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from helpdesk.models import Comment, Event, Group, Organisation, State, Ticket, TicketAttribute, User
+
+if TYPE_CHECKING:
+    from helpdesk.services.tickets import Related
 
 
 def _whole_number(value: Any) -> Any:
@@ -204,20 +206,12 @@ def user_out(user: User) -> dict[str, Any]:
 def state_out(state: State | None) -> dict[str, Any] | None:
     if state is None:
         return None
-    return dict(_state_body(state.id, state.description, int(state.kind), state.created_at, state.updated_at))
-
-
-@lru_cache(maxsize=256)
-def _state_body(
-    state_id: int, description: str, kind: int, created: datetime, updated: datetime
-) -> dict[str, Any]:
-    """A catalogue entry's JSON, built once: every listed ticket names five of a few dozen."""
     return {
-        "id": state_id,
-        "description": description,
-        "type": kind,
-        "dateCreated": timestamp(created),
-        "dateUpdated": timestamp(updated),
+        "id": state.id,
+        "description": state.description,
+        "type": int(state.kind),
+        "dateCreated": timestamp(state.created_at),
+        "dateUpdated": timestamp(state.updated_at),
     }
 
 
@@ -249,31 +243,47 @@ def assignee_out(user: User | None, viewer: User) -> dict[str, Any] | None:
     return user_out(user) if viewer.is_staff else {"id": user.id, "name": user.name}
 
 
-def ticket_out(ticket: Ticket, organisations: dict[str, Organisation], viewer: User) -> dict[str, Any]:
-    consumer = organisations.get(ticket.organisation_hid)
-    buyer = (consumer.parent or consumer) if consumer else None
-    return {
-        "id": ticket.human_id,
-        "organisationHumanId": ticket.organisation_hid,
-        "contractHumanId": ticket.contract_hid,
-        "tenantHumanId": ticket.tenant_hid,
-        "title": ticket.title,
-        "description": ticket.description,
-        "reporterHumanId": ticket.reporter_hid,
-        "links": {"self": f"/tickets/{ticket.human_id}", "comments": f"/tickets/{ticket.human_id}/comments"},
-        "dateCreated": timestamp(ticket.created_at),
-        "dateUpdated": timestamp(ticket.updated_at),
-        "buyer": organisation_out(buyer),
-        "consumer": organisation_out(consumer),
-        **{
-            name: state_out(getattr(ticket, name))
-            for name in ("state", "type", "priority", "stage", "outcome")
-        },
-        "group": group_out(ticket.group),
-        "assignee": assignee_out(ticket.assignee, viewer),
-        "dateResolved": timestamp(ticket.resolved_at),
-        "version": ticket.version,
+def tickets_out(tickets: list[Ticket], related: "Related", viewer: User) -> list[dict[str, Any]]:
+    """The blueprint's Ticket for each ticket. The states, groups, assignees and organisations a
+    page points at are a few dozen, so each is turned into JSON once per page, not once per ticket."""
+    states = {key: state_out(state) for key, state in related.states.items()}
+    groups = {key: group_out(group) for key, group in related.groups.items()}
+    assignees = {key: assignee_out(user, viewer) for key, user in related.users.items()}
+    parties = {
+        key: (organisation_out(org.parent or org), organisation_out(org))
+        for key, org in related.organisations.items()
     }
+    unknown = (None, None)
+    out = []
+    for ticket in tickets:
+        human_id = ticket.human_id
+        buyer, consumer = parties.get(ticket.organisation_hid, unknown)
+        out.append(
+            {
+                "id": human_id,
+                "organisationHumanId": ticket.organisation_hid,
+                "contractHumanId": ticket.contract_hid,
+                "tenantHumanId": ticket.tenant_hid,
+                "title": ticket.title,
+                "description": ticket.description,
+                "reporterHumanId": ticket.reporter_hid,
+                "links": {"self": f"/tickets/{human_id}", "comments": f"/tickets/{human_id}/comments"},
+                "dateCreated": timestamp(ticket.created_at),
+                "dateUpdated": timestamp(ticket.updated_at),
+                "buyer": buyer,
+                "consumer": consumer,
+                "state": states.get(ticket.state_id),
+                "type": states.get(ticket.type_id),
+                "priority": states.get(ticket.priority_id),
+                "stage": states.get(ticket.stage_id),
+                "outcome": states.get(ticket.outcome_id),
+                "group": groups.get(ticket.group_id),
+                "assignee": assignees.get(ticket.assignee_id),
+                "dateResolved": timestamp(ticket.resolved_at),
+                "version": ticket.version,
+            }
+        )
+    return out
 
 
 def comment_out(comment: Comment, ticket: Ticket) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from helpdesk.api.schemas import (
     attribute_out,
     comment_out,
     envelope,
-    ticket_out,
+    tickets_out,
 )
 from helpdesk.services import tickets
 from helpdesk.services.tickets import Contacts, NewTicket, TicketChanges, TicketFilters
@@ -72,7 +72,7 @@ async def list_tickets() -> dict:
         args = request.args.to_dict() | {"cursor": page.next_cursor}
         next_link = f"/tickets?{urlencode(args)}"
     return {
-        "data": [ticket_out(t, page.organisations, g.user) for t in page.tickets],
+        "data": tickets_out(page.tickets, page.related, g.user),
         "links": {"next": next_link},
     }
 
@@ -98,8 +98,8 @@ async def create_ticket(data: TicketCreate) -> Response:
 @documents(200, envelope("TicketEnvelope", list[TicketOut]))
 async def get_ticket(ticket_id: str) -> dict:
     """One ticket, as an array of one (as documented)."""
-    ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user, related=True)
-    return {"data": [ticket_out(ticket, await tickets.organisations_for([ticket]), g.user)]}
+    ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)
+    return {"data": tickets_out([ticket], await tickets.related_for([ticket]), g.user)}
 
 
 @api.patch("/tickets/<ticket_id>")

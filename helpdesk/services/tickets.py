@@ -9,7 +9,6 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
@@ -27,7 +26,7 @@ from helpdesk.models import (
     names_rows,
 )
 from helpdesk.models.tickets import CONTACT
-from helpdesk.services import contacts, search
+from helpdesk.services import cache, contacts, ticket_queries
 
 CLASSIFICATIONS: dict[str, StateKind] = {
     "state": StateKind.STATE,
@@ -116,7 +115,11 @@ DEFAULT_SORT = "-id"
 class TicketPage:
     tickets: list[Ticket]
     next_cursor: str | None
-    organisations: dict[str, Organisation]
+    related: "Related"
+
+    @property
+    def organisations(self) -> dict[str, Organisation]:
+        return self.related.organisations
 
 
 def now() -> datetime:
@@ -135,40 +138,62 @@ def ensure_staff(actor: User, what: str) -> None:
 
 
 async def get_ticket(*, human_id: str, actor: User, related: bool = False) -> Ticket:
-    """The live ticket with this human ID, as far as the actor may see it."""
+    """The live ticket with this human ID, as far as the actor may see it.
+
+    `related`: attach its states, group and assignee (from the per-process cache)."""
     pk = Ticket.parse_human_id(human_id)
-    query = Ticket.filter(id=pk, deleted_at=None)
-    ticket = await (query.select_related(*RELATED) if related else query).first() if pk else None
+    ticket = await ticket_queries.select_one(pk) if pk else None
     if ticket is None:
         raise NotFound(f"No ticket {human_id}.")
     ensure_can_see(ticket, actor)
+    if related:
+        await attach_related([ticket])
     return ticket
 
 
+@dataclass
+class Related:
+    """What tickets point at: states, groups and users by id, organisations by human ID."""
+
+    states: dict[int, State]
+    groups: dict[int, Group]
+    users: dict[int, User]
+    organisations: dict[str, Organisation]
+
+
+async def related_for(tickets: list[Ticket]) -> Related:
+    """The states, groups, assignees and organisations (with their partner) the tickets name,
+    from the per-process cache: a query only for what it has not seen lately."""
+    state_ids = {i for t in tickets for i in (t.state_id, t.type_id, t.priority_id, t.stage_id, t.outcome_id)}
+    return Related(
+        states=await cache.states.many(state_ids),
+        groups=await cache.groups.many({t.group_id for t in tickets}),
+        users=await cache.users.many({t.assignee_id for t in tickets}),
+        organisations=await cache.organisations.many({t.organisation_hid for t in tickets}),
+    )
+
+
 async def organisations_for(tickets: list[Ticket]) -> dict[str, Organisation]:
-    """The directory entries (with their parent partner) the tickets name, in one query."""
-    hids = {t.organisation_hid for t in tickets}
-    found = await Organisation.filter(human_id__in=hids).select_related("parent") if hids else []
-    return {org.human_id: org for org in found}
+    """The directory entries (with their parent partner) the tickets name."""
+    return await cache.organisations.many({t.organisation_hid for t in tickets})
 
 
-async def attach_related(tickets: list[Ticket]) -> None:
-    """Load the page's states, groups and assignees with one query each and attach them, as
-    select_related would: joining seven tables built seven objects per row, most of the time
-    spent serving a page of a hundred tickets."""
-    states = await _by_id(State, {getattr(t, f"{n}_id") for t in tickets for n in CLASSIFICATIONS})
-    groups = await _by_id(Group, {t.group_id for t in tickets})
-    assignees = await _by_id(User, {t.assignee_id for t in tickets})
+async def attach_related(tickets: list[Ticket]) -> Related:
+    """Attach the tickets' states, group and assignee as select_related would (templates read
+    `ticket.state.description`); returns what it attached."""
+    related = await related_for(tickets)
+    state = related.states.get
     for ticket in tickets:
-        for name in CLASSIFICATIONS:
-            object.__setattr__(ticket, f"_{name}", states.get(getattr(ticket, f"{name}_id")))
-        object.__setattr__(ticket, "_group", groups.get(ticket.group_id))
-        object.__setattr__(ticket, "_assignee", assignees.get(ticket.assignee_id))
-
-
-async def _by_id(model: type[Model], ids: set[int | None]) -> dict[int, Any]:
-    wanted = [i for i in ids if i is not None]
-    return {row.id: row for row in await model.filter(id__in=wanted)} if wanted else {}
+        ticket.__dict__.update(
+            _state=state(ticket.state_id),
+            _type=state(ticket.type_id),
+            _priority=state(ticket.priority_id),
+            _stage=state(ticket.stage_id),
+            _outcome=state(ticket.outcome_id),
+            _group=related.groups.get(ticket.group_id),
+            _assignee=related.users.get(ticket.assignee_id),
+        )
+    return related
 
 
 # --- Listing -------------------------------------------------------------------------------
@@ -194,43 +219,6 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         raise BadRequest("Bad cursor.", {"cursor": ["is not a cursor this list gave out"]}) from exc
 
 
-def _keyset(cursor: str, sort: str) -> Q:
-    column, descending = SORTS[sort]
-    value, pk = decode_cursor(cursor, sort)
-    op = "lt" if descending else "gt"
-    if column == "id":
-        return Q(**{f"id__{op}": pk})
-    if value is None:  # ticket without the sort value: nulls sort last, continue by id among them
-        return Q(**{f"{column}__isnull": True, f"id__{op}": pk})
-    after = Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": pk})
-    return after | Q(**{f"{column}__isnull": True}) if descending else after
-
-
-def _filtered(filters: TicketFilters, actor: User):
-    query = Ticket.filter(deleted_at=None)
-    if not actor.is_staff:
-        query = query.filter(organisation_hid=actor.organisation_hid or "")
-    for name in ("state", "type", "priority", "stage", "outcome", "group", "assignee"):
-        if (value := getattr(filters, name)) is not None:
-            query = query.filter(**{f"{name}_id": value})
-    simple = {
-        "organisation_hid": filters.organisation,
-        "reporter_hid": filters.reporter,
-        "created_at__gte": filters.created_from,
-        "created_at__lt": filters.created_to,
-        "updated_at__gte": filters.updated_since,
-        "resolved_at__gte": filters.resolved_since,
-    }
-    query = query.filter(**{k: v for k, v in simple.items() if v is not None})
-    if filters.unassigned:
-        query = query.filter(assignee_id=None)
-    if filters.open is not None:
-        query = query.filter(resolved_at__isnull=filters.open)
-    if filters.q and filters.q.strip():
-        query = search.narrow(query, filters.q, include_internal=actor.is_staff)
-    return query
-
-
 async def list_tickets(
     *,
     actor: User,
@@ -241,23 +229,19 @@ async def list_tickets(
 ) -> TicketPage:
     """One page of the tickets the actor may see, newest first by default, with a keyset cursor."""
     column, descending = SORTS[sort]
-    query = _filtered(filters, actor)
-    if cursor:
-        query = query.filter(_keyset(cursor, sort))
-    order = [f"-{column}", "-id"] if descending else [column, "id"]
-    rows = await query.order_by(*order).limit(limit + 1)
+    after = ticket_queries.Keyset(*decode_cursor(cursor, sort)) if cursor else None
+    rows = await ticket_queries.select_page(
+        filters=filters, actor=actor, column=column, descending=descending, limit=limit + 1, after=after
+    )
     tickets, more = rows[:limit], len(rows) > limit
-    await attach_related(tickets)
+    related = await attach_related(tickets)
     next_cursor = encode_cursor(tickets[-1], sort) if more else None
-    return TicketPage(tickets, next_cursor, await organisations_for(tickets))
+    return TicketPage(tickets, next_cursor, related)
 
 
 async def count_tickets(*, actor: User, filters: TicketFilters, cap: int | None = None) -> int:
     """How many tickets match; with a cap, counting stops there (reads at most `cap` index entries)."""
-    query = _filtered(filters, actor)
-    if cap is None:
-        return await query.count()
-    return len(await query.limit(cap).values_list("id", flat=True))
+    return await ticket_queries.count(filters=filters, actor=actor, cap=cap)
 
 
 # --- Creating ------------------------------------------------------------------------------

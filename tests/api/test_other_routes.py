@@ -2,8 +2,10 @@
 
 import csv
 import io
+import json
 
 from helpdesk.models import Group, State, User
+from helpdesk.services import cache
 from tests.api.conftest import TICKET
 
 
@@ -12,6 +14,7 @@ async def test_logged_in_user_and_phone_number_rules(admin):
     body = (await (await admin.get("/api/users")).get_json())["data"]
     assert body["id"] == admin.user.id and body["humanId"] == "USR-1" and body["phoneNumber"] == 447816432764
     await User.filter(id=admin.user.id).update(phone="0123456981")
+    cache.changed()  # changed behind the app's back, as another process would: no waiting here
     assert (await (await admin.get("/api/users")).get_json())["data"]["phoneNumber"] == "0123456981"
 
 
@@ -94,3 +97,13 @@ async def test_openapi_lists_only_api_routes_and_docs_page_serves(client, app):
     assert page.count('class="card api-op"') == operations == 21
     assert "<code>POST /api/tickets</code>" in page and "organisationHumanId" in page
     assert "https://" not in page  # readable offline: no scripts or styles from a CDN
+
+
+async def test_responses_are_utf8_json_in_the_order_the_code_builds(admin):
+    created = await admin.post("/api/tickets", json=TICKET | {"title": "Café ☕ ünïcode"})
+    response = await admin.get(f"/api/tickets/{created.headers['Location']}")
+    raw = await response.get_data()
+    # orjson writes UTF-8 as is (the standard encoder escaped it to \u00e9) and keeps key order.
+    assert "Café ☕ ünïcode".encode() in raw and b"\\u00e9" not in raw
+    assert list(json.loads(raw)["data"][0])[:3] == ["id", "organisationHumanId", "contractHumanId"]
+    assert response.headers["Content-Type"] == "application/json"
