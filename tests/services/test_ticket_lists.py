@@ -1,0 +1,48 @@
+"""Paging through ticket lists with every sort: each ticket exactly once, in the stated order."""
+
+import pytest
+
+from helpdesk.models import State, StateKind
+from helpdesk.services import tickets
+from helpdesk.services.tickets import SORTS, TicketChanges, TicketFilters
+from tests.factories import make_agent, make_ticket
+
+
+async def _walk(actor, sort: str, filters: TicketFilters | None = None) -> list[int]:
+    seen, cursor = [], None
+    while True:
+        page = await tickets.list_tickets(
+            actor=actor, filters=filters or TicketFilters(), limit=1, cursor=cursor, sort=sort
+        )
+        seen += [t.id for t in page.tickets]
+        if not (cursor := page.next_cursor):
+            return seen
+
+
+async def _resolve(ticket, agent) -> None:
+    resolved = await State.get(kind=StateKind.STATE, closes=True, description="Resolved")
+    await tickets.update_ticket(
+        human_id=ticket.human_id, changes=TicketChanges(values={"state": resolved.id}), actor=agent
+    )
+
+
+async def test_newest_resolution_first_then_the_unresolved_on_both_databases(app):
+    """PostgreSQL sorts NULL first in DESC order: the unresolved came first and the keyset,
+    which expects them last, stopped the walk before the resolved tickets."""
+    agent = await make_agent()
+    made = [await make_ticket(agent, title=f"T{n}") for n in range(5)]
+    await _resolve(made[1], agent)
+    await _resolve(made[3], agent)
+    walked = await _walk(agent, "-dateResolved")
+    assert walked == [made[3].id, made[1].id, made[4].id, made[2].id, made[0].id]
+
+
+@pytest.mark.parametrize("sort", sorted(SORTS))
+async def test_every_sort_pages_through_each_ticket_once(app, sort):
+    agent = await make_agent()
+    made = [await make_ticket(agent, title=f"T{n}") for n in range(4)]
+    await _resolve(made[2], agent)
+    walked = await _walk(agent, sort)
+    assert sorted(walked) == sorted(t.id for t in made)
+    whole = await tickets.list_tickets(actor=agent, filters=TicketFilters(), limit=100, sort=sort)
+    assert walked == [t.id for t in whole.tickets]  # one-by-one pages agree with one big page
