@@ -29,6 +29,8 @@ async def cmd_migrate(args: argparse.Namespace, config: dict[str, Any]) -> None:
 
     async def load() -> None:
         added = await load_reference_data()
+        if not await db.has_statistics():
+            await db.refresh_statistics()
         print(f"database is up to date ({added} reference rows added)")
 
     await _with_database(config, load)
@@ -86,6 +88,7 @@ async def cmd_seed_demo(args: argparse.Namespace, config: dict[str, Any]) -> Non
 
     async def seed() -> None:
         summary = await seed_demo(tickets=args.tickets, skip_if_present=args.if_empty)
+        await db.refresh_statistics()  # the tables just grew from nothing: plan with their new sizes
         print(summary)
 
     await _with_database(config, seed)

@@ -75,8 +75,29 @@ async def open_database(database_url: str, *, serving: bool = False) -> None:
 
 
 async def close_database() -> None:
-    """Close every connection Tortoise opened."""
+    """Close every connection Tortoise opened; SQLite first refreshes the planner's statistics
+    where this process's queries found them stale (PRAGMA optimize, as SQLite advises)."""
+    if Tortoise.is_inited() and dialect() == "sqlite":
+        await Tortoise.get_connection("default").execute_script("PRAGMA optimize")
     await Tortoise.close_connections()
+
+
+async def has_statistics() -> bool:
+    """Whether the planner has statistics about the tickets (`migrate` gathers them when not)."""
+    if dialect() == "postgres":
+        return True  # autovacuum keeps PostgreSQL's up to date
+    connection = Tortoise.get_connection("default")
+    _, rows = await connection.execute_query("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+    if not rows:
+        return False
+    _, rows = await connection.execute_query("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'ticket' LIMIT 1")
+    return bool(rows)
+
+
+async def refresh_statistics() -> None:
+    """Gather the query planner's statistics (ANALYZE). Without them SQLite picked the
+    open-tickets index for the Unassigned queue and read every open ticket to count a few."""
+    await Tortoise.get_connection("default").execute_script("ANALYZE")
 
 
 def _redacted(url: str) -> str:

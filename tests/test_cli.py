@@ -1,6 +1,7 @@
 """The `helpdesk` command, run as a person runs it: a subprocess with its own environment."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -101,3 +102,23 @@ def test_migrate_user_token_and_demo_from_the_command_line(cli_database):
     assert seeded.returncode == 0 and "50 demo tickets" in seeded.stdout
     skipped = helpdesk("seed-demo", "--if-empty", database_url=cli_database)
     assert "already present" in skipped.stdout
+
+
+def test_sqlite_planner_statistics_are_gathered_by_migrate_and_seed_demo(tmp_path):
+    """Without ANALYZE SQLite counted the Unassigned queue through the open-tickets index,
+    reading every open ticket: seed-demo gathers statistics after loading, and migrate gathers
+    them when the tickets have none."""
+    path = tmp_path / "stats.sqlite3"
+    url = f"sqlite://{path}"
+
+    def ticket_rows_in_stats() -> int:
+        with sqlite3.connect(path) as connection:
+            return connection.execute("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'ticket'").fetchone()[0]
+
+    assert helpdesk("migrate", database_url=url).returncode == 0
+    assert helpdesk("seed-demo", "--tickets", "30", database_url=url).returncode == 0
+    assert ticket_rows_in_stats() >= 1
+    with sqlite3.connect(path) as connection:
+        connection.execute("DELETE FROM sqlite_stat1")
+    assert helpdesk("migrate", database_url=url).returncode == 0
+    assert ticket_rows_in_stats() >= 1
