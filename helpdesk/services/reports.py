@@ -2,19 +2,20 @@
 
 import csv
 import io
-import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
+from tortoise import Tortoise
 from tortoise.expressions import Q
-from tortoise.functions import Coalesce
-from tortoise.queryset import QuerySet
 
 from helpdesk.errors import BadRequest, NotFound
-from helpdesk.models import Organisation, Ticket, TicketAttribute, TicketHistory, User
+from helpdesk.models import Organisation, TicketAttribute, TicketHistory, User
 from helpdesk.models.tickets import TICKET_PREFIX
+from helpdesk.services.ticket_queries import Params
 
 COLUMNS = (
     "ticketNumber",
@@ -113,25 +114,18 @@ def report_rows(
         raise NotFound("No such report.")
     now = now or datetime.now(UTC)
     start, end, _ = report_window(period=period, day=day, timezone=timezone, now=now)
-    query = _window_query(start, end, group_id=group_id, organisation_hid=organisation_hid)
-    return _rows(query, _Clock(zone=ZoneInfo(timezone), now=now))
+    window = _Window(start, end, group_id=group_id, organisation_hid=organisation_hid)
+    return _rows(window, _Clock(zone=ZoneInfo(timezone), now=now))
 
 
-def _window_query(
-    start: datetime, end: datetime, *, group_id: int | None, organisation_hid: str | None
-) -> QuerySet[Ticket]:
+@dataclass(frozen=True)
+class _Window:
     """Live tickets created in [start, end), optionally of one group and one organisation."""
-    # The other filters are wrapped in COALESCE so no index can serve them: without statistics SQLite
-    # would otherwise drive the query by the deleted_at (or group, organisation) index, reading every
-    # ticket ever and sorting again for each batch, instead of walking the created_at index in order.
-    query = Ticket.filter(created_at__gte=start, created_at__lt=end)
-    query = query.annotate(deleted=Coalesce("deleted_at", None)).filter(deleted__isnull=True)
-    if group_id is not None:
-        query = query.annotate(of_group=Coalesce("group_id", None)).filter(of_group=group_id)
-    if organisation_hid is not None:
-        query = query.annotate(of_organisation=Coalesce("organisation_hid", None))
-        query = query.filter(of_organisation=organisation_hid)
-    return query
+
+    start: datetime
+    end: datetime
+    group_id: int | None
+    organisation_hid: str | None
 
 
 @dataclass(frozen=True)
@@ -145,25 +139,63 @@ class _Clock:
         return moment.astimezone(self.zone).strftime(STAMP) if moment else NA
 
 
-async def _rows(query: QuerySet[Ticket], clock: _Clock) -> AsyncIterator[dict[str, str]]:
-    async for tickets in _batches(query):
+async def _rows(window: _Window, clock: _Clock) -> AsyncIterator[dict[str, str]]:
+    async for tickets in _batches(window):
         lookups = await _Lookups.load(tickets)
         for ticket in tickets:
             yield _row(ticket, lookups, clock)
 
 
-async def _batches(query: QuerySet[Ticket]) -> AsyncIterator[list[dict]]:
-    """The tickets in (created_at, id) order, BATCH at a time, each batch resuming after the last."""
-    after = Q()
+BATCH_SQL = """SELECT t.id, t.organisation_hid, t.reporter_hid, t.description, t.created_at,
+    t.first_assigned_at, t.resolved_at, s1.description, s2.description, s3.description,
+    s4.description, s5.description, u.name
+FROM ticket t
+LEFT JOIN state s1 ON s1.id = t.state_id LEFT JOIN state s2 ON s2.id = t.type_id
+LEFT JOIN state s3 ON s3.id = t.priority_id LEFT JOIN state s4 ON s4.id = t.stage_id
+LEFT JOIN state s5 ON s5.id = t.outcome_id LEFT JOIN "user" u ON u.id = t.assignee_id
+WHERE {where} ORDER BY t.created_at, t.id LIMIT {limit}"""
+DATETIME_COLUMNS = (4, 5, 6)
+
+
+async def _batches(window: _Window) -> AsyncIterator[list[dict]]:
+    """The tickets in (created_at, id) order, BATCH at a time, each batch resuming after the last.
+
+    Plain SQL: the ORM's values() parsed every timestamp with a regular expression, half the time
+    of a report."""
+    connection = Tortoise.get_connection("default")
+    postgres = connection.capabilities.dialect == "postgres"
+    after: tuple[datetime, int] | None = None
     while True:
-        batch = await query.filter(after).order_by("created_at", "id").limit(BATCH).values(*TICKET_FIELDS)
+        p = Params(postgres)
+        # The other filters are wrapped in COALESCE so no index serves them: the query walks the
+        # created_at index in order instead of reading every ticket of a group and sorting them.
+        where = [f"t.created_at >= {p(window.start)}", f"t.created_at < {p(window.end)}"]
+        where.append("COALESCE(t.deleted_at, NULL) IS NULL")
+        if window.group_id is not None:
+            where.append(f"COALESCE(t.group_id, NULL) = {p(window.group_id)}")
+        if window.organisation_hid is not None:
+            where.append(f"COALESCE(t.organisation_hid, NULL) = {p(window.organisation_hid)}")
+        if after is not None:  # the redundant >= bounds the index range scan; the OR alone would not
+            created, last_id = after
+            where.append(f"t.created_at >= {p(created)}")
+            where.append(f"(t.created_at > {p(created)} OR t.id > {p(last_id)})")
+        sql = BATCH_SQL.format(where=" AND ".join(where), limit=p(BATCH))
+        _, rows = await connection.execute_query(sql, p.values)
+        batch = [dict(zip(TICKET_FIELDS, _datetimes(row, postgres), strict=True)) for row in rows]
         if batch:
             yield batch
         if len(batch) < BATCH:
             return
-        created, last_id = batch[-1]["created_at"], batch[-1]["id"]
-        # The redundant >= bounds the index range scan; the OR alone would not.
-        after = Q(created_at__gte=created) & (Q(created_at__gt=created) | Q(id__gt=last_id))
+        after = batch[-1]["created_at"], batch[-1]["id"]
+
+
+def _datetimes(row: Any, postgres: bool) -> list[Any]:
+    values = list(row)
+    if not postgres:  # SQLite gives back the ISO text Tortoise stored
+        for i in DATETIME_COLUMNS:
+            if values[i] is not None:
+                values[i] = datetime.fromisoformat(values[i])
+    return values
 
 
 @dataclass
@@ -276,7 +308,7 @@ async def report_json(rows: AsyncIterator[dict]) -> AsyncIterator[bytes]:
     chunk, separator = [b'{"data":['], b""
     size = 0
     async for row in rows:
-        encoded = separator + json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
+        encoded = separator + orjson.dumps(row)
         chunk.append(encoded)
         size, separator = size + len(encoded), b","
         if size >= CSV_CHUNK:
