@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
@@ -249,8 +249,8 @@ async def count_tickets(*, actor: User, filters: TicketFilters, cap: int | None 
 
 async def _resolve_classification(values: dict[str, int | None]) -> dict[str, State | None]:
     """Map {"state": id, ...} to catalogue entries of the right kind, or raise Invalid."""
-    ids = [v for v in values.values() if v is not None]
-    found = {s.id: s for s in await State.filter(id__in=ids)} if ids else {}
+    ids = [v for v in values.values() if v is not None and names_rows(v)]
+    found = await cache.states.many(ids) if ids else {}
     errors: dict[str, list[str]] = {}
     resolved: dict[str, State | None] = {}
     for name, state_id in values.items():
@@ -265,9 +265,9 @@ async def _resolve_classification(values: dict[str, int | None]) -> dict[str, St
 
 async def _assignment(group_id: int | None, assignee_id: int | None) -> tuple[Group | None, User | None]:
     """The group and the active agent the ids name (None stays None); Invalid names what is unknown."""
-    group = await Group.get_or_none(id=group_id) if names_rows(group_id) and group_id else None
-    agents = User.filter(Q(agent=True) | Q(admin=True), active=True)
-    assignee = await agents.get_or_none(id=assignee_id) if names_rows(assignee_id) and assignee_id else None
+    group = await cache.groups.one(group_id) if names_rows(group_id) and group_id else None
+    user = await cache.users.one(assignee_id) if names_rows(assignee_id) and assignee_id else None
+    assignee = user if user is not None and user.is_staff and user.active else None
     errors: dict[str, list[str]] = {}
     if group_id is not None and group is None:
         errors["group"] = [f"no group {group_id}"]
@@ -278,8 +278,20 @@ async def _assignment(group_id: int | None, assignee_id: int | None) -> tuple[Gr
     return group, assignee
 
 
+async def _first_states(kinds: list[StateKind]) -> dict[StateKind, State]:
+    return {kind: state for kind in kinds if (state := await _first_state(kind))}
+
+
+async def _first_state(kind: StateKind) -> State | None:
+    return await State.filter(kind=kind).order_by("position", "id").first()
+
+
+# The first state of each kind, kept and forgotten with the rest of the per-process cache.
+_first_state_cache = cache.TimedCache(_first_states)
+
+
 async def _default_state() -> State | None:
-    return await State.filter(kind=StateKind.STATE).order_by("position", "id").first()
+    return await _first_state_cache.one(StateKind.STATE)
 
 
 async def create_ticket(*, data: NewTicket, actor: User, idempotency_key: str | None = None) -> Ticket:
