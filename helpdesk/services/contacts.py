@@ -13,9 +13,18 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Conflict, Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed, NotFound
-from helpdesk.models import Comment, ConsumedToken, Event, Ticket, TicketAttribute, TicketHistory, User
+from helpdesk.models import (
+    Comment,
+    ConsumedToken,
+    Event,
+    OutboxEmail,
+    Ticket,
+    TicketAttribute,
+    TicketHistory,
+    User,
+)
 from helpdesk.models.tickets import CONTACT
-from helpdesk.services.outbox import queue_email, render_email
+from helpdesk.services.outbox import email_columns, queue_email, render_email
 
 CONFIRM_SALT = "helpdesk.confirm-contacts"
 REQUEST_KEY = "notification.ticket.confirm-contacts"
@@ -66,10 +75,16 @@ async def email_contacts(ticket: Ticket) -> list[str]:
 
 def enabled_addresses(rows: list[TicketAttribute]) -> list[str]:
     """The enabled email addresses among a ticket's contact rows, each once, in the order they were added."""
+    enabled = (row for row in sorted(rows, key=lambda row: row.id) if row.type == CONTACT and row.enabled)
+    return addresses_among([(row.key, row.value) for row in enabled])
+
+
+def addresses_among(contacts: list[tuple[str, str]]) -> list[str]:
+    """The email addresses among (key, value) contact pairs, each once, in their order."""
     addresses: dict[str, str] = {}
-    for row in sorted(rows, key=lambda row: row.id):
-        if row.type == CONTACT and row.key in EMAIL_KEYS and row.enabled and is_address(row.value):
-            addresses.setdefault(row.value.lower(), row.value)
+    for key, value in contacts:
+        if key in EMAIL_KEYS and is_address(value):
+            addresses.setdefault(value.lower(), value)
     return list(addresses.values())
 
 
@@ -87,26 +102,36 @@ def _subject(ticket: Ticket, what: str) -> str:
     return f"[{ticket.human_id}] {ticket.title or 'Your ticket'}: {what}"
 
 
-async def _notify(
-    ticket: Ticket, *, key: str, value: str, template: str, subject: str, **context: Any
-) -> Event | None:
-    """Queue one email per enabled contact and record that it was sent; None when nobody is listed."""
-    addresses = await email_contacts(ticket)
+@dataclass
+class Notification:
+    """The outbox rows and the event row that tell a ticket's contacts something."""
+
+    emails: list[dict[str, Any]]
+    event: dict[str, Any]
+
+
+def _notification(
+    ticket: Ticket, addresses: list[str], *, key: str, value: str, template: str, subject: str, **context: Any
+) -> Notification | None:
+    """One email per address and the event recording it; None when nobody is listed."""
     if not addresses:
         return None
+    moment = datetime.now(UTC)
     text, html = render_email(template, ticket=ticket, **context)
-    async with in_transaction():
-        for address in addresses:
-            await queue_email(
-                recipient=address, subject=subject, body_text=text, body_html=html, ticket=ticket
-            )
-        return await Event.create(key=key, value=value, target=ticket.human_id, ticket=ticket)
+    same = {"subject": subject, "body_text": text, "body_html": html, "ticket_id": ticket.id}
+    emails = [email_columns(recipient=address, moment=moment, **same) for address in addresses]
+    event = {
+        "key": key, "value": value, "target": ticket.human_id, "ticket_id": ticket.id,
+        "created_at": moment, "updated_at": moment,
+    }  # fmt: skip
+    return Notification(emails, event)
 
 
-async def queue_ticket_created(ticket: Ticket) -> Event | None:
-    """Tell the ticket's contacts it was opened; call inside the creating transaction."""
-    return await _notify(
+def ticket_created(ticket: Ticket, addresses: list[str]) -> Notification | None:
+    """The "ticket received" emails to the given contact addresses of a new ticket."""
+    return _notification(
         ticket,
+        addresses,
         key="notification.ticket.create",
         value="Create ticket notification sent.",
         template="ticket_created",
@@ -114,18 +139,39 @@ async def queue_ticket_created(ticket: Ticket) -> Event | None:
     )
 
 
-async def queue_public_reply(ticket: Ticket, comment: Comment) -> Event | None:
-    """Send a public reply to the ticket's contacts; internal notes never leave the helpdesk."""
+def public_reply(ticket: Ticket, comment: Comment, addresses: list[str]) -> Notification | None:
+    """The "new reply" emails to the ticket's contact addresses; none for an internal note."""
     if comment.internal:
         return None
-    return await _notify(
+    return _notification(
         ticket,
+        addresses,
         key="notification.ticket.reply",
         value="Reply notification sent.",
         template="public_reply",
         subject=_subject(ticket, "new reply"),
         comment=comment,
     )
+
+
+async def _write(notification: Notification | None) -> Event | None:
+    if notification is None:
+        return None
+    async with in_transaction():
+        await OutboxEmail.bulk_create(OutboxEmail(**email) for email in notification.emails)
+        return await Event.create(**notification.event)
+
+
+async def queue_ticket_created(ticket: Ticket) -> Event | None:
+    """Tell the ticket's contacts it was opened; call inside the creating transaction."""
+    return await _write(ticket_created(ticket, await email_contacts(ticket)))
+
+
+async def queue_public_reply(ticket: Ticket, comment: Comment) -> Event | None:
+    """Send a public reply to the ticket's contacts; internal notes never leave the helpdesk."""
+    if comment.internal:
+        return None
+    return await _write(public_reply(ticket, comment, await email_contacts(ticket)))
 
 
 async def request_confirmation(*, ticket: Ticket, actor: User, config: Mapping[str, Any]) -> Event:

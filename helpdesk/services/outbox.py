@@ -49,15 +49,32 @@ async def queue_email(
     *, recipient: str, subject: str, body_text: str, body_html: str, ticket: Ticket | None = None
 ) -> OutboxEmail:
     """Queue one email; call it inside the transaction of the change that causes it."""
-    return await OutboxEmail.create(
-        ticket=ticket,
-        recipient=header_value(recipient),
-        subject=header_value(subject)[:500],
-        body_text=body_text,
-        body_html=body_html,
-        message_id=f"<{uuid.uuid4().hex}@helpdesk>",
-        next_attempt_at=datetime.now(UTC),
-    )
+    columns = email_columns(
+        recipient=recipient, subject=subject, body_text=body_text, body_html=body_html,
+        ticket_id=ticket.id if ticket else None, moment=datetime.now(UTC),
+    )  # fmt: skip
+    return await OutboxEmail.create(**columns)
+
+
+def email_columns(
+    *, recipient: str, subject: str, body_text: str, body_html: str, ticket_id: int | None, moment: datetime
+) -> dict[str, Any]:
+    """The outbox_email row of one email due now, for a caller that writes its rows itself."""
+    return {
+        "recipient": header_value(recipient),
+        "subject": header_value(subject)[:500],
+        "body_text": body_text,
+        "body_html": body_html,
+        "message_id": f"<{uuid.uuid4().hex}@helpdesk>",
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": moment,
+        "claimed_until": None,
+        "last_error": "",
+        "sent_at": None,
+        "created_at": moment,
+        "ticket_id": ticket_id,
+    }
 
 
 def _due(now: datetime) -> Q:

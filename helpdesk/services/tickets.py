@@ -26,7 +26,7 @@ from helpdesk.models import (
     names_rows,
 )
 from helpdesk.models.tickets import CONTACT
-from helpdesk.services import cache, contacts, ticket_queries
+from helpdesk.services import cache, contacts, ticket_queries, ticket_writes
 
 CLASSIFICATIONS: dict[str, StateKind] = {
     "state": StateKind.STATE,
@@ -324,27 +324,67 @@ async def _idempotent_ticket(actor: User, key: str) -> Ticket | None:
 async def _insert_ticket(
     data: NewTicket, states: dict[str, State | None], actor: User, idempotency_key: str | None
 ) -> Ticket:
+    """Write the ticket with its contacts, history, notification and idempotency key at once."""
     moment = now()
     state = states.get("state")
-    async with in_transaction():
-        ticket = await Ticket.create(
-            **{name: getattr(data, name) for name in TEXT_FIELDS},
-            group_id=data.group_id,
-            assignee_id=data.assignee_id,
-            first_assigned_at=moment if data.assignee_id else None,
-            resolved_at=moment if state and state.closes else None,
-            **states,
-        )
-        if data.contacts:
-            await TicketAttribute.bulk_create(
-                TicketAttribute(ticket=ticket, key=key, value=value, type=CONTACT)
-                for key, value in data.contacts.rows()
-            )
-        await _record(ticket, actor, "created", None, ticket.human_id)
-        await contacts.queue_ticket_created(ticket)
-        if idempotency_key:
-            await IdempotencyKey.create(user=actor, key=idempotency_key, ticket=ticket)
+    ticket = Ticket(
+        **{name: getattr(data, name) for name in TEXT_FIELDS},
+        group_id=data.group_id,
+        assignee_id=data.assignee_id,
+        first_assigned_at=moment if data.assignee_id else None,
+        resolved_at=moment if state and state.closes else None,
+        created_at=moment,
+        updated_at=moment,
+        **states,
+    )
+    pairs = data.contacts.rows() if data.contacts else []
+    addresses = contacts.addresses_among(pairs)
+
+    def dependents(ticket_id: int) -> list[ticket_writes.Statement]:
+        ticket.id = ticket_id
+        attributes = [
+            {"key": key, "value": value, "type": CONTACT, "enabled": True, "created_at": moment,
+             "updated_at": moment, "ticket_id": ticket_id}
+            for key, value in pairs
+        ]  # fmt: skip
+        history = _history_row(ticket_id, actor, "created", moment, ticket.human_id)
+        keys = [{"key": idempotency_key, "created_at": moment, "ticket_id": ticket_id, "user_id": actor.id}]
+        return [
+            ticket_writes.Rows.of("ticket_attribute", attributes),
+            ticket_writes.Rows.of("ticket_history", [history]),
+            *_notification_rows(contacts.ticket_created(ticket, addresses)),
+            ticket_writes.Rows.of("idempotency_key", keys if idempotency_key else []),
+        ]
+
+    ticket.id = await ticket_writes.insert_ticket(_ticket_columns(ticket), dependents)
+    ticket._saved_in_db = True
     return ticket
+
+
+def _ticket_columns(ticket: Ticket) -> dict[str, Any]:
+    """The row of a new ticket, as the ORM would insert it."""
+    columns = {name: getattr(ticket, name) for name in TEXT_FIELDS}
+    columns |= {f"{name}_id": getattr(ticket, f"{name}_id") for name in RELATED}
+    dates = ("created_at", "updated_at", "first_assigned_at", "resolved_at", "deleted_at")
+    return columns | {name: getattr(ticket, name) for name in dates} | {"version": ticket.version}
+
+
+def _history_row(ticket_id: int, actor: User, name: str, moment: datetime, new: str) -> dict[str, Any]:
+    """The ticket_history row _record would write for a change with no old value."""
+    return {
+        "actor_label": actor.name, "field": name, "old_value": None, "new_value": new,
+        "created_at": moment, "actor_id": actor.id, "ticket_id": ticket_id,
+    }  # fmt: skip
+
+
+def _notification_rows(notification: contacts.Notification | None) -> list[ticket_writes.Statement]:
+    """The outbox and event rows of a notification, written with the change that causes it."""
+    if notification is None:
+        return []
+    return [
+        ticket_writes.Rows.of("outbox_email", notification.emails),
+        ticket_writes.Rows.of("event", [notification.event]),
+    ]
 
 
 async def _record(ticket: Ticket, actor: User | None, name: str, old: Any, new: Any, label: str = "") -> None:
@@ -499,13 +539,23 @@ async def post_comment(
     author, author_hid = actor, actor.human_id or ""
     if actor.is_staff and on_behalf_of and on_behalf_of != actor.human_id:
         author, author_hid = await User.get_or_none(human_id=on_behalf_of), on_behalf_of
-    async with in_transaction():
-        comment = await Comment.create(
-            ticket=ticket, author=author, author_hid=author_hid, body=body, internal=internal
-        )
-        await Ticket.filter(id=ticket.id).update(updated_at=now())
-        if actor.is_staff and not internal:
-            await contacts.queue_public_reply(ticket, comment)
+    moment = now()
+    comment = Comment(
+        ticket=ticket, author=author, author_hid=author_hid, body=body, internal=internal,
+        created_at=moment, updated_at=moment,
+    )  # fmt: skip
+    notification = None
+    if actor.is_staff and not internal:
+        notification = contacts.public_reply(ticket, comment, await contacts.email_contacts(ticket))
+    row = {
+        "author_hid": author_hid, "body": body, "internal": internal, "created_at": moment,
+        "updated_at": moment, "author_id": author.id if author else None, "ticket_id": ticket.id,
+    }  # fmt: skip
+    touch = ticket_writes.Update("ticket", ticket.id, {"updated_at": moment})
+    comment.id = await ticket_writes.insert_with(
+        ticket_writes.Rows.of("comment", [row]), [touch, *_notification_rows(notification)]
+    )
+    comment._saved_in_db = True
     return comment
 
 
