@@ -9,7 +9,6 @@ are one statement (data-modifying WITH clauses), atomic without BEGIN and COMMIT
 """
 
 # Only this module's table and column names are joined into the SQL; every value is a bound parameter.
-# ruff: noqa: S608
 
 import sqlite3
 from collections.abc import Callable, Iterable
