@@ -1,7 +1,16 @@
-"""Reading the state catalogue and the agent groups."""
+"""Reading the state catalogue, the agent groups and the agents.
+
+These whole tables are read on nearly every agent page and change a few times a year, so they come
+from the per-process cache (services/cache.py): kept CACHE_SECONDS, forgotten at once when this
+process changes a state, group or user."""
+
+from typing import Any
+
+from tortoise.expressions import Q
 
 from helpdesk.errors import NotFound
 from helpdesk.models import Group, State, StateKind, User, names_rows
+from helpdesk.services import cache
 
 STATE_TYPES: dict[str, StateKind | None] = {
     "all": None,
@@ -13,17 +22,42 @@ STATE_TYPES: dict[str, StateKind | None] = {
 }
 
 
+WHOLE_TABLE = "all"  # the one key of a cache that holds a whole table as a list
+
+
+async def _all_states(_: list[Any]) -> dict[str, list[State]]:
+    return {WHOLE_TABLE: await State.all().order_by("kind", "position", "id")}
+
+
+async def _all_groups(_: list[Any]) -> dict[str, list[Group]]:
+    return {WHOLE_TABLE: await Group.all().order_by("name")}
+
+
+async def _all_agents(_: list[Any]) -> dict[str, list[User]]:
+    return {WHOLE_TABLE: await User.filter(Q(agent=True) | Q(admin=True), active=True).order_by("name", "id")}
+
+
+_states = cache.TimedCache(_all_states)
+_groups = cache.TimedCache(_all_groups)
+_agents = cache.TimedCache(_all_agents)
+
+
 async def list_states(*, kind: StateKind | None = None) -> list[State]:
     """The catalogue in display order, optionally of one kind."""
-    query = State.all() if kind is None else State.filter(kind=kind)
-    return await query.order_by("kind", "position", "id")
+    states = await _states.one(WHOLE_TABLE)
+    return [s for s in states if kind is None or s.kind == kind]
 
 
 async def list_groups(*, actor: User) -> list[Group]:
     """Every agent group by name (staff only)."""
     if not actor.is_staff:
         raise NotFound("No such resource.")
-    return await Group.all().order_by("name")
+    return list(await _groups.one(WHOLE_TABLE))
+
+
+async def active_agents() -> list[User]:
+    """Active agents and admins, by name: whom a ticket can be assigned to (callers check the actor)."""
+    return list(await _agents.one(WHOLE_TABLE))
 
 
 async def get_group(*, group_id: int, actor: User) -> Group:

@@ -8,11 +8,10 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from helpdesk.models import ApiToken, User, WebSession, names_rows
-from helpdesk.services import cache
+from helpdesk.services import cache, catalog
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
@@ -130,7 +129,7 @@ async def list_agents(*, actor: User) -> list[User]:
     """Active agents and admins, by name (staff only; customers never list other users)."""
     if not actor.is_staff:
         raise NotFound("No such resource.")
-    return await User.filter(Q(agent=True) | Q(admin=True), active=True).order_by("name", "id")
+    return await catalog.active_agents()
 
 
 async def update_user(
