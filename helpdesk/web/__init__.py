@@ -17,6 +17,7 @@ def register_web(app: Quart) -> None:
     app.context_processor(auth.template_context)
     app.add_template_filter(pages.age)
     app.add_template_filter(pages.when)
+    pages.add_plain_templates(app)
     # Chain after any app-wide handler already installed (the API's, for unmatched /api paths).
     earlier = app.error_handler_spec[None][None].get(HTTPException)
 

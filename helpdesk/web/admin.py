@@ -5,7 +5,7 @@ Plain forms that post and redirect (no htmx): rare, deliberate changes that read
 from collections.abc import Awaitable
 from typing import Any
 
-from quart import Blueprint, Response, abort, redirect, render_template, url_for
+from quart import Blueprint, Response, abort, redirect, url_for
 
 from helpdesk.errors import Conflict, Forbidden, Invalid
 from helpdesk.models import StateKind
@@ -20,7 +20,7 @@ from helpdesk.web.forms import (
     StateForm,
     UserForm,
 )
-from helpdesk.web.pages import form_status
+from helpdesk.web.pages import form_status, render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -59,7 +59,7 @@ def failed(form: CsrfForm) -> int:
 
 async def screen(template: str, status: int = 200, **context: Any) -> tuple[str, int, dict[str, str]]:
     """An admin page; never cached, since some show secrets once."""
-    return await render_template(template, **context), status, {"Cache-Control": "no-store"}
+    return await render(template, **context), status, {"Cache-Control": "no-store"}
 
 
 # --- users ----------------------------------------------------------------------------------

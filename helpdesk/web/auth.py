@@ -5,13 +5,13 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from quart import Blueprint, Response, abort, g, redirect, render_template, request, session, url_for
+from quart import Blueprint, Response, abort, g, redirect, request, session, url_for
 
 from helpdesk.errors import RateLimited, Unauthorized
 from helpdesk.models import User
 from helpdesk.services import sessions
 from helpdesk.web.forms import CsrfForm, LoginForm
-from helpdesk.web.pages import form_status, is_htmx
+from helpdesk.web.pages import form_status, is_htmx, render
 
 bp = Blueprint("auth", __name__)
 View = Callable[..., Awaitable[Any]]
@@ -92,12 +92,12 @@ async def login() -> Any:
             )
         except (Unauthorized, RateLimited) as error:
             form.form_errors.append(error.message)
-            return await render_template("auth/login.html", form=form), error.status
+            return await render("auth/login.html", form=form), error.status
         session.clear()  # a new session id (and CSRF secret) at every sign-in
         session["sid"] = session_id
         return redirect(safe_next(request.args.get("next")), 303)
     status = form_status(form) if form.errors else 200
-    return await render_template("auth/login.html", form=form), status
+    return await render("auth/login.html", form=form), status
 
 
 @bp.post("/logout")

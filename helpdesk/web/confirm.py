@@ -2,14 +2,14 @@
 
 from typing import Any
 
-from quart import Blueprint, Response, current_app, render_template
+from quart import Blueprint, Response, current_app
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length, Optional
 
 from helpdesk.errors import Invalid, LinkRefused
 from helpdesk.services import contacts
 from helpdesk.web.forms import CsrfForm
-from helpdesk.web.pages import error_page
+from helpdesk.web.pages import error_page, render
 
 bp = Blueprint("confirm", __name__)
 
@@ -52,7 +52,7 @@ async def _page(
     link: contacts.ConfirmationLink, form: ConfirmContactsForm, status: int = 200
 ) -> tuple[str, int]:
     shown = [row for row in link.contacts if row.enabled]
-    html = await render_template("confirm/page.html", link=link, contacts=shown, form=form)
+    html = await render("confirm/page.html", link=link, contacts=shown, form=form)
     return html, status
 
 
@@ -73,7 +73,7 @@ async def unexpected(error: Exception) -> Response:
 @bp.errorhandler(LinkRefused)
 async def refused(error: LinkRefused) -> tuple[str, int]:
     """An expired, used or altered link: say so, and how to get a new one."""
-    return await render_template("confirm/refused.html", error=error), error.status
+    return await render("confirm/refused.html", error=error), error.status
 
 
 @bp.get("/confirm/", defaults={"token": ""})
@@ -99,4 +99,4 @@ async def confirm(token: str) -> Any:
     except Invalid as error:
         form.show_errors(error.errors)
         return await _page(link, form, status=422)
-    return await render_template("confirm/done.html", ticket=link.ticket, corrected=form.correct.data)
+    return await render("confirm/done.html", ticket=link.ticket, corrected=form.correct.data)
