@@ -13,6 +13,7 @@ from helpdesk.web.pages import is_htmx, page_or_partial
 
 bp = Blueprint("queues", __name__)
 PAGE_SIZE = 50
+COUNTS_SECONDS = 5  # how long a browser may reuse the menu's counts
 FILTERS = ("state", "priority", "type", "group", "assignee", "organisation", "q")
 
 
@@ -31,18 +32,48 @@ async def queue(name: str) -> Response:
     return await show_queue(await current_user(), name)
 
 
-async def show_queue(user: User, name: str) -> Response:
-    """Render a queue page, or the partial htmx asked for (the list, or more rows after a cursor)."""
-    groups = await catalog.list_groups(actor=user) if user.is_staff else []
-    all_queues = await queues.list_queues(actor=user, groups=groups)
+@bp.get("/queues/<name>/counts")
+@login_required
+async def counts(name: str) -> Response:
+    """The queue menu with each queue's count, which the page fetches once it has loaded; without
+    htmx (the menu's noscript link), the whole page with its counts."""
+    user = await current_user()
+    if not is_htmx():
+        return await show_queue(user, name, counted=True)
+    all_queues, _ = await _queues(user)
+    context = {"queue": queues.pick_queue(all_queues, name), "queues": await _counted(user, all_queues)}
+    response = await page_or_partial("queues/_nav.html", "queues/_nav.html", **context)
+    # Moving between queues within a few seconds reuses the counts; Cookie: never another user's.
+    response.headers["Cache-Control"] = f"private, max-age={COUNTS_SECONDS}"
+    response.vary.add("Cookie")
+    return response
+
+
+async def show_queue(user: User, name: str, counted: bool = False) -> Response:
+    """Render a queue page, or the partial htmx asked for (the list, or more rows after a cursor).
+
+    The page leaves its menu's counts to the menu's own request (`counts`) unless `counted`: they
+    are the slowest part of the page, and the list need not wait for them."""
+    all_queues, groups = await _queues(user)
     current = queues.pick_queue(all_queues, name)
     form = QueueFilterForm(request.args).usable()
     context = await _listing(user, current, form)
     if is_htmx() and form.cursor.data:
         return await page_or_partial("queues/_more.html", "queues/_more.html", **context)
     if not is_htmx():
-        context |= await _page_context(user, all_queues, groups)
+        shown = await _counted(user, all_queues) if counted else all_queues
+        context |= await _page_context(user, shown, groups)
     return await page_or_partial("queues/page.html", "queues/_list.html", **context)
+
+
+async def _queues(user: User) -> tuple[list[queues.Queue], list[Group]]:
+    """The user's queues, and the agent groups they were made from (none for customers)."""
+    groups = await catalog.list_groups(actor=user) if user.is_staff else []
+    return await queues.list_queues(actor=user, groups=groups), groups
+
+
+async def _counted(user: User, all_queues: list[queues.Queue]) -> list[queues.Queue]:
+    return await queues.count_queues(actor=user, queues=all_queues)
 
 
 async def _listing(user: User, current: queues.Queue, form: QueueFilterForm) -> dict[str, Any]:
@@ -75,10 +106,10 @@ def _url_maker(name: str, params: dict[str, Any]):
 
 
 async def _page_context(user: User, all_queues: list[queues.Queue], groups: list[Group]) -> dict[str, Any]:
-    """What only the full page shows: queue counts and the filter choices."""
+    """What only the full page shows: the queue menu and the filter choices."""
     states = await catalog.list_states()
     return {
-        "queues": await queues.count_queues(actor=user, queues=all_queues),
+        "queues": all_queues,
         "choices": {kind: [s for s in states if s.kind == kind] for kind in StateKind},
         "groups": groups,
         "agents": await users.list_agents(actor=user) if user.is_staff else [],

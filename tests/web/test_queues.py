@@ -27,7 +27,7 @@ async def test_queue_page_and_list_partial_differ_and_vary(client):
     assert "HX-Request" in page.headers["Vary"] and "HX-Request" in partial.headers["Vary"]
 
 
-async def test_home_is_my_queue_with_counts(client):
+async def test_home_is_my_queue_and_its_menu_fetches_the_counts(client):
     agent = await make_agent()
     await make_ticket(actor=agent, title="Mine", assignee_id=agent.id)
     await make_ticket(actor=agent, title="Nobody's")
@@ -35,8 +35,44 @@ async def test_home_is_my_queue_with_counts(client):
     html = await (await client.get("/")).get_data(as_text=True)
     assert "<title>My open tickets · Helpdesk</title>" in html
     assert "Mine" in html and "Nobody&#39;s" not in html
-    assert 'aria-label="1 tickets">1<' in html  # mine
-    assert 'aria-label="2 tickets">2<' in html  # all open
+    assert 'class="count"' not in html
+    assert 'hx-get="/queues/mine/counts" hx-trigger="load"' in html
+    menu = await client.get("/queues/mine/counts", headers=HTMX)
+    counted = await menu.get_data(as_text=True)
+    assert counted.lstrip().startswith('<nav id="queues-nav"') and "hx-trigger" not in counted
+    assert '<a href="/queues/mine" aria-current="page">' in counted
+    assert 'aria-label="1 tickets">1<' in counted  # mine
+    assert 'aria-label="2 tickets">2<' in counted  # all open
+
+
+async def test_counts_are_kept_briefly_by_the_browser_never_across_users(client):
+    await sign_in(client, await make_agent())
+    menu = await client.get("/queues/open/counts", headers=HTMX)
+    assert menu.headers["Cache-Control"] == "private, max-age=5"
+    assert {"Cookie", "HX-Request"} <= {v.strip() for v in menu.headers["Vary"].split(",")}
+    assert (await client.get("/queues/group-999/counts", headers=HTMX)).status_code == 404
+
+
+async def test_without_javascript_the_counts_link_gives_the_page_with_counts(client):
+    agent = await make_agent()
+    await make_ticket(actor=agent, title="Nobody's")
+    await sign_in(client, agent)
+    page = await (await client.get("/queues/open")).get_data(as_text=True)
+    assert '<noscript><a class="counts-link" href="/queues/open/counts">' in page
+    html = await (await client.get("/queues/open/counts")).get_data(as_text=True)
+    assert "<html" in html and "Nobody&#39;s" in html and "noscript" not in html
+    assert 'aria-label="1 tickets">1<' in html and 'hx-trigger="load"' not in html
+
+
+async def test_customers_count_only_their_own_queues(client):
+    await make_organisation("ORG-1")
+    agent, customer = await make_agent(), await make_customer("ORG-1")
+    await make_ticket(actor=agent, title="Ours", organisation_hid="ORG-1")
+    await make_ticket(actor=agent, title="Theirs", organisation_hid="ORG-2")
+    await sign_in(client, customer)
+    counted = await (await client.get("/queues/open/counts", headers=HTMX)).get_data(as_text=True)
+    assert 'aria-label="1 tickets">1<' in counted and "Service Desk" not in counted
+    assert (await client.get("/queues/mine/counts", headers=HTMX)).status_code == 404
 
 
 async def test_group_queues_and_unassigned(client):
