@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise.transactions import in_transaction
 
@@ -17,16 +17,31 @@ from helpdesk.services.tickets import (
     get_ticket,
     update_ticket,
 )
-from helpdesk.services.timeline import ensure_readable, ensure_staff_readable
+from helpdesk.services.timeline import ensure_readable, ensure_staff_readable, select_rows
 
 SINGLE_KEYS = ("main_email", "phone_number", "preferred_contact_method")
 EMAIL_KEYS = ("main_email", "additional_email")
 
 
-async def list_contacts(*, ticket: Ticket, actor: User) -> list[TicketAttribute]:
+class ContactRow(NamedTuple):
+    """One contact of a ticket as the contacts panel shows it."""
+
+    id: int
+    key: str
+    value: str
+    enabled: bool
+    type: str = CONTACT
+
+
+async def list_contacts(*, ticket: Ticket, actor: User) -> list[ContactRow]:
     """The contact rows, oldest first, of a ticket get_ticket gave this actor."""
     ensure_readable(ticket, actor)
-    return await TicketAttribute.filter(ticket_id=ticket.id, type=CONTACT).order_by("id")
+    rows = await select_rows(
+        "SELECT id, key, value, enabled FROM ticket_attribute WHERE ticket_id = ? AND type = ? ORDER BY id",
+        ticket.id,
+        CONTACT,
+    )
+    return [ContactRow(pk, key, value, bool(enabled)) for pk, key, value, enabled in rows]
 
 
 async def set_contact(*, human_id: str, key: str, value: str, actor: User) -> None:
@@ -79,7 +94,7 @@ async def request_confirmation(*, human_id: str, actor: User, config: Mapping[st
 
 
 async def confirmation_status(
-    *, ticket: Ticket, actor: User, rows: list[TicketAttribute] | None = None
+    *, ticket: Ticket, actor: User, rows: list[ContactRow] | None = None
 ) -> contacts.ConfirmationStatus:
     """When the contacts of a ticket get_ticket gave this actor were last asked to confirm, and when
     each address did (agents only); `rows` are its contact rows when the caller already has them."""

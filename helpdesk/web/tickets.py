@@ -5,7 +5,7 @@ from typing import Any
 from quart import Blueprint, Response, current_app, redirect, request, url_for
 
 from helpdesk.errors import Conflict, Invalid
-from helpdesk.models import Comment, StateKind, Ticket, User
+from helpdesk.models import StateKind, Ticket, User
 from helpdesk.services import catalog, ticket_contacts, tickets, timeline, users
 from helpdesk.web.auth import current_user, login_required, staff_required
 from helpdesk.web.forms import CommentForm, ContactForm, CsrfForm, NewTicketForm, TicketFieldsForm
@@ -84,7 +84,9 @@ async def emails_context(user: User, ticket: Ticket) -> dict[str, Any]:
     return {"human_id": ticket.human_id, "emails": emails, "limit": timeline.EMAILS_LIMIT}
 
 
-async def history_context(user: User, ticket: Ticket, thread: list[Comment] | None = None) -> dict[str, Any]:
+async def history_context(
+    user: User, ticket: Ticket, thread: list[timeline.ThreadComment] | None = None
+) -> dict[str, Any]:
     entries = await timeline.timeline_of(ticket=ticket, actor=user, thread=thread)
     return {"human_id": ticket.human_id, "entries": entries, "limit": timeline.TIMELINE_LIMIT}
 

@@ -3,7 +3,7 @@
 import pytest
 
 from helpdesk.errors import NotFound
-from helpdesk.models import Ticket, TicketHistory
+from helpdesk.models import Comment, Ticket, TicketHistory
 from helpdesk.services import contacts, tickets, timeline
 from tests.factories import make_agent, make_customer, make_ticket
 
@@ -89,3 +89,19 @@ async def test_the_thread_hides_internal_notes_from_customers_and_feeds_the_time
     assert [e.item.id for e in reused] == [
         e.item.id for e in await timeline.ticket_timeline(human_id=ticket.human_id, actor=agent, limit=3)
     ]
+
+
+async def test_comments_carry_their_authors_names_or_the_id_they_were_posted_under(app):
+    agent = await make_agent(name="Priya Shah")
+    ticket = await make_ticket(actor=agent)
+    await tickets.post_comment(human_id=ticket.human_id, body="mine", actor=agent, internal=True)
+    await tickets.post_comment(human_id=ticket.human_id, body="gone", actor=agent)
+    await Comment.filter(ticket_id=ticket.id, body="gone").update(author_id=None, author_hid="USR-9")
+    thread = await timeline.thread_of(ticket=ticket, actor=agent)
+    assert [(c.body, c.author_name, c.internal) for c in thread] == [
+        ("mine", "Priya Shah", True),
+        ("gone", "USR-9", False),
+    ]
+    entries = await timeline.timeline_of(ticket=ticket, actor=agent)
+    assert [e.who for e in entries if e.kind == "comment"] == ["USR-9", "Priya Shah"]
+    assert all(e.at.tzinfo is not None for e in entries)
