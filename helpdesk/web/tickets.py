@@ -44,7 +44,7 @@ async def fields_context(user: User, ticket: Ticket, message: str = "", ok: bool
     states = await catalog.list_states() if user.is_staff else []
     return {
         "ticket": ticket,
-        "form": TicketFieldsForm(),
+        "form": CsrfForm() if user.is_staff else None,  # the selects are written out: only the token
         "message": message,
         "ok": ok,
         "choices": {
@@ -71,8 +71,9 @@ async def contacts_context(
     return {
         "human_id": ticket.human_id,
         "contacts": rows,
-        "form": form or ContactForm(),
-        "toggle": CsrfForm(),
+        # Only agents get the forms (customers see the rows alone).
+        "form": form or (ContactForm() if user.is_staff else None),
+        "toggle": CsrfForm() if user.is_staff else None,
         "confirmation": status,
         "message": message,
         "ok": ok,
