@@ -1,12 +1,15 @@
 """Migrations build the whole schema, with its constraints and indexes, on an empty database."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from tortoise import Tortoise
+from tortoise.migrations.api import migrate
 
 from helpdesk import db
 from helpdesk.models import Group, State
+from helpdesk.services import search
 from helpdesk.services.reference import DEFAULT_CATALOGUE, load_reference_data
 
 EXPECTED_TABLES = {
@@ -52,6 +55,16 @@ EXPECTED_INDEXES = {
     "event": [("target", "key", "id")],
     "outbox_email": [("status", "next_attempt_at")],
     "user": [("agent", "active"), ("organisation_hid",)],
+}
+# Full-text search keeps one document per ticket, keyed by its id (migration 0004).
+EXPECTED_SEARCH = {
+    "sqlite": {"table": "ticket_search"},
+    "postgres": {"index": ("ticket", ("search_vector",))},
+}
+# Migration 0002's search, replaced by 0004: a row per comment, or an index per table.
+REPLACED_SEARCH = {
+    "sqlite": {"table": "search_doc"},
+    "postgres": {"index": ("comment", ("to_tsvector('simple'::regconfig", "body)"))},
 }
 EXPECTED_UNIQUE = {
     "user": [("email",), ("human_id",)],
@@ -117,6 +130,65 @@ async def test_every_screen_filter_has_its_index(fresh_database):
         present = [columns for columns, _ in await _indexes(table)]
         for columns in wanted:
             assert columns in present, f"{table} lacks an index on {columns}: {present}"
+
+
+async def _has_search(expected: dict) -> bool:
+    if "table" in expected:
+        return expected["table"] in await _tables()
+    table, columns = expected["index"]
+    return columns in [found for found, _ in await _indexes(table)]
+
+
+async def test_search_keeps_one_document_per_ticket(fresh_database):
+    assert await _has_search(EXPECTED_SEARCH[db.dialect()])
+    assert not await _has_search(REPLACED_SEARCH[db.dialect()])
+
+
+async def _ticket_with_thread(title: str, reply: str, note: str) -> None:
+    """A ticket and its comments written in SQL, as the rows of the schema before 0004."""
+    connection = Tortoise.get_connection("default")
+
+    async def insert(table: str, values: dict) -> None:
+        marks = [f"${n}" if db.dialect() == "postgres" else "?" for n in range(1, len(values) + 1)]
+        sql = f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join(marks)})"  # noqa: S608
+        await connection.execute_query(sql, list(values.values()))
+
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    ticket = {"id": 1, "organisation_hid": "ORG-1", "contract_hid": "C", "tenant_hid": "1"}
+    ticket |= {"reporter_hid": "U", "title": title, "description": "Slow line", "version": 1}
+    await insert("ticket", ticket | {"created_at": when, "updated_at": when})
+    for body, internal in ((reply, False), (note, True)):
+        comment = {"ticket_id": 1, "author_hid": "U", "body": body, "internal": internal}
+        await insert("comment", comment | {"created_at": when, "updated_at": when})
+
+
+async def _search_ids(text: str, *, include_internal: bool) -> list[int]:
+    """Ticket ids matching, by the queries the ticket lists run on each database."""
+    connection = Tortoise.get_connection("default")
+    if db.dialect() == "postgres":
+        sql = "SELECT id FROM ticket WHERE search_vector @@ to_tsquery('simple', $1) ORDER BY id"
+        query = search.tsquery(text, include_internal=include_internal)
+    else:
+        sql = "SELECT rowid AS id FROM ticket_search WHERE ticket_search MATCH ? ORDER BY rowid"
+        query = search.fts5_match(text, include_internal=include_internal)
+    return [row["id"] for row in await connection.execute_query_dict(sql, [query])]
+
+
+async def test_search_migration_indexes_the_tickets_already_there(make_database_url, database_url):
+    url = make_database_url("search")
+    await migrate(config=db.tortoise_config(url), target="helpdesk.0003_live_ticket_sort_indexes")
+    await db.open_database(url)
+    await _ticket_with_thread("Router offline", "Engineer booked", "Carrier fault raised")
+    await db.close_database()
+    await db.migrate_database(url)
+    await db.open_database(url)
+    try:
+        assert await _search_ids("router slow engineer", include_internal=False) == [1]
+        assert await _search_ids("carr", include_internal=True) == [1]
+        assert await _search_ids("carr", include_internal=False) == []
+    finally:
+        await db.close_database()
+        await db.open_database(database_url)
 
 
 async def test_unique_constraints_exist(fresh_database):

@@ -1,4 +1,9 @@
-"""Full-text search: FTS5 on SQLite, tsvector GIN indexes on PostgreSQL (migration 0002)."""
+"""Full-text search: one document per ticket, keyed by its id (migration 0004).
+
+SQLite: the FTS5 table ticket_search (rowid = ticket id; columns doc, comments, notes).
+PostgreSQL: ticket.search_vector (title and description at weight A, public replies at B,
+internal notes at D). A customer's search never looks at internal notes.
+"""
 
 import re
 
@@ -8,6 +13,9 @@ from tortoise.queryset import QuerySet
 from helpdesk.db import dialect
 
 MAX_TERMS = 8
+# The FTS5 columns a customer may search, and the tsvector weights of the same text.
+PUBLIC_COLUMNS = "{doc comments}"
+PUBLIC_WEIGHTS = "AB"
 
 
 def search_terms(text: str) -> list[str]:
@@ -15,33 +23,38 @@ def search_terms(text: str) -> list[str]:
     return re.findall(r"\w+", text)[:MAX_TERMS]
 
 
+def fts5_match(text: str, *, include_internal: bool) -> str | None:
+    """The FTS5 MATCH expression for every term as a prefix; None when the text has no terms."""
+    terms = search_terms(text)
+    if not terms:
+        return None
+    query = " AND ".join(f'"{term}"*' for term in terms)
+    return query if include_internal else f"{PUBLIC_COLUMNS} : ({query})"
+
+
+def tsquery(text: str, *, include_internal: bool) -> str | None:
+    """The to_tsquery('simple', ...) text for every term as a prefix; None when there are no terms."""
+    terms = search_terms(text)
+    if not terms:
+        return None
+    weights = "" if include_internal else PUBLIC_WEIGHTS
+    return " & ".join(f"{term.lower()}:*{weights}" for term in terms)
+
+
 def narrow(query: QuerySet, text: str, *, include_internal: bool) -> QuerySet:
     """The ticket query narrowed to tickets whose title, description or comments hold every term.
 
-    The test is `<key> IN (matching ids)` in WHERE only: as a boolean annotation the subquery was
-    also in the SELECT list, and SQLite built the whole list of matches twice per page."""
-    terms = search_terms(text)
-    if not terms:
-        return query.filter(id__in=[])
+    The test is `<key> IN (matching ids)` in WHERE only: as a boolean annotation the test was
+    also in the SELECT list, and compared with a bound `true` the GIN index could not serve it."""
     postgres = dialect() == "postgres"
-    matches = _postgres(terms, include_internal) if postgres else _sqlite(terms, include_internal)
+    # Terms are letters and digits only (search_terms), so they cannot leave the SQL literal.
+    if postgres and (expression := tsquery(text, include_internal=include_internal)):
+        matches = f"SELECT id FROM ticket WHERE search_vector @@ to_tsquery('simple', '{expression}')"
+    elif not postgres and (expression := fts5_match(text, include_internal=include_internal)):
+        matches = f"SELECT rowid FROM ticket_search WHERE ticket_search MATCH '{expression}'"
+    else:
+        return query.filter(id__in=[])
     # On SQLite the unary + keeps the planner walking the live tickets in id order and stopping
-    # at the page's end, checking each against the matches; probing by id instead would sort
-    # every match (125,000 tickets mention "router" in a million) for each page.
+    # at the page's end, checking each against the matches.
     key = RawSQL('"ticket"."id"' if postgres else '+"ticket"."id"')
     return query.annotate(search_key=key).filter(search_key__in=RawSQL(f"({matches})"))
-
-
-def _sqlite(terms: list[str], include_internal: bool) -> str:
-    query = " AND ".join(f'"{term}"*' for term in terms)
-    kinds = "" if include_internal else " AND kind != 'i'"
-    # Terms are letters and digits only (search_terms), so they cannot leave the SQL literal.
-    return f"SELECT ticket_id FROM search_doc WHERE search_doc MATCH '{query}'{kinds}"
-
-
-def _postgres(terms: list[str], include_internal: bool) -> str:
-    query = f"to_tsquery('simple', '{' & '.join(f'{term}:*' for term in terms)}')"
-    internal = "" if include_internal else " AND NOT internal"
-    tickets = f"SELECT id FROM ticket WHERE to_tsvector('simple', title || ' ' || description) @@ {query}"
-    comments = f"SELECT ticket_id FROM comment WHERE to_tsvector('simple', body) @@ {query}{internal}"
-    return f"{tickets} UNION {comments}"

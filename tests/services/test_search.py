@@ -1,0 +1,106 @@
+"""Full-text search over a ticket's title, description and thread, as the ticket lists use it."""
+
+import pytest
+
+from helpdesk.models import User
+from helpdesk.services import search, tickets
+from tests.factories import make_agent, make_customer, make_ticket
+
+
+async def _found(actor: User, q: str) -> list[str]:
+    page = await tickets.list_tickets(actor=actor, filters=tickets.TicketFilters(q=q))
+    return [ticket.human_id for ticket in page.tickets]
+
+
+@pytest.fixture
+async def agent(app) -> User:
+    return await make_agent()
+
+
+@pytest.fixture
+async def customer(app) -> User:
+    return await make_customer()
+
+
+async def test_matches_title_and_description(agent):
+    by_title = await make_ticket(actor=agent, title="Router offline", description="Nothing loads")
+    by_description = await make_ticket(actor=agent, title="Slow", description="The router reboots")
+    other = await make_ticket(actor=agent, title="Invoice wrong", description="Charged twice")
+    assert await _found(agent, "router") == [by_description.human_id, by_title.human_id]
+    assert await _found(agent, "charged") == [other.human_id]
+
+
+async def test_matches_a_public_reply_added_later(agent, customer):
+    ticket = await make_ticket(actor=agent, title="Phones down", description="No dial tone")
+    assert await _found(customer, "firmware") == []
+    await tickets.post_comment(human_id=ticket.human_id, body="Firmware upgraded", actor=agent)
+    assert await _found(agent, "firmware") == [ticket.human_id]
+    assert await _found(customer, "firmware") == [ticket.human_id]
+
+
+async def test_internal_notes_match_for_staff_only(agent, customer):
+    ticket = await make_ticket(actor=agent, title="Phones down", description="No dial tone")
+    await tickets.post_comment(
+        human_id=ticket.human_id, body="Carrier fault raised", actor=agent, internal=True
+    )
+    await tickets.post_comment(human_id=ticket.human_id, body="Looking into it", actor=agent)
+    assert await _found(agent, "carrier") == [ticket.human_id]
+    assert await _found(customer, "carrier") == []
+    assert await _found(customer, "phones carrier") == []
+    assert await _found(customer, "phones looking") == [ticket.human_id]
+
+
+async def test_terms_may_be_split_across_title_and_a_reply(agent):
+    ticket = await make_ticket(actor=agent, title="Router offline", description="At head office")
+    await make_ticket(actor=agent, title="Router offline", description="At the warehouse")
+    await tickets.post_comment(human_id=ticket.human_id, body="Replaced the power supply", actor=agent)
+    assert await _found(agent, "router power") == [ticket.human_id]
+    assert await _found(agent, "router supply offline") == [ticket.human_id]
+
+
+async def test_terms_match_as_prefixes_whatever_their_case(agent):
+    ticket = await make_ticket(actor=agent, title="Voicemail not emailing", description="Since Monday")
+    assert await _found(agent, "VOICE") == [ticket.human_id]
+    assert await _found(agent, "voice mon") == [ticket.human_id]
+    assert await _found(agent, "mail") == []  # a prefix, not a substring
+
+
+async def test_editing_the_title_reindexes_the_ticket(agent):
+    ticket = await make_ticket(actor=agent, title="Router offline", description="Nothing loads")
+    await tickets.post_comment(human_id=ticket.human_id, body="Engineer booked", actor=agent)
+    changes = tickets.TicketChanges(values={"title": "Switch offline"})
+    await tickets.update_ticket(human_id=ticket.human_id, changes=changes, actor=agent)
+    assert await _found(agent, "router") == []
+    assert await _found(agent, "switch") == [ticket.human_id]
+    assert await _found(agent, "switch engineer") == [ticket.human_id]  # the thread stays indexed
+
+
+async def test_deleted_tickets_never_match(agent):
+    kept = await make_ticket(actor=agent, title="Router offline", description="Nothing loads")
+    gone = await make_ticket(actor=agent, title="Router offline", description="Nothing loads")
+    await tickets.post_comment(human_id=gone.human_id, body="Router replaced", actor=agent)
+    await tickets.delete_ticket(human_id=gone.human_id, actor=agent)
+    assert await _found(agent, "router") == [kept.human_id]
+
+
+async def test_no_terms_match_nothing(agent):
+    await make_ticket(actor=agent, title="Router offline", description="Nothing loads")
+    assert await _found(agent, "!!! ?") == []
+    assert search.fts5_match("!!! ?", include_internal=True) is None
+    assert search.tsquery("", include_internal=False) is None
+
+
+def test_a_customers_query_never_reaches_internal_notes():
+    assert search.fts5_match("Router VPN", include_internal=True) == '"Router"* AND "VPN"*'
+    assert (
+        search.fts5_match("Router VPN", include_internal=False) == '{doc comments} : ("Router"* AND "VPN"*)'
+    )
+    assert search.tsquery("Router VPN", include_internal=True) == "router:* & vpn:*"
+    assert search.tsquery("Router VPN", include_internal=False) == "router:*AB & vpn:*AB"
+    # However the box is filled, a customer's query keeps every term to the public columns/weights.
+    for text in ["notes : carrier", "{notes} carrier", "carrier:*D", 'x") OR notes:(carrier']:
+        match = search.fts5_match(text, include_internal=False)
+        assert match.startswith("{doc comments} : (") and match.count("(") == 1
+        assert all(
+            part.endswith(":*AB") for part in search.tsquery(text, include_internal=False).split(" & ")
+        )
