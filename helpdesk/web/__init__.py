@@ -3,11 +3,20 @@
 from quart import Quart, request
 from werkzeug.exceptions import HTTPException
 
-from helpdesk.web import admin, auth, dashboard, pages, queues, tickets
+from helpdesk.web import admin, auth, confirm, dashboard, pages, queues, tickets
 
 BLUEPRINTS = (auth.bp, queues.bp, tickets.bp, dashboard.bp, admin.bp)
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)
+for _blueprint in (*BLUEPRINTS, confirm.bp):
+    # Each blueprint starts with Flask's default template context processor (Quart swaps in its own
+    # for the app only). Under Quart it finds no Flask context and adds nothing, but as a plain
+    # function Quart runs it in its thread pool: a hand-off to another thread on every page.
+    _blueprint.template_context_processors[None] = [
+        processor
+        for processor in _blueprint.template_context_processors[None]
+        if processor.__module__ != "flask.templating"
+    ]
 
 
 def register_web(app: Quart) -> None:

@@ -75,8 +75,11 @@ staff_required = role_required(lambda user: user.is_staff)
 admin_required = role_required(lambda user: user.admin)
 
 
-def template_context() -> dict[str, Any]:
-    """Every template sees the signed-in user (if loaded) and a sign-out form for the header."""
+async def template_context() -> dict[str, Any]:
+    """Every template sees the signed-in user (if loaded) and a sign-out form for the header.
+
+    Async although it awaits nothing: Quart runs a plain function processor in its thread pool, a
+    hand-off to another thread and back on every page."""
     user = g.get("user")
     return {"current_user": user, "logout_form": CsrfForm() if user else None}
 
