@@ -29,7 +29,7 @@ async def cmd_migrate(args: argparse.Namespace, config: dict[str, Any]) -> None:
 
     async def load() -> None:
         added = await load_reference_data()
-        if not await db.has_statistics():
+        if await db.needs_statistics():
             await db.refresh_statistics()
         print(f"database is up to date ({added} reference rows added)")
 

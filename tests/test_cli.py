@@ -107,7 +107,7 @@ def test_migrate_user_token_and_demo_from_the_command_line(cli_database):
 def test_sqlite_planner_statistics_are_gathered_by_migrate_and_seed_demo(tmp_path):
     """Without ANALYZE SQLite counted the Unassigned queue through the open-tickets index,
     reading every open ticket: seed-demo gathers statistics after loading, and migrate gathers
-    them when the tickets have none."""
+    them when there are tickets enough and no statistics (never for an empty database)."""
     path = tmp_path / "stats.sqlite3"
     url = f"sqlite://{path}"
 
@@ -116,7 +116,9 @@ def test_sqlite_planner_statistics_are_gathered_by_migrate_and_seed_demo(tmp_pat
             return connection.execute("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'ticket'").fetchone()[0]
 
     assert helpdesk("migrate", database_url=url).returncode == 0
-    assert helpdesk("seed-demo", "--tickets", "30", database_url=url).returncode == 0
+    with sqlite3.connect(path) as connection:
+        assert not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchall()
+    assert helpdesk("seed-demo", "--tickets", "1000", database_url=url).returncode == 0
     assert ticket_rows_in_stats() >= 1
     with sqlite3.connect(path) as connection:
         connection.execute("DELETE FROM sqlite_stat1")
