@@ -3,7 +3,7 @@
 import pytest
 
 from helpdesk.models import State, StateKind
-from helpdesk.services import tickets
+from helpdesk.services import ticket_queries, tickets
 from helpdesk.services.tickets import SORTS, TicketChanges, TicketFilters
 from tests.factories import make_agent, make_ticket
 
@@ -46,3 +46,18 @@ async def test_every_sort_pages_through_each_ticket_once(app, sort):
     assert sorted(walked) == sorted(t.id for t in made)
     whole = await tickets.list_tickets(actor=agent, filters=TicketFilters(), limit=100, sort=sort)
     assert walked == [t.id for t in whole.tickets]  # one-by-one pages agree with one big page
+
+
+async def test_search_pages_reach_matches_older_than_the_recent_window(app, monkeypatch):
+    """On PostgreSQL a search walks the newest RECENT ids, then asks the text index for older
+    matches: both steps together give every match once, newest first (a window of 2 here)."""
+    monkeypatch.setattr(ticket_queries, "RECENT", 2)
+    agent = await make_agent()
+    made = [await make_ticket(agent, title="modem fault" if n in (0, 1, 5) else "printer") for n in range(7)]
+    matching = [made[5].id, made[1].id, made[0].id]
+    filters = TicketFilters(q="modem")
+    whole = await tickets.list_tickets(actor=agent, filters=filters, limit=100)
+    assert [t.id for t in whole.tickets] == matching
+    assert await _walk(agent, "-id", filters) == matching
+    two = await tickets.list_tickets(actor=agent, filters=filters, limit=2)
+    assert [t.id for t in two.tickets] == matching[:2] and two.next_cursor
