@@ -120,6 +120,9 @@ def test_phone_width_has_no_horizontal_scroll(page: Page):
 
 def test_back_after_htmx_navigation_restores_the_whole_page(page: Page):
     page.goto("/queues/open")
+    # The menu fetches its counts once the page is up; let that swap settle first, so the next
+    # settle awaited below is the search's.
+    expect(page.locator("#queues-nav .count").first).to_be_visible()
     page.evaluate(SETTLED)
     page.locator("#q").fill("zzzz-no-such-words")
     page.evaluate("window.settled.then(() => true)")  # the new list is wired up only once htmx has settled it
