@@ -302,6 +302,8 @@ def run_scenarios(settings: Settings, server: Server, token: str) -> list[Row]:
     get("GET /api/tickets/{id}", "/api/tickets/INC-1", api, [f"/api/tickets/{i}" for i in ids])
     get(f"GET {QUEUE} (page)", QUEUE, cookie)
     get(f"GET {QUEUE} (htmx partial)", QUEUE, cookie | {"HX-Request": "true"})
+    counts = "the menu's counts, fetched by the page after it loads"
+    get(f"GET {QUEUE}/counts (htmx)", f"{QUEUE}/counts", cookie | {"HX-Request": "true"}, note=counts)
     get("GET /tickets/INC-n (page)", "/tickets/INC-1", cookie, [f"/tickets/{i}" for i in ids])
     get("GET /api/tickets?q=router (search)", "/api/tickets?q=router", api)
     report = f"/api/reporting/tickets?period=monthly&date={report_day()}"
