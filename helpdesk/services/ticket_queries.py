@@ -146,8 +146,10 @@ async def _page(
     p = Params(_is_postgres(connection))
     source, conditions, key = _source(filters, actor, p)
     direction = "DESC" if descending else "ASC"
-    # Nulls (an unresolved ticket's resolved_at) sort last both ways, as the keyset expects.
-    nulls = " NULLS LAST" if p.postgres and descending and filters.open is not False else ""
+    # Nulls (an unresolved ticket's resolved_at) sort last both ways, as the keyset expects. Only
+    # there: on a NOT NULL column NULLS LAST would keep PostgreSQL off the index (a full sort).
+    nullable = column == "resolved_at" and filters.open is not False
+    nulls = " NULLS LAST" if p.postgres and descending and nullable else ""
     if after is not None:
         conditions.append(_after(column, descending, after, key, p))
     order = f"{key} {direction}" if column == "id" else f"t.{column} {direction}{nulls}, {key} {direction}"
