@@ -42,7 +42,10 @@ def _iso_datetime(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 date or date-time")
     moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:  # in UTC, as stored; 0001-01-01T00:00+01:00 has no UTC time
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("is out of range") from exc
 
 
 def _iso_date(value: Any) -> Date:

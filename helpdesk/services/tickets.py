@@ -213,9 +213,9 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         if not isinstance(pk, int) or not names_rows(pk):
             raise ValueError
         if SORTS[sort][0] != "id" and value is not None:
-            value = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(value).astimezone(UTC)
         return value, pk
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadRequest("Bad cursor.", {"cursor": ["is not a cursor this list gave out"]}) from exc
 
 
