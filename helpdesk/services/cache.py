@@ -22,6 +22,7 @@ Loader = Callable[[list[Any]], Awaitable[dict[Any, Any]]]
 
 settings = {"seconds": 5.0}
 _all: list["TimedCache"] = []
+_generation = [0]  # counts changed(): a load that spans a change must not store what it read
 
 
 class TimedCache:
@@ -44,8 +45,9 @@ class TimedCache:
             else:
                 missing.append(key)
         if missing:
+            generation = _generation[0]
             loaded = await self._load(missing)
-            if settings["seconds"] > 0:
+            if settings["seconds"] > 0 and generation == _generation[0]:
                 expires = now + settings["seconds"]
                 if len(self._entries) > 50_000:  # a bound on memory: start again rather than grow
                     self._entries.clear()
@@ -65,6 +67,7 @@ class TimedCache:
 
 def changed() -> None:
     """Something cached changed in this process: forget everything, so the next read reloads."""
+    _generation[0] += 1
     for cache in _all:
         cache.clear()
 

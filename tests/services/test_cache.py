@@ -96,3 +96,25 @@ async def test_cache_seconds_zero_turns_caching_off(app, clock):
         assert (await users.user_for_token(token)).name == "Renamed"
     finally:
         cache.configure(app.config["CACHE_SECONDS"])
+
+
+async def test_a_load_overtaken_by_a_change_is_not_kept(app, clock):
+    """A token read from the database while this process revoked it must not go back into the
+    cache afterwards (it would have worked for CACHE_SECONDS more)."""
+    agent = await make_agent()
+    token = await users.create_token(user=agent, name="ci", actor=None)
+    real_load = cache.tokens._load
+
+    async def load_then_revoke(digests):
+        loaded = await real_load(digests)  # the row as it was, still valid...
+        record = await ApiToken.get(user=agent)
+        await ApiToken.filter(id=record.id).update(revoked_at=datetime.now(UTC))
+        cache.changed()  # ...while the revocation lands, as admin.revoke_token does
+        return loaded
+
+    cache.tokens._load = load_then_revoke
+    try:
+        assert (await users.user_for_token(token)).id == agent.id  # this request had read it first
+    finally:
+        cache.tokens._load = real_load
+    assert await users.user_for_token(token) is None
