@@ -1,5 +1,6 @@
 """The Tortoise ORM configuration, shared by the app, the CLI and the migrations."""
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,8 @@ async def close_database() -> None:
     """Close every connection Tortoise opened; SQLite first refreshes the planner's statistics
     where this process's queries found them stale (PRAGMA optimize, as SQLite advises)."""
     if Tortoise.is_inited() and dialect() == "sqlite":
-        await Tortoise.get_connection("default").execute_script("PRAGMA optimize")
+        with contextlib.suppress(Exception):  # advice only: a busy database must not block closing
+            await Tortoise.get_connection("default").execute_script("PRAGMA optimize")
     await Tortoise.close_connections()
 
 

@@ -7,11 +7,6 @@ internal notes at D). A customer's search never looks at internal notes.
 
 import re
 
-from tortoise.expressions import RawSQL
-from tortoise.queryset import QuerySet
-
-from helpdesk.db import dialect
-
 MAX_TERMS = 8
 # The FTS5 columns a customer may search, and the tsvector weights of the same text.
 PUBLIC_COLUMNS = "{doc comments}"
@@ -39,22 +34,3 @@ def tsquery(text: str, *, include_internal: bool) -> str | None:
         return None
     weights = "" if include_internal else PUBLIC_WEIGHTS
     return " & ".join(f"{term.lower()}:*{weights}" for term in terms)
-
-
-def narrow(query: QuerySet, text: str, *, include_internal: bool) -> QuerySet:
-    """The ticket query narrowed to tickets whose title, description or comments hold every term.
-
-    The test is `<key> IN (matching ids)` in WHERE only: as a boolean annotation the test was
-    also in the SELECT list, and compared with a bound `true` the GIN index could not serve it."""
-    postgres = dialect() == "postgres"
-    # Terms are letters and digits only (search_terms), so they cannot leave the SQL literal.
-    if postgres and (expression := tsquery(text, include_internal=include_internal)):
-        matches = f"SELECT id FROM ticket WHERE search_vector @@ to_tsquery('simple', '{expression}')"
-    elif not postgres and (expression := fts5_match(text, include_internal=include_internal)):
-        matches = f"SELECT rowid FROM ticket_search WHERE ticket_search MATCH '{expression}'"
-    else:
-        return query.filter(id__in=[])
-    # On SQLite the unary + keeps the planner walking the live tickets in id order and stopping
-    # at the page's end, checking each against the matches.
-    key = RawSQL('"ticket"."id"' if postgres else '+"ticket"."id"')
-    return query.annotate(search_key=key).filter(search_key__in=RawSQL(f"({matches})"))
