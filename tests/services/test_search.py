@@ -104,3 +104,26 @@ def test_a_customers_query_never_reaches_internal_notes():
         assert all(
             part.endswith(":*AB") for part in search.tsquery(text, include_internal=False).split(" & ")
         )
+
+
+async def test_a_huge_thread_keeps_taking_comments_and_title_edits(agent):
+    """One document per ticket grew with every comment: on PostgreSQL past its 1 MB limit (every
+    later comment and title edit was a 500), on SQLite re-indexing the whole thread each time.
+    Search now reads a bounded part of the thread; the ticket keeps working past it."""
+    ticket = await make_ticket(actor=agent, title="Logs attached", description="See the thread")
+
+    def log(n: int) -> str:  # 100,000 characters of words no other comment has
+        return " ".join(f"c{n}w{i:05d}" for i in range(100_000 // 10))
+
+    for n in range(12):
+        await tickets.post_comment(human_id=ticket.human_id, body=log(n), actor=agent)
+        await tickets.post_comment(human_id=ticket.human_id, body=log(100 + n), actor=agent, internal=True)
+    assert await _found(agent, "c0w00001") == [ticket.human_id]  # the start of the thread is searchable
+    assert await _found(agent, "c100w00001") == [ticket.human_id]
+    assert await _found(agent, "c11w09999") == []  # far past the bound: not indexed
+    await tickets.update_ticket(
+        human_id=ticket.human_id, changes=tickets.TicketChanges(values={"title": "Gateway logs"}), actor=agent
+    )
+    assert await _found(agent, "gateway") == [ticket.human_id]
+    comment = await tickets.post_comment(human_id=ticket.human_id, body="still answering", actor=agent)
+    assert comment.id
