@@ -9,13 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from tortoise import Tortoise
 from tortoise.expressions import Q
 
 from helpdesk.errors import BadRequest, NotFound
 from helpdesk.models import Organisation, TicketAttribute, TicketHistory, User
 from helpdesk.models.tickets import TICKET_PREFIX
-from helpdesk.services.ticket_queries import Params
+from helpdesk.services.sql import Params, connection, is_postgres, moment
 
 COLUMNS = (
     "ticketNumber",
@@ -162,8 +161,8 @@ async def _batches(window: _Window) -> AsyncIterator[list[dict]]:
 
     Plain SQL: the ORM's values() parsed every timestamp with a regular expression, half the time
     of a report."""
-    connection = Tortoise.get_connection("default")
-    postgres = connection.capabilities.dialect == "postgres"
+    client = connection()
+    postgres = is_postgres(client)
     after: tuple[datetime, int] | None = None
     while True:
         p = Params(postgres)
@@ -180,8 +179,8 @@ async def _batches(window: _Window) -> AsyncIterator[list[dict]]:
             where.append(f"t.created_at >= {p(created)}")
             where.append(f"(t.created_at > {p(created)} OR t.id > {p(last_id)})")
         sql = BATCH_SQL.format(where=" AND ".join(where), limit=p(BATCH))
-        _, rows = await connection.execute_query(sql, p.values)
-        batch = [dict(zip(TICKET_FIELDS, _datetimes(row, postgres), strict=True)) for row in rows]
+        _, rows = await client.execute_query(sql, p.values)
+        batch = [dict(zip(TICKET_FIELDS, _datetimes(row), strict=True)) for row in rows]
         if batch:
             yield batch
         if len(batch) < BATCH:
@@ -189,12 +188,10 @@ async def _batches(window: _Window) -> AsyncIterator[list[dict]]:
         after = batch[-1]["created_at"], batch[-1]["id"]
 
 
-def _datetimes(row: Any, postgres: bool) -> list[Any]:
+def _datetimes(row: Any) -> list[Any]:
     values = list(row)
-    if not postgres:  # SQLite gives back the ISO text Tortoise stored
-        for i in DATETIME_COLUMNS:
-            if values[i] is not None:
-                values[i] = datetime.fromisoformat(values[i])
+    for i in DATETIME_COLUMNS:
+        values[i] = moment(values[i])
     return values
 
 

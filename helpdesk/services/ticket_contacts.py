@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import Event, Ticket, TicketAttribute, TicketHistory, User, names_rows
 from helpdesk.services import contacts
+from helpdesk.services.sql import select_rows
 from helpdesk.services.tickets import (
     CONTACT,
     Contacts,
@@ -17,7 +18,7 @@ from helpdesk.services.tickets import (
     get_ticket,
     update_ticket,
 )
-from helpdesk.services.timeline import ensure_readable, ensure_staff_readable, select_rows
+from helpdesk.services.timeline import ensure_readable, ensure_staff_readable
 
 SINGLE_KEYS = ("main_email", "phone_number", "preferred_contact_method")
 EMAIL_KEYS = ("main_email", "additional_email")

@@ -7,13 +7,11 @@ point at come from the per-process cache (services/cache.py).
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-
-from tortoise import Tortoise
 
 from helpdesk.models import Ticket, User
 from helpdesk.services import search
+from helpdesk.services.sql import Params, connection, is_postgres, moment
 
 if TYPE_CHECKING:
     from helpdesk.services.tickets import TicketFilters
@@ -27,20 +25,6 @@ SELECT = ", ".join(f"t.{column}" for column in COLUMNS)
 LINKS = ("state", "type", "priority", "stage", "outcome", "group", "assignee")
 
 
-class Params:
-    """Bound parameters in the connection's style: `?` on SQLite, `$n` on PostgreSQL."""
-
-    def __init__(self, postgres: bool) -> None:
-        self.postgres, self.values = postgres, []
-
-    def __call__(self, value: Any) -> str:
-        if isinstance(value, datetime):  # SQLite compares the stored text: always UTC, same format
-            value = value.astimezone(UTC)
-            value = value if self.postgres else str(value)
-        self.values.append(value)
-        return f"${len(self.values)}" if self.postgres else "?"
-
-
 @dataclass
 class Keyset:
     """Where a page starts: after the row with this sort value and id."""
@@ -49,28 +33,17 @@ class Keyset:
     pk: int
 
 
-def _connection():
-    return Tortoise.get_connection("default")
-
-
-def _is_postgres(connection) -> bool:
-    return connection.capabilities.dialect == "postgres"
-
-
 DATETIMES = tuple(i for i, column in enumerate(COLUMNS) if column.endswith("_at"))
 
 
-def _from_rows(rows: list[Any], postgres: bool) -> list[Ticket]:
-    """Ticket models as the ORM would build them, at a fraction of the cost: asyncpg already
-    gives datetimes, SQLite gives the ISO text Tortoise stored, which fromisoformat reads in C."""
+def _from_rows(rows: list[Any]) -> list[Ticket]:
+    """Ticket models as the ORM would build them, at a fraction of the cost."""
     saved = {"_partial": False, "_saved_in_db": True, "_custom_generated_pk": False}
     tickets = []
     for row in rows:
         values = list(row)
-        if not postgres:
-            for i in DATETIMES:
-                if values[i] is not None:
-                    values[i] = datetime.fromisoformat(values[i])
+        for i in DATETIMES:
+            values[i] = moment(values[i])
         ticket = Ticket.__new__(Ticket)
         ticket.__dict__.update(zip(COLUMNS, values, strict=True), **saved, _await_when_save={})
         tickets.append(ticket)
@@ -124,15 +97,15 @@ async def select_page(
     after: Keyset | None,
 ) -> list[Ticket]:
     """Up to `limit` tickets in (column, id) order after the keyset, using the matching index."""
-    connection = _connection()
-    postgres = _is_postgres(connection)
+    client = connection()
+    postgres = is_postgres(client)
     if postgres and column == "id" and descending and filters.q and filters.q.strip():
-        return await _newest_matches(connection, filters=filters, actor=actor, limit=limit, after=after)
-    return await _page(connection, filters, actor, column, descending, limit, after)
+        return await _newest_matches(client, filters=filters, actor=actor, limit=limit, after=after)
+    return await _page(client, filters, actor, column, descending, limit, after)
 
 
 async def _page(
-    connection: Any,
+    client: Any,
     filters: "TicketFilters",
     actor: User,
     column: str,
@@ -143,7 +116,7 @@ async def _page(
     ids_from: int | None = None,
     ids_below: int | None = None,
 ) -> list[Ticket]:
-    p = Params(_is_postgres(connection))
+    p = Params(is_postgres(client))
     source, conditions, key = _source(filters, actor, p)
     direction = "DESC" if descending else "ASC"
     # Nulls (an unresolved ticket's resolved_at) sort last both ways, as the keyset expects. Only
@@ -159,15 +132,15 @@ async def _page(
         conditions.append(f"t.id < {p(ids_below)}")
         order = f"t.id + 0 {direction}"  # not the id index: the planner must use the text index
     sql = f"SELECT {SELECT} FROM {source} WHERE {' AND '.join(conditions)} ORDER BY {order} LIMIT {p(limit)}"
-    _, rows = await connection.execute_query(sql, p.values)
-    return _from_rows(rows, p.postgres)
+    _, rows = await client.execute_query(sql, p.values)
+    return _from_rows(rows)
 
 
 RECENT = 20_000  # ids a PostgreSQL search walks newest first before it asks the text index
 
 
 async def _newest_matches(
-    connection: Any, *, filters: "TicketFilters", actor: User, limit: int, after: Keyset | None
+    client: Any, *, filters: "TicketFilters", actor: User, limit: int, after: Keyset | None
 ) -> list[Ticket]:
     """A PostgreSQL search page, newest first, in at most two bounded steps.
 
@@ -176,15 +149,15 @@ async def _newest_matches(
     the whole table when the words never meet (550 ms at 1M tickets for no result). So the walk
     covers the newest RECENT ids only; what it leaves of the page comes from the text index."""
     if after is None:
-        _, rows = await connection.execute_query("SELECT MAX(id) FROM ticket")
+        _, rows = await client.execute_query("SELECT MAX(id) FROM ticket")
         upper = (rows[0][0] or 0) + 1
     else:
         upper = after.pk
     floor = upper - RECENT
-    found = await _page(connection, filters, actor, "id", True, limit, after, ids_from=floor)
+    found = await _page(client, filters, actor, "id", True, limit, after, ids_from=floor)
     if len(found) == limit or floor <= 1:
         return found
-    older = await _page(connection, filters, actor, "id", True, limit - len(found), after, ids_below=floor)
+    older = await _page(client, filters, actor, "id", True, limit - len(found), after, ids_below=floor)
     return found + older
 
 
@@ -201,20 +174,20 @@ def _after(column: str, descending: bool, after: Keyset, key: str, p: Params) ->
 
 async def count(*, filters: "TicketFilters", actor: User, cap: int | None) -> int:
     """How many tickets match; with a cap, the database stops after `cap` rows."""
-    connection = _connection()
-    p = Params(_is_postgres(connection))
+    client = connection()
+    p = Params(is_postgres(client))
     source, conditions, _ = _source(filters, actor, p)
     inner = f"SELECT 1 FROM {source} WHERE {' AND '.join(conditions)}"
     limit = f" LIMIT {p(cap)}" if cap else ""
     sql = f"SELECT COUNT(*) FROM ({inner}{limit}) matching"
-    _, rows = await connection.execute_query(sql, p.values)
+    _, rows = await client.execute_query(sql, p.values)
     return int(rows[0][0])
 
 
 async def select_one(pk: int) -> Ticket | None:
     """The live ticket with this id, or None."""
-    connection = _connection()
-    p = Params(_is_postgres(connection))
+    client = connection()
+    p = Params(is_postgres(client))
     sql = f"SELECT {SELECT} FROM ticket t WHERE t.id = {p(pk)} AND t.deleted_at IS NULL"
-    _, rows = await connection.execute_query(sql, p.values)
-    return _from_rows(rows, p.postgres)[0] if rows else None
+    _, rows = await client.execute_query(sql, p.values)
+    return _from_rows(rows)[0] if rows else None

@@ -18,7 +18,7 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
 
-from helpdesk.services.ticket_queries import Params
+from helpdesk.services.sql import Params
 
 SAVEPOINT = "ticket_writes"  # a savepoint, not BEGIN: it also nests inside a caller's transaction
 

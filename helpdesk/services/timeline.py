@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from tortoise import Tortoise
-
 from helpdesk.errors import NotFound
 from helpdesk.models import Ticket, User
 from helpdesk.services.contacts import CONFIRMED_KEY
+from helpdesk.services.sql import moment, select_rows
 from helpdesk.services.tickets import ensure_can_see, get_ticket
 
 TIMELINE_LIMIT = 200
@@ -70,23 +69,6 @@ class TimelineEntry:
     at: datetime
     who: str
     item: Change | ThreadComment | TicketEvent
-
-
-# The panels read their rows with fixed SQL into tuples: through the ORM's query builder and models,
-# each of the page's five small reads cost ~150 us of Python, five times the query itself.
-async def select_rows(sql: str, *values: Any) -> list[Any]:
-    """The rows of a fixed query written with `?` placeholders (`$n` on PostgreSQL), values bound."""
-    connection = Tortoise.get_connection("default")
-    if connection.capabilities.dialect == "postgres":
-        parts = sql.split("?")
-        sql = "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
-    _, rows = await connection.execute_query(sql, list(values))
-    return rows
-
-
-def moment(value: Any) -> datetime | None:
-    """A stored timestamp as a datetime: PostgreSQL gives one, SQLite the ISO text Tortoise wrote."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def ensure_readable(ticket: Ticket, actor: User) -> None:
