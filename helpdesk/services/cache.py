@@ -2,8 +2,8 @@
 the users tickets name, organisations, and the user behind a token or session.
 
 Each app process keeps a row for at most CACHE_SECONDS. A change made through this process's
-services clears its caches at once (the services call `changed()`, and saving one of these
-models does too); a change made in another process is seen within CACHE_SECONDS. So a renamed
+services clears its caches at once (the services call `changed()`, and saving a state, group,
+user or organisation does too); a change made in another process is seen within CACHE_SECONDS. So a renamed
 state, a revoked token or a deactivated user stops showing or working within that time on every
 process, at once on the one that made the change. CACHE_SECONDS = 0 turns caching off.
 
@@ -113,6 +113,9 @@ async def _saved(*_: Any, **__: Any) -> None:
     changed()
 
 
-for _model in (State, Group, User, Organisation, ApiToken, WebSession):
+# Saving a cached kind of row clears the caches. Tokens and sessions are only ever created by a
+# save (nothing to clear: a missing row is never cached, and every sign-in would empty the caches)
+# and are revoked or ended by the services, which call changed().
+for _model in (State, Group, User, Organisation):
     post_save(_model)(_saved)
     post_delete(_model)(_saved)

@@ -118,3 +118,15 @@ async def test_a_load_overtaken_by_a_change_is_not_kept(app, clock):
     finally:
         cache.tokens._load = real_load
     assert await users.user_for_token(token) is None
+
+
+async def test_signing_in_or_making_a_token_keeps_what_is_cached(app, clock):
+    agent = await make_agent()
+    ticket = await make_ticket(agent)
+    await users.create_user(email="b@example.com", name="B", actor=None, agent=True, password="pw-123456")
+    await tickets.get_ticket(human_id=ticket.human_id, actor=agent, related=True)
+    cached = dict(cache.states._entries)
+    assert cached  # the ticket's states are cached...
+    await sessions.sign_in(email="b@example.com", password="pw-123456", address="127.0.0.1")
+    await users.create_token(user=agent, name="ci", actor=None)
+    assert cache.states._entries == cached  # ...and a sign-in or a new token did not empty them
