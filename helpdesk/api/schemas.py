@@ -101,6 +101,12 @@ class TicketAttributesIn(Strict):
     additionalEmails: Annotated[list[Email], Field(max_length=50)] = []
 
 
+class TicketAttributesCreate(TicketAttributesIn):
+    """The blueprint's `Ticket Attributes Create`: a new ticket's contacts say how to reach them."""
+
+    preferredContactMethod: Annotated[str, Field(min_length=1, max_length=50)]
+
+
 class Classification(Strict):
     state: Id | None = None
     type: Id | None = None
@@ -118,7 +124,7 @@ class TicketCreate(Classification):
     reporterHumanId: HumanId
     title: Annotated[str, Field(max_length=255)] = ""
     description: Annotated[str, Field(min_length=1, max_length=100_000)]
-    attributes: TicketAttributesIn | None = None
+    attributes: TicketAttributesCreate | None = None
 
 
 class TicketUpdate(Classification):
