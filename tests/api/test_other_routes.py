@@ -4,7 +4,7 @@ import csv
 import io
 import json
 
-from helpdesk.models import Group, State, User
+from helpdesk.models import Group, OutboxEmail, State, User
 from helpdesk.services import cache
 from tests.api.conftest import TICKET
 
@@ -68,6 +68,21 @@ async def test_confirm_contacts_event_post_then_get(agent):
     assert posted.status_code == 201 and posted.headers["Content-Type"] == "application/json"
     event = (await (await agent.get(f"/api/events/confirm-contacts/{ticket_id}")).get_json())["data"]
     assert event["key"] == "notification.ticket.confirm-contacts" and event["target"] == ticket_id
+    assert posted.headers["Location"] == str(event["id"])
+
+
+async def test_confirm_contacts_repeated_within_a_minute_is_201_with_the_same_event_and_one_email(agent):
+    contacts = {"mainEmail": "ops@acme.example", "preferredContactMethod": "email"}
+    ticket_id = (await agent.post("/api/tickets", json=TICKET | {"attributes": contacts})).headers["Location"]
+    emails = await OutboxEmail.all().count()  # the "ticket received" email
+    first = await agent.post(f"/api/events/confirm-contacts/{ticket_id}")
+    again = await agent.post(f"/api/events/confirm-contacts/{ticket_id}")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Content-Type"] == "application/json" and await again.get_data() == b""
+    assert await OutboxEmail.all().count() == emails + 1
+    latest = (await (await agent.get(f"/api/events/confirm-contacts/{ticket_id}")).get_json())["data"]
+    assert str(latest["id"]) == first.headers["Location"]
 
 
 async def test_report_json_and_csv_agree(agent):
