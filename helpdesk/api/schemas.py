@@ -456,7 +456,9 @@ class ErrorOut(BaseModel):
 
     title: str
     message: str
-    errors: dict[str, list[str]] | None = None
+    errors: dict[str, list[str]] = Field(
+        default_factory=dict, description="For invalid input: each field's path and what is wrong with it."
+    )
 
 
 class PageLinksOut(BaseModel):

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 
+from helpdesk.config import PROJECT_ROOT
 from helpdesk.models import Group, OutboxEmail, State, User
 from helpdesk.services import cache
 from tests.api.conftest import TICKET
@@ -105,13 +106,34 @@ async def test_openapi_lists_only_api_routes_and_docs_page_serves(client, app):
     spec = await (await client.get("/api/openapi.json")).get_json()
     assert spec["paths"] and all(path.startswith("/api/") for path in spec["paths"])
     assert "/api/tickets" in spec["paths"]
+    create = spec["paths"]["/api/tickets"]["post"]
+    assert (create["operationId"], create["tags"]) == ("create_ticket", ["Tickets"])
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TicketCreate"
+    }
+    assert create["responses"]["404"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorOut"
+    }
     docs = await client.get("/api/docs")
     page = await docs.get_data(as_text=True)
     assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")
     operations = sum(len(methods) for methods in spec["paths"].values())
-    assert page.count('class="card api-op"') == operations == 21
+    assert page.count('class="card api-op"') == operations == 20  # /api/states/ is /api/states
     assert "<code>POST /api/tickets</code>" in page and "organisationHumanId" in page
     assert "https://" not in page  # readable offline: no scripts or styles from a CDN
+
+
+async def test_the_docs_page_points_at_the_contract_and_serves_it(client):
+    page = await (await client.get("/api/docs")).get_data(as_text=True)
+    assert 'href="/api/docs/tickets.apib"' in page and 'href="/api/docs/api.md"' in page
+    blueprint = await client.get("/api/docs/tickets.apib")
+    assert blueprint.status_code == 200 and blueprint.headers["Content-Type"].startswith("text/plain")
+    assert await blueprint.get_data() == (PROJECT_ROOT / "docs" / "api" / "tickets.apib").read_bytes()
+    notes = await client.get("/api/docs/api.md")
+    assert notes.status_code == 200 and (await notes.get_data(as_text=True)).startswith(
+        "# The helpdesk JSON API"
+    )
+    assert (await client.get("/api/docs/config.toml")).status_code == 404
 
 
 async def test_responses_are_utf8_json_in_the_order_the_code_builds(admin):
