@@ -30,7 +30,11 @@ ACCESS = {
     ("GET", "/api/reporting/tickets"): (200, 200, 404),
     ("GET", "/api/reporting/tickets/download"): (200, 200, 404),
 }
-PUBLIC = {("GET", "/api/openapi.json"), ("GET", "/api/docs")}
+PUBLIC = {
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/docs"),
+    ("GET", "/api/docs/<any('tickets.apib', 'api.md'):name>"),
+}
 
 
 def api_routes(app) -> set[tuple[str, str]]:
