@@ -249,7 +249,7 @@ async def request_confirmation(human_id: str) -> Response:
     )
     if asked.repeated:
         message = "The contacts were asked less than a minute ago: no second email was sent."
-        context = await contacts_context(user, await visible_ticket(human_id), message=message)
+        context = await contacts_context(user, await visible_ticket(human_id), message=message, ok=True)
         return await panel(human_id, "tickets/_contacts.html", contacts=context)
     context = {
         "contacts": await contacts_context(

@@ -50,6 +50,7 @@ async def test_sending_it_again_at_once_says_so_and_sends_no_second_email(client
     html = await response.get_data(as_text=True)
     assert response.status_code == 200 and "HX-Trigger" not in response.headers
     assert "no second email was sent" in html and html.lstrip().startswith('<section id="tickets-contacts"')
+    assert '<div class="notice" role="status">' in html  # news, not an error
     assert await confirm_requests().count() == 1
     assert await OutboxEmail.filter(ticket_id=ticket.id).count() == emails
     assert (
