@@ -10,7 +10,7 @@ from helpdesk.fastjson import OrjsonProvider
 from helpdesk.services.users import token_digest, user_for_token
 
 api = Blueprint("api", __name__, url_prefix="/api")
-PUBLIC_PATHS = {"/api/openapi.json", "/api/docs"}
+PUBLIC_PATHS = {"/api/openapi.json", "/api/docs", "/api/docs/tickets.apib", "/api/docs/api.md"}
 
 
 @api.before_request
