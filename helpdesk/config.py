@@ -62,5 +62,6 @@ def _check_secret_key(key: str) -> None:
         )
     if len(key.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(
-            f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; set HELPDESK_SECRET_KEY to a long random value"
+            f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; "
+            "set HELPDESK_SECRET_KEY to a long random value"
         )
