@@ -301,9 +301,7 @@ async def create_ticket(*, data: NewTicket, actor: User, idempotency_key: str | 
     if idempotency_key and (earlier := await _idempotent_ticket(actor, idempotency_key)):
         return earlier
     if not actor.is_staff:
-        if data.organisation_hid != actor.organisation_hid:
-            raise Forbidden("Customers open tickets for their own organisation only.")
-        data.classification, data.group_id, data.assignee_id = {}, None, None
+        _as_customer(data, actor)
     states = await _resolve_classification(data.classification)
     await _assignment(data.group_id, data.assignee_id)
     if states.get("state") is None:
@@ -314,6 +312,16 @@ async def create_ticket(*, data: NewTicket, actor: User, idempotency_key: str | 
         if idempotency_key and (earlier := await _idempotent_ticket(actor, idempotency_key)):
             return earlier
         raise
+
+
+def _as_customer(data: NewTicket, actor: User) -> None:
+    """A customer reports for their own organisation, as themselves, and classifies nothing."""
+    if data.organisation_hid != actor.organisation_hid:
+        raise Forbidden("Customers open tickets for their own organisation only.")
+    if not actor.human_id:
+        raise Forbidden("Your account has no user ID to name you as the reporter; ask an agent to add one.")
+    data.reporter_hid = actor.human_id
+    data.classification, data.group_id, data.assignee_id = {}, None, None
 
 
 async def _idempotent_ticket(actor: User, key: str) -> Ticket | None:

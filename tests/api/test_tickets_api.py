@@ -200,3 +200,12 @@ async def test_patching_additional_emails_keeps_rows_that_stay_and_their_enabled
     rows = (await (await agent.get(f"/api/tickets/{ticket_id}/attributes")).get_json())["data"]
     assert [(r["value"], r["enabled"]) for r in rows] == [("a@x.example", False), ("c@x.example", True)]
     assert rows[0]["id"] == kept.id
+
+
+async def test_a_customer_cannot_file_a_ticket_as_someone_else(customer, agent, directory):
+    async def reporter(user, ticket_id: str) -> str:
+        [ticket] = (await (await user.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
+        return ticket["reporterHumanId"]
+
+    assert await reporter(customer, await create(customer, reporterHumanId="USR-2")) == "USR-3"
+    assert await reporter(agent, await create(agent, reporterHumanId="USR-1")) == "USR-1"
