@@ -109,6 +109,7 @@ SORTS: dict[str, tuple[str, bool]] = {
     "-dateResolved": ("resolved_at", True),
 }
 DEFAULT_SORT = "-id"
+CUSTOMER_PAGE_LIMIT = 100  # the API default page; agents may ask for up to 1000
 
 
 @dataclass
@@ -227,8 +228,12 @@ async def list_tickets(
     cursor: str | None = None,
     sort: str = DEFAULT_SORT,
 ) -> TicketPage:
-    """One page of the tickets the actor may see, newest first by default, with a keyset cursor."""
+    """One page of the tickets the actor may see, newest first by default, with a keyset cursor.
+
+    A customer's page holds at most CUSTOMER_PAGE_LIMIT tickets; a larger `limit` is clamped."""
     column, descending = SORTS[sort]
+    if not actor.is_staff:
+        limit = min(limit, CUSTOMER_PAGE_LIMIT)
     after = ticket_queries.Keyset(*decode_cursor(cursor, sort)) if cursor else None
     rows = await ticket_queries.select_page(
         filters=filters, actor=actor, column=column, descending=descending, limit=limit + 1, after=after
