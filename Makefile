@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
+# config.toml defaults to production (fail closed); these targets run on your own machine.
+run token migrations: export HELPDESK_ENV ?= development
+
 run: install
 	mkdir -p var
 	$(BIN)/helpdesk migrate

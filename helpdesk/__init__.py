@@ -6,7 +6,7 @@ from typing import Any
 
 from quart import Quart
 
-from helpdesk import db
+from helpdesk import db, response_headers
 from helpdesk.config import PROJECT_ROOT, load_config
 from helpdesk.services import cache, outbox
 
@@ -53,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     register_api(app)
     app.register_blueprint(confirm_bp)
     register_web(app)
+    response_headers.install(app)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

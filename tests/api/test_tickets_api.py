@@ -210,3 +210,12 @@ async def test_patching_additional_emails_keeps_rows_that_stay_and_their_enabled
     emails = [r for r in rows if r["key"] == "additionalEmail"]
     assert [(r["value"], r["enabled"]) for r in emails] == [("a@x.example", False), ("c@x.example", True)]
     assert emails[0]["id"] == kept.id
+
+
+async def test_a_customer_cannot_file_a_ticket_as_someone_else(customer, agent, directory):
+    async def reporter(user, ticket_id: str) -> str:
+        [ticket] = (await (await user.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
+        return ticket["reporterHumanId"]
+
+    assert await reporter(customer, await create(customer, reporterHumanId="USR-2")) == "USR-3"
+    assert await reporter(agent, await create(agent, reporterHumanId="USR-1")) == "USR-1"
