@@ -7,8 +7,10 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from helpdesk.models import OutboxEmail, OutboxStatus
+from helpdesk.services import outbox
 from tests.services.test_outbox import queue
 
 
@@ -60,3 +62,21 @@ async def test_killed_worker_s_emails_are_resent_by_another_within_15_s(app, mai
     assert {mid: n for mid, n in sent.items() if n > 1} == {rows[0].message_id: 2}
     twice = await OutboxEmail.filter(maybe_duplicate=True).values_list("id", flat=True)
     assert twice == [rows[0].id]
+
+
+async def test_heartbeat_renews_only_this_worker_s_claims(app):
+    mine, theirs = await queue(2)
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    claims = outbox.Claims()
+    claims.held = {mine.id, theirs.id}
+    await OutboxEmail.filter(id=mine.id).update(
+        status=OutboxStatus.SENDING, claimed_by=claims.worker, claimed_until=soon
+    )
+    await OutboxEmail.filter(id=theirs.id).update(
+        status=OutboxStatus.SENDING, claimed_by="another worker", claimed_until=soon
+    )
+    assert await outbox.renew_claims(claims) == 1
+    await mine.refresh_from_db()
+    await theirs.refresh_from_db()
+    assert mine.claimed_until > soon + timedelta(seconds=outbox.CLAIM_SECONDS - 2)
+    assert theirs.claimed_until == soon
