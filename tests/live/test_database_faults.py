@@ -162,3 +162,35 @@ async def test_a_full_pool_makes_requests_wait_then_503(own_postgres, tmp_path):
             finally:
                 await locker.close()
     one_line_per_fault(log_path, "busy")
+
+
+async def test_a_server_without_free_slots_makes_requests_wait_for_a_pooled_connection(
+    own_postgres, tmp_path
+):
+    """The pool may hold 10, but the server lets this role have 2: the rest wait for those two."""
+    admin = await asyncpg.connect(own_postgres.url("postgres").replace("postgres://", "postgresql://"))
+    try:
+        await admin.execute("CREATE ROLE slots LOGIN CONNECTION LIMIT 2")
+        await admin.execute("CREATE DATABASE slots OWNER slots")
+    finally:
+        await admin.close()
+    url = f"postgres://slots@127.0.0.1:{own_postgres.port}/slots"
+    env, token = prepared(url)
+    log_path = tmp_path / "server.log"
+    with serving(port=free_port(), env=env, log_path=log_path) as base_url:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as http:
+            assert (await http.get("/api/tickets")).status_code == 200  # the token is cached now
+            locker = await asyncpg.connect(own_postgres.url("slots").replace("postgres://", "postgresql://"))
+            try:
+                lock = locker.transaction()
+                await lock.start()
+                await locker.execute("LOCK TABLE ticket IN ACCESS EXCLUSIVE MODE")
+                requests = [asyncio.create_task(http.get("/api/tickets")) for _ in range(12)]
+                await asyncio.sleep(0.5)
+                await lock.rollback()
+                statuses = [response.status_code for response in await asyncio.gather(*requests)]
+            finally:
+                await locker.close()
+    assert statuses == [200] * 12
+    assert "Traceback" not in log_path.read_text()
