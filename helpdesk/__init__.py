@@ -28,7 +28,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     @app.before_serving
     async def start_database() -> None:
         cache.configure(app.config["CACHE_SECONDS"])
-        await db.open_database(app.config["DATABASE_URL"], serving=True)
+        await db.open_database(
+            app.config["DATABASE_URL"], serving=True, pool_wait=app.config["DATABASE_POOL_WAIT"]
+        )
 
     @app.before_serving
     async def start_outbox_worker() -> None:
@@ -59,5 +61,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     async def healthz() -> dict[str, str]:
         """A bare endpoint: load balancers probe it, benchmarks compare against it."""
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> tuple[dict[str, str], int, dict[str, str]]:
+        """Readiness: 200 when the database answers and takes writes, else 503 naming what is wrong."""
+        state = await db.readiness()
+        if state == "ok":
+            return {"status": "ready", "database": state}, 200, {}
+        return {"status": "unavailable", "database": state}, 503, {"Retry-After": str(db.RETRY_AFTER_SECONDS)}
 
     return app

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 
+from helpdesk import db
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from helpdesk.models import ApiToken, User, WebSession, names_rows
 from helpdesk.services import cache, catalog
@@ -99,7 +100,8 @@ async def user_for_token(token: str) -> User | None:
     now = datetime.now(UTC)
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
         record.last_used_at = now
-        await ApiToken.filter(id=record.id).update(last_used_at=now)
+        with db.bookkeeping("recording a token's use"):
+            await ApiToken.filter(id=record.id).update(last_used_at=now)
     return user
 
 

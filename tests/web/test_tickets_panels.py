@@ -157,6 +157,21 @@ async def test_emails_panel_shows_status_attempts_and_failures_escaped(client, a
     assert "5 attempts" in html and "later@acme.example" in html and "every 5s" in html
 
 
+async def test_emails_panel_says_which_email_may_have_been_sent_twice(client, agent_ticket):
+    _, ticket = agent_ticket
+    await OutboxEmail.filter(ticket_id=ticket.id).delete()
+    sent = {"attempts": 2, "sent_at": datetime.now(UTC)}
+    await make_email(ticket, OutboxStatus.SENT, subject="Resent one", maybe_duplicate=True, **sent)
+    html = await (await client.get(f"/tickets/{ticket.human_id}/emails", headers=HTMX)).get_data(as_text=True)
+    assert html.count("May have been sent twice") == 1
+    await OutboxEmail.filter(ticket_id=ticket.id).update(status=OutboxStatus.PENDING, sent_at=None)
+    html = await (await client.get(f"/tickets/{ticket.human_id}/emails", headers=HTMX)).get_data(as_text=True)
+    assert "May have been sent twice" not in html and "May have been delivered already" in html
+    await OutboxEmail.filter(ticket_id=ticket.id).update(maybe_duplicate=False)
+    html = await (await client.get(f"/tickets/{ticket.human_id}/emails", headers=HTMX)).get_data(as_text=True)
+    assert "May have been" not in html
+
+
 async def test_emails_panel_shows_the_latest_twenty_and_stops_polling_when_all_left(client, agent_ticket):
     _, ticket = agent_ticket
     await OutboxEmail.filter(ticket_id=ticket.id).delete()
