@@ -3,7 +3,7 @@
 from quart import Response, current_app, g
 
 from helpdesk.api import api
-from helpdesk.api.http import empty
+from helpdesk.api.http import empty, idempotency_key
 from helpdesk.api.openapi import documents
 from helpdesk.api.schemas import EventOut, envelope, event_out
 from helpdesk.errors import NotFound
@@ -13,9 +13,12 @@ from helpdesk.services import contacts, tickets
 @api.post("/events/confirm-contacts/<ticket_id>")
 @documents(201)
 async def confirm_contacts(ticket_id: str) -> Response:
-    """Record the event and queue one email per enabled contact; 201."""
+    """Record the event and queue one email per enabled contact; 201. `Idempotency-Key` makes
+    retries safe."""
     ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)
-    await contacts.request_confirmation(ticket=ticket, actor=g.user, config=current_app.config)
+    await contacts.request_confirmation(
+        ticket=ticket, actor=g.user, config=current_app.config, idempotency_key=idempotency_key()
+    )
     return empty(201)
 
 

@@ -24,6 +24,11 @@ def empty(status: int, location: str | None = None) -> Response:
     return response
 
 
+def idempotency_key() -> str | None:
+    """The request's `Idempotency-Key` header: a retried create with it makes nothing new."""
+    return request.headers.get("Idempotency-Key") or None
+
+
 def field_errors(error: ValidationError) -> dict[str, list[str]]:
     """Pydantic's errors as {"field.path": ["why", ...]}."""
     errors: dict[str, list[str]] = {}

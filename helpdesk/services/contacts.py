@@ -5,6 +5,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -24,6 +25,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models.tickets import CONTACT
+from helpdesk.services import idempotency
 from helpdesk.services.outbox import email_columns, queue_email, render_email
 
 CONFIRM_SALT = "helpdesk.confirm-contacts"
@@ -174,10 +176,26 @@ async def queue_public_reply(ticket: Ticket, comment: Comment) -> Event | None:
     return await _write(public_reply(ticket, comment, await email_contacts(ticket)))
 
 
-async def request_confirmation(*, ticket: Ticket, actor: User, config: Mapping[str, Any]) -> Event:
-    """Record the request and queue each enabled contact a link to confirm their details."""
+async def request_confirmation(
+    *, ticket: Ticket, actor: User, config: Mapping[str, Any], idempotency_key: str | None = None
+) -> Event:
+    """Record the request and queue each enabled contact a link to confirm their details.
+
+    With an idempotency key, a retried request returns the event the first call made."""
     if not actor.is_staff:
         raise NotFound(f"No ticket {ticket.human_id}.")
+    key = idempotency.request(actor, idempotency_key, idempotency.EVENT, ticket.id)
+    request = partial(_request_confirmation, ticket, actor, config, key)
+    return await idempotency.once(key, request, _event_by_id)
+
+
+async def _event_by_id(event_id: int) -> Event:
+    return await Event.get(id=event_id)
+
+
+async def _request_confirmation(
+    ticket: Ticket, actor: User, config: Mapping[str, Any], key: idempotency.Request | None
+) -> Event:
     addresses = await email_contacts(ticket)
     hours = config.get("CONFIRM_LINK_HOURS", 72)
     async with in_transaction():
@@ -194,7 +212,10 @@ async def request_confirmation(*, ticket: Ticket, actor: User, config: Mapping[s
         await TicketHistory.create(
             ticket=ticket, actor=actor, actor_label=actor.name, field=REQUESTED_FIELD, new_value=value
         )
-        return await Event.create(key=REQUEST_KEY, value=value, target=ticket.human_id, ticket=ticket)
+        event = await Event.create(key=REQUEST_KEY, value=value, target=ticket.human_id, ticket=ticket)
+        if key:
+            await key.record(event.id)
+        return event
 
 
 async def _refuse_repeat_request(ticket: Ticket) -> None:

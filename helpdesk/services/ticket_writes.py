@@ -61,27 +61,19 @@ Statement = Rows | Update
 Dependents = Callable[[int], list[Statement]]
 
 
-async def insert_ticket(ticket: dict[str, Any], dependents: Dependents) -> int:
-    """Insert the ticket and the rows `dependents(ticket_id)` gives, all or nothing; the new id.
+async def insert_row(table: str, row: dict[str, Any], dependents: Dependents) -> int:
+    """Insert the row and the rows `dependents(new_id)` gives, all or nothing; the new id.
 
-    `dependents` may need the id for more than a foreign key (an email body names INC-<id>):
-    PostgreSQL takes the id from the sequence first, SQLite from the insert."""
+    `dependents` may need the id for more than a foreign key (an email body names INC-<id>, an
+    idempotency key the comment it made): PostgreSQL takes the id from the sequence first, SQLite
+    from the insert."""
     connection = Tortoise.get_connection("default")
     if connection.capabilities.dialect != "postgres":
-        return await _sqlite_write(connection, Rows.of("ticket", [ticket]), dependents)
-    _, rows = await connection.execute_query("SELECT nextval(pg_get_serial_sequence('ticket', 'id'))")
-    ticket_id = rows[0][0]
-    first = Rows.of("ticket", [ticket | {"id": ticket_id}])
-    await _postgres_write(connection, [first, *dependents(ticket_id)])
-    return ticket_id
-
-
-async def insert_with(first: Rows, then: list[Statement]) -> int:
-    """Insert one row and run the statements that go with it, all or nothing; the row's new id."""
-    connection = Tortoise.get_connection("default")
-    if connection.capabilities.dialect != "postgres":
-        return await _sqlite_write(connection, first, lambda _: then)
-    return await _postgres_write(connection, [first, *then])
+        return await _sqlite_write(connection, Rows.of(table, [row]), dependents)
+    _, rows = await connection.execute_query(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))")
+    row_id = rows[0][0]
+    await _postgres_write(connection, [Rows.of(table, [row | {"id": row_id}]), *dependents(row_id)])
+    return row_id
 
 
 async def _postgres_write(connection: Any, statements: list[Statement]) -> int:
