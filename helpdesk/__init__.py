@@ -9,6 +9,7 @@ from quart import Quart
 from helpdesk import db
 from helpdesk.config import PROJECT_ROOT, load_config
 from helpdesk.services import cache, outbox
+from helpdesk.unread_body import AnswerAfterBody
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Quart:
@@ -53,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     register_api(app)
     app.register_blueprint(confirm_bp)
     register_web(app)
+    app.asgi_app = AnswerAfterBody(app.asgi_app)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
