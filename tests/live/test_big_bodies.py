@@ -13,8 +13,9 @@ def body(size: int) -> bytes:
 
 
 async def chunked(size: int):
-    for start in range(0, size, 65536):
-        yield body(size)[start : start + 65536]
+    data = body(size)
+    for start in range(0, len(data), 65536):
+        yield data[start : start + 65536]
 
 
 async def post_at_once(base_url: str, token: str, content, n: int = 24) -> list:
