@@ -184,9 +184,9 @@ async def request_confirmation(
     With an idempotency key, a retried request returns the event the first call made."""
     if not actor.is_staff:
         raise NotFound(f"No ticket {ticket.human_id}.")
-    key = idempotency.request(actor, idempotency_key, idempotency.EVENT, ticket.id)
-    request = partial(_request_confirmation, ticket, actor, config, key)
-    return await idempotency.once(key, request, _event_by_id)
+    retry = idempotency.request(actor, idempotency_key, idempotency.EVENT, ticket.id)
+    request = partial(_request_confirmation, ticket, actor, config, retry)
+    return await idempotency.once(retry, request, _event_by_id)
 
 
 async def _event_by_id(event_id: int) -> Event:
@@ -194,7 +194,7 @@ async def _event_by_id(event_id: int) -> Event:
 
 
 async def _request_confirmation(
-    ticket: Ticket, actor: User, config: Mapping[str, Any], key: idempotency.Request | None
+    ticket: Ticket, actor: User, config: Mapping[str, Any], retry: idempotency.Request | None
 ) -> Event:
     addresses = await email_contacts(ticket)
     hours = config.get("CONFIRM_LINK_HOURS", 72)
@@ -213,8 +213,8 @@ async def _request_confirmation(
             ticket=ticket, actor=actor, actor_label=actor.name, field=REQUESTED_FIELD, new_value=value
         )
         event = await Event.create(key=REQUEST_KEY, value=value, target=ticket.human_id, ticket=ticket)
-        if key:
-            await key.record(event.id)
+        if retry:
+            await retry.record(event.id)
         return event
 
 

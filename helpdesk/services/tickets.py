@@ -296,11 +296,11 @@ async def create_ticket(*, data: NewTicket, actor: User, idempotency_key: str | 
     """Open a ticket with its contacts; customers only for their own organisation.
 
     With an idempotency key, a retried create returns the ticket the first call made."""
-    key = idempotency.request(actor, idempotency_key, idempotency.TICKET)
-    return await idempotency.once(key, lambda: _create_ticket(data, actor, key), _ticket_by_id)
+    retry = idempotency.request(actor, idempotency_key, idempotency.TICKET)
+    return await idempotency.once(retry, lambda: _create_ticket(data, actor, retry), _ticket_by_id)
 
 
-async def _create_ticket(data: NewTicket, actor: User, key: idempotency.Request | None) -> Ticket:
+async def _create_ticket(data: NewTicket, actor: User, retry: idempotency.Request | None) -> Ticket:
     if not actor.is_staff:
         if data.organisation_hid != actor.organisation_hid:
             raise Forbidden("Customers open tickets for their own organisation only.")
@@ -309,7 +309,7 @@ async def _create_ticket(data: NewTicket, actor: User, key: idempotency.Request 
     await _assignment(data.group_id, data.assignee_id)
     if states.get("state") is None:
         states["state"] = await _default_state()
-    return await _insert_ticket(data, states, actor, key)
+    return await _insert_ticket(data, states, actor, retry)
 
 
 async def _ticket_by_id(ticket_id: int) -> Ticket:
@@ -317,7 +317,7 @@ async def _ticket_by_id(ticket_id: int) -> Ticket:
 
 
 async def _insert_ticket(
-    data: NewTicket, states: dict[str, State | None], actor: User, key: idempotency.Request | None
+    data: NewTicket, states: dict[str, State | None], actor: User, retry: idempotency.Request | None
 ) -> Ticket:
     """Write the ticket with its contacts, history, notification and idempotency key at once."""
     moment = now()
@@ -343,7 +343,7 @@ async def _insert_ticket(
             for key, value in pairs
         ]  # fmt: skip
         history = _history_row(ticket_id, actor, "created", moment, ticket.human_id)
-        keys = [key.row(ticket_id) | {"created_at": moment}] if key else []
+        keys = [retry.row(ticket_id) | {"created_at": moment}] if retry else []
         return [
             ticket_writes.Rows.of("ticket_attribute", attributes),
             ticket_writes.Rows.of("ticket_history", [history]),
@@ -542,11 +542,11 @@ async def post_comment(
         ticket=ticket, author=author, author_hid=author_hid, body=body, internal=internal,
         created_at=moment, updated_at=moment,
     )  # fmt: skip
-    key = idempotency.request(actor, idempotency_key, idempotency.COMMENT, ticket.id)
-    return await idempotency.once(key, lambda: _insert_comment(comment, actor, key), _comment_by_id)
+    retry = idempotency.request(actor, idempotency_key, idempotency.COMMENT, ticket.id)
+    return await idempotency.once(retry, lambda: _insert_comment(comment, actor, retry), _comment_by_id)
 
 
-async def _insert_comment(comment: Comment, actor: User, key: idempotency.Request | None) -> Comment:
+async def _insert_comment(comment: Comment, actor: User, retry: idempotency.Request | None) -> Comment:
     """Write the comment with the ticket's new time, its notification and idempotency key at once."""
     ticket, moment = comment.ticket, comment.created_at
     notification = None
@@ -558,7 +558,7 @@ async def _insert_comment(comment: Comment, actor: User, key: idempotency.Reques
     }  # fmt: skip
 
     def dependents(comment_id: int) -> list[ticket_writes.Statement]:
-        keys = [key.row(comment_id) | {"created_at": moment}] if key else []
+        keys = [retry.row(comment_id) | {"created_at": moment}] if retry else []
         touch = ticket_writes.Update("ticket", ticket.id, {"updated_at": moment})
         return [touch, *_notification_rows(notification), ticket_writes.Rows.of("idempotency_key", keys)]
 

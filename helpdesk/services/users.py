@@ -71,18 +71,18 @@ async def create_user(
         organisation_hid=organisation_hid or None,
         password_hash=hash_password(password) if password else None,
     )  # fmt: skip
-    key = idempotency.request(actor, idempotency_key, idempotency.USER) if actor else None
-    return await idempotency.once(key, partial(_insert_user, user, key), _user_by_id)
+    retry = idempotency.request(actor, idempotency_key, idempotency.USER) if actor else None
+    return await idempotency.once(retry, partial(_insert_user, user, retry), _user_by_id)
 
 
-async def _insert_user(user: User, key: idempotency.Request | None) -> User:
+async def _insert_user(user: User, retry: idempotency.Request | None) -> User:
     if await User.filter(email=user.email).exists():
         raise Conflict(f"A user with email {user.email} already exists.")
     try:
         async with in_transaction():
             await user.save()
-            if key:
-                await key.record(user.id)
+            if retry:
+                await retry.record(user.id)
     except IntegrityError as exc:
         raise Conflict("A user with that email or human ID already exists.") from exc
     return user
