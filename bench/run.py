@@ -320,7 +320,7 @@ def run_scenarios(settings: Settings, server: Server, token: str) -> list[Row]:
         {
             "organisationHumanId": "ORG-2001", "contractHumanId": "CON-1", "tenantHumanId": "1",
             "reporterHumanId": "USR-100", "title": "Bench ticket", "description": "Created by make bench",
-            "attributes": {"mainEmail": "it@acme.example"},
+            "attributes": {"mainEmail": "it@acme.example", "preferredContactMethod": "email"},
         }
     )  # fmt: skip
     post = api | {"Content-Type": "application/json"}

@@ -19,7 +19,11 @@ TICKET = {
     "tenantHumanId": "1",
     "reporterHumanId": "USR-12453",
     "description": "mixed writes",
-    "attributes": {"mainEmail": "ann@example.com", "additionalEmails": ["bob@example.com"]},
+    "attributes": {
+        "mainEmail": "ann@example.com",
+        "additionalEmails": ["bob@example.com"],
+        "preferredContactMethod": "email",
+    },
 }
 SECONDS = 6
 
