@@ -28,6 +28,7 @@ EXPECTED_TABLES = {
     "event",
     "outbox_email",
     "consumed_token",
+    "attempt",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -55,6 +56,8 @@ EXPECTED_INDEXES = {
     "event": [("target", "key", "id")],
     "outbox_email": [("status", "next_attempt_at")],
     "user": [("agent", "active"), ("organisation_hid",)],
+    "attempt": [("key", "created_at"), ("created_at",)],
+    "web_session": [("user_id",), ("expires_at",)],
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {
@@ -205,3 +208,34 @@ async def test_reference_data_loads_once(fresh_database):
     assert await Group.all().count() == 1
     priorities = await State.filter(kind=3).values_list("description", flat=True)
     assert "P5 - Priority 5" in priorities
+
+
+WHEN = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+async def _insert(table: str, values: dict) -> None:
+    """One row written in SQL, as an older schema's code wrote it."""
+    marks = [f"${n}" if db.dialect() == "postgres" else "?" for n in range(1, len(values) + 1)]
+    sql = f'INSERT INTO "{table}" ({", ".join(values)}) VALUES ({", ".join(marks)})'  # noqa: S608
+    await Tortoise.get_connection("default").execute_query(sql, list(values.values()))
+
+
+async def test_sessions_open_before_migration_0009_keep_working(make_database_url, database_url):
+    """0009 adds columns to web_session: rows already there stay, with the new columns empty."""
+    url = make_database_url("sessions")
+    await migrate(config=db.tortoise_config(url), target="helpdesk.0005_bounded_search_documents")
+    await db.open_database(url)
+    await _insert("user", {"email": "a@example.com", "name": "A", "admin": False, "agent": False,
+                           "active": True, "created_at": WHEN, "updated_at": WHEN})  # fmt: skip
+    await _insert("web_session", {"digest": "d" * 64, "user_id": 1, "created_at": WHEN, "expires_at": WHEN})
+    await db.close_database()
+    await db.migrate_database(url)
+    await db.open_database(url)
+    try:
+        rows = await Tortoise.get_connection("default").execute_query_dict(
+            "SELECT digest, last_seen_at, address FROM web_session"
+        )
+        assert rows == [{"digest": "d" * 64, "last_seen_at": None, "address": None}]
+    finally:
+        await db.close_database()
+        await db.open_database(database_url)
