@@ -48,9 +48,9 @@ async def read_password_link(*, token: str, purpose: str, config: Mapping[str, A
     """The user a reset or invitation link is for, or why it cannot be used. Changes nothing."""
     if purpose not in PASSWORD_PURPOSES:
         raise ValueError(purpose)
-    user = await links.user_of(links.read(token, purpose=purpose, config=config))
+    payload = links.read(token, purpose=purpose, config=config)
     await links.refuse_used(token, purpose=purpose)
-    return user
+    return await links.user_of(payload)
 
 
 async def set_password_from_link(

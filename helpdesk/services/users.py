@@ -253,10 +253,10 @@ async def request_email_change(*, actor: User, new_email: str, config: Mapping[s
 async def read_email_link(*, token: str, config: Mapping[str, Any]) -> tuple[User, str]:
     """The user and the new address an email-change link is for, or why it cannot be used."""
     payload = links.read(token, purpose=links.EMAIL_CHANGE, config=config)
+    await links.refuse_used(token, purpose=links.EMAIL_CHANGE)
     user = await links.user_of(payload, stamped=False)
     if user.email != payload.get("from") or not is_address(str(payload.get("to", ""))):
         raise LinkGone("Your email has changed since this link was sent.")
-    await links.refuse_used(token, purpose=links.EMAIL_CHANGE)
     return user, payload["to"]
 
 
