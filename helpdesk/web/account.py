@@ -10,7 +10,7 @@ from wtforms import Form
 from helpdesk.errors import Invalid, NotFound, RateLimited
 from helpdesk.services import accounts, sessions, users
 from helpdesk.web.auth import current_user, login_required
-from helpdesk.web.forms import ChangePasswordForm, CsrfForm, EmailForm, EndSessionForm
+from helpdesk.web.forms import ChangePasswordForm, CsrfForm, EndSessionForm, NewEmailForm
 from helpdesk.web.pages import form_status, render
 
 bp = Blueprint("account", __name__)
@@ -38,7 +38,7 @@ async def account_page(status: int = 200, notice: str = "", **forms: Form) -> tu
     actor = await current_user()
     context = {
         "password_form": ChangePasswordForm(),
-        "email_form": EmailForm(),
+        "email_form": NewEmailForm(),
         "action": CsrfForm(),
         "open_sessions": await sessions.list_sessions(actor=actor, session_id=session["sid"]),
         "notice": notice or NOTICES.get(request.args.get("done", ""), ""),
@@ -79,7 +79,7 @@ async def change_password() -> Any:
 @login_required
 async def change_email() -> Any:
     """Ask for a new email: a link goes to it, and the answer never says whether it is taken."""
-    form = await EmailForm.from_request()
+    form = await NewEmailForm.from_request()
     if not form.validate():
         return await account_page(form_status(form), email_form=form)
     try:

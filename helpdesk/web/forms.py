@@ -217,5 +217,9 @@ class EmailForm(CsrfForm):
     email = StringField("Email", [DataRequired(), Length(max=254)], filters=[_strip])
 
 
+class NewEmailForm(CsrfForm):
+    email = StringField("New email", [DataRequired(), Length(max=254)], filters=[_strip])
+
+
 class EndSessionForm(CsrfForm):
     session = HiddenField("Session", [DataRequired(), Length(max=64)])
