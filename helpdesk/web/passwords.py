@@ -13,6 +13,7 @@ from helpdesk.web.pages import error_page, form_status, render
 
 bp = Blueprint("passwords", __name__)
 TITLES = {links.PASSWORD_RESET: "Choose a new password", links.INVITATION: "Choose your password"}
+KINDS = {"reset": links.PASSWORD_RESET, "invitation": links.INVITATION}  # the URL's word for each link
 
 
 @bp.after_request
@@ -69,28 +70,16 @@ async def _set_password(token: str, purpose: str) -> Any:
     return await render("passwords/done.html", title="Password set", message=message, sign_in=True)
 
 
-@bp.get("/password/reset/<token>")
-async def reset(token: str) -> Any:
-    """The form to choose a new password from a reset link. Changes nothing."""
-    return await _password_page(token, links.PASSWORD_RESET, NewPasswordForm())
+@bp.get("/password/<any(reset, invitation):kind>/<token>")
+async def password_link(kind: str, token: str) -> Any:
+    """The form to choose a password from a reset or invitation link. Changes nothing."""
+    return await _password_page(token, KINDS[kind], NewPasswordForm())
 
 
-@bp.post("/password/reset/<token>")
-async def reset_password(token: str) -> Any:
-    """Set the new password from a reset link, once."""
-    return await _set_password(token, links.PASSWORD_RESET)
-
-
-@bp.get("/password/invitation/<token>")
-async def invitation(token: str) -> Any:
-    """The form to choose a first password from an invitation. Changes nothing."""
-    return await _password_page(token, links.INVITATION, NewPasswordForm())
-
-
-@bp.post("/password/invitation/<token>")
-async def accept_invitation(token: str) -> Any:
-    """Set the password from an invitation link, once."""
-    return await _set_password(token, links.INVITATION)
+@bp.post("/password/<any(reset, invitation):kind>/<token>")
+async def set_password(kind: str, token: str) -> Any:
+    """Set the password from a reset or invitation link, once."""
+    return await _set_password(token, KINDS[kind])
 
 
 @bp.get("/account/email/<token>")

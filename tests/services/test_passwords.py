@@ -57,34 +57,51 @@ async def test_hashes_run_in_the_hashing_threads_never_on_the_loop(app, monkeypa
     assert threads and hashing == threads and {t.name.split("_")[0] for t in threads} == {"argon2"}
 
 
-async def test_the_loop_answers_while_sign_ins_hash_and_at_most_two_hash_at_once(app, monkeypatch):
-    """20 sign-ins whose hashing is held: other work on the loop still completes at once."""
-    gate, running, most = threading.Event(), [0], [0]
-    lock = threading.Lock()
+class HeldHashes:
+    """Password checks that wait in their thread until released: the test sees them mid-hash."""
 
-    def held(stored, password):
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        gate.wait(2)  # on the loop (the bug), this would stall everything 2 s per sign-in
-        with lock:
-            running[0] -= 1
+    def __init__(self) -> None:
+        self.gate, self.lock, self.running, self.most = threading.Event(), threading.Lock(), 0, 0
+
+    def __call__(self, stored: str, password: str) -> bool:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        self.gate.wait(2)  # on the loop (the bug), this would stall everything 2 s per sign-in
+        with self.lock:
+            self.running -= 1
         return False
 
-    monkeypatch.setattr(passwords, "_matches", held)
+    @classmethod
+    def install(cls, monkeypatch) -> "HeldHashes":
+        held = cls()
+        monkeypatch.setattr(passwords, "_matches", held)
+        return held
+
+    async def all_threads_busy(self) -> None:
+        async with asyncio.timeout(5):
+            while self.running < passwords.HASH_THREADS:
+                await asyncio.sleep(0.005)
+
+
+@pytest.fixture
+def held_hashes(monkeypatch) -> HeldHashes:
+    return HeldHashes.install(monkeypatch)
+
+
+async def test_the_loop_answers_while_sign_ins_hash_and_at_most_two_hash_at_once(app, held_hashes):
+    """20 sign-ins whose hashing is held: other work on the loop still completes at once."""
     attempts = [
         asyncio.create_task(sessions.sign_in(email=f"u{n}@example.com", password="x", address=f"10.1.0.{n}"))
         for n in range(20)
     ]
-    async with asyncio.timeout(5):
-        while running[0] < passwords.HASH_THREADS:
-            await asyncio.sleep(0.005)
+    await held_hashes.all_threads_busy()
     assert await User.all().count() == 0  # the loop still serves queries while 20 hashes wait
-    assert not gate.is_set() and all(not task.done() for task in attempts)
-    gate.set()
+    assert not held_hashes.gate.is_set() and all(not task.done() for task in attempts)
+    held_hashes.gate.set()
     results = await asyncio.gather(*attempts, return_exceptions=True)
     assert all("do not match" in str(result) for result in results)
-    assert most[0] == passwords.HASH_THREADS
+    assert held_hashes.most == passwords.HASH_THREADS
 
 
 async def test_a_hash_made_with_older_parameters_is_upgraded_at_sign_in(app, monkeypatch):

@@ -1,7 +1,6 @@
 """Signing in and out: server-side sessions, CSRF, the failure limits, idle sessions, deactivation."""
 
 import asyncio
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from helpdesk.services import attempts, passwords, users
 from helpdesk.services.passwords import hash_password
 from helpdesk.services.sessions import WRONG_LOGIN
 from tests.factories import make_agent, make_user
+from tests.services.test_passwords import HeldHashes
 from tests.web.conftest import HTMX, PASSWORD, csrf_token, sign_in
 
 
@@ -138,18 +138,7 @@ async def test_next_only_goes_to_local_paths(client):
 async def test_health_answers_while_twenty_failed_sign_ins_hash(client, monkeypatch):
     """Hashing runs off the event loop: with 20 sign-ins in the middle of hashing (held there by
     the test), /healthz still answers; at most HASH_THREADS hashes run at once."""
-    gate, lock, running, most = threading.Event(), threading.Lock(), [0], [0]
-
-    def held(stored: str, password: str) -> bool:
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        gate.wait(2)  # on the loop (the bug), this would stall everything 2 s per sign-in
-        with lock:
-            running[0] -= 1
-        return False
-
-    monkeypatch.setattr(passwords, "_matches", held)
+    held_hashes = HeldHashes.install(monkeypatch)
     token = await csrf_token(client)
     posts = [
         asyncio.create_task(
@@ -161,14 +150,12 @@ async def test_health_answers_while_twenty_failed_sign_ins_hash(client, monkeypa
         )
         for n in range(20)
     ]
-    async with asyncio.timeout(5):
-        while running[0] < passwords.HASH_THREADS:
-            await asyncio.sleep(0.005)
+    await held_hashes.all_threads_busy()
     health = await client.get("/healthz")
-    assert health.status_code == 200 and not gate.is_set() and not any(post.done() for post in posts)
-    gate.set()
+    assert health.status_code == 200 and not held_hashes.gate.is_set() and not any(p.done() for p in posts)
+    held_hashes.gate.set()
     assert [response.status_code for response in await asyncio.gather(*posts)] == [401] * 20
-    assert most[0] == passwords.HASH_THREADS
+    assert held_hashes.most == passwords.HASH_THREADS
 
 
 @pytest.fixture
