@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser screenshots migrations bench clean
+.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser screenshots migrations bench drill clean
 
 install: $(STAMP)
 
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
 	touch $(STAMP)
+
+# config.toml defaults to production (fail closed); these targets run on your own machine.
+run token migrations: export HELPDESK_ENV ?= development
 
 run: install
 	mkdir -p var
@@ -76,6 +79,14 @@ CONNECTIONS ?= 16
 bench: install
 	DB=$(DB) bench/system-deps
 	N=$(N) DB=$(DB) WORKERS="$(WORKERS)" DURATION=$(DURATION) CONNECTIONS=$(CONNECTIONS) $(BIN)/python -m bench.run
+
+# Crash drill (not part of `make test`): kill -9 `helpdesk serve` every 2-4 s under mixed writes,
+# then count acknowledged / lost / duplicated / unanswered / 4xx / 5xx (README "Failures").
+# DURATION defaults to 30 s here; WORKERS and DB as for bench.
+drill: install
+	DB=$(DB) WORKERS="$(WORKERS)" \
+		DURATION=$(if $(filter command line environment,$(origin DURATION)),$(DURATION),30) \
+		$(BIN)/python -m bench.drill
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules

@@ -6,7 +6,7 @@ from typing import Any
 
 from quart import Quart
 
-from helpdesk import db
+from helpdesk import db, response_headers
 from helpdesk.config import PROJECT_ROOT, load_config
 from helpdesk.services import cache, outbox, sessions
 
@@ -29,7 +29,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     async def start_database() -> None:
         cache.configure(app.config["CACHE_SECONDS"])
         sessions.configure(app.config)
-        await db.open_database(app.config["DATABASE_URL"], serving=True)
+        await db.open_database(
+            app.config["DATABASE_URL"], serving=True, pool_wait=app.config["DATABASE_POOL_WAIT"]
+        )
 
     @app.before_serving
     async def start_outbox_worker() -> None:
@@ -54,10 +56,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     register_api(app)
     app.register_blueprint(confirm_bp)
     register_web(app)
+    response_headers.install(app)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         """A bare endpoint: load balancers probe it, benchmarks compare against it."""
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> tuple[dict[str, str], int, dict[str, str]]:
+        """Readiness: 200 when the database answers and takes writes, else 503 naming what is wrong."""
+        state = await db.readiness()
+        if state == "ok":
+            return {"status": "ready", "database": state}, 200, {}
+        return {"status": "unavailable", "database": state}, 503, {"Retry-After": str(db.RETRY_AFTER_SECONDS)}
 
     return app

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - refused outside development
+ENVIRONMENTS = {"development", "test", "production"}
+MIN_SECRET_BYTES = 32
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -41,10 +43,25 @@ def _coerce(raw: str, current: Any) -> Any:
 
 def check_config(config: dict[str, Any]) -> None:
     """Refuse settings that would be unsafe or cannot work."""
-    if config.get("ENV") not in {"development", "test"} and (
-        config.get("SECRET_KEY", DEFAULT_SECRET_KEY) == DEFAULT_SECRET_KEY
-    ):
-        raise ConfigError("SECRET_KEY is the default; set HELPDESK_SECRET_KEY outside development")
+    env = config.get("ENV")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"ENV must be development, test or production, got {env!r}")
+    if env == "production":
+        _check_secret_key(str(config.get("SECRET_KEY", "")))
     url = str(config.get("DATABASE_URL", ""))
     if not url.startswith(("sqlite://", "postgres://", "postgresql://")):
         raise ConfigError(f"DATABASE_URL must start with sqlite:// or postgres://, got {url.split(':')[0]!r}")
+
+
+def _check_secret_key(key: str) -> None:
+    """In production the key signs sessions and emailed links: a public or short one forges them."""
+    if key == DEFAULT_SECRET_KEY:
+        raise ConfigError(
+            "SECRET_KEY is the default from config.toml; set HELPDESK_SECRET_KEY to a long random value "
+            "(or HELPDESK_ENV=development on your own machine)"
+        )
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; "
+            "set HELPDESK_SECRET_KEY to a long random value"
+        )

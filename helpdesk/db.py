@@ -1,12 +1,24 @@
 """The Tortoise ORM configuration, shared by the app, the CLI and the migrations."""
 
+import asyncio
 import contextlib
+import errno
+import logging
+import os
 import re
+import sqlite3
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import DBConnectionError
+
+from helpdesk import compat
+
+log = logging.getLogger(__name__)
 
 MODEL_MODULES = [
     "helpdesk.models.people",
@@ -62,13 +74,20 @@ class DatabaseUnavailable(RuntimeError):
     """The configured database cannot be reached; the message is one line for a person."""
 
 
-async def open_database(database_url: str, *, serving: bool = False) -> None:
+POOL_WAIT_SECONDS = 5.0
+
+
+async def open_database(
+    database_url: str, *, serving: bool = False, pool_wait: float = POOL_WAIT_SECONDS
+) -> None:
     """Start Tortoise on the configured database and check that it answers.
 
     `serving`: the ASGI server runs each request in a task that does not inherit the
-    lifespan task's context, so the app makes its ORM context the process-wide fallback."""
+    lifespan task's context, so the app makes its ORM context the process-wide fallback.
+    `pool_wait`: how long a query waits for a pooled PostgreSQL connection before failing."""
     try:
         await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=serving)
+        compat.wait_for_pooled_connections(Tortoise.get_connection("default"), pool_wait)
         await Tortoise.get_connection("default").execute_query("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear line
         await Tortoise.close_connections()
@@ -133,3 +152,127 @@ async def migrate_database(database_url: str) -> None:
         raise DatabaseUnavailable(f"cannot use database {_redacted(database_url)}: {exc}") from exc
     finally:
         await Tortoise.close_connections()
+
+
+# --- database faults: what a request answers 503 for, and the one log line per fault ----------
+
+RETRY_AFTER_SECONDS = 5  # what a 503 tells clients to wait; PostgreSQL restarts in about this
+FAULT_LOG_SECONDS = 10.0  # the same fault is logged again at most this often, with a count
+_SQLITE_FAULTS = {
+    "readonly": "read-only",
+    "disk is full": "disk full",
+    "database is locked": "busy",
+    "database table is locked": "busy",
+    "unable to open": "unreachable",
+    "disk i/o error": "unreachable",
+}
+_UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT, errno.EPIPE}
+_fault_log: dict[str, tuple[float, int]] = {}
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The exception and those it was raised from or during (Tortoise wraps the driver's)."""
+    chain: list[BaseException] = []
+    while error is not None and error not in chain and len(chain) < 10:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    return chain
+
+
+def _postgres_fault(error: BaseException) -> str | None:
+    import asyncpg
+
+    if isinstance(error, asyncpg.ReadOnlySQLTransactionError):
+        return "read-only"
+    if isinstance(error, asyncpg.DiskFullError):
+        return "disk full"
+    if isinstance(error, (asyncpg.InsufficientResourcesError, compat.NoPooledConnection)):
+        return "busy"
+    unreachable = (asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError)
+    if isinstance(error, (asyncpg.PostgresConnectionError, *unreachable)):
+        return "unreachable"
+    return None
+
+
+def _one_fault(error: BaseException) -> str | None:
+    if isinstance(error, sqlite3.OperationalError):
+        text = str(error).lower()
+        return next((fault for words, fault in _SQLITE_FAULTS.items() if words in text), None)
+    if isinstance(error, (ConnectionError, DBConnectionError)):
+        return "unreachable"
+    if isinstance(error, OSError) and error.errno in _UNREACHABLE_ERRNOS:
+        return "unreachable"
+    return _postgres_fault(error)
+
+
+def fault_of(error: BaseException) -> str | None:
+    """What outage of the database an exception shows ("unreachable", "read-only", "disk full",
+    "busy"), or None when it is something else (a bug stays a 500 with its traceback)."""
+    return next((fault for link in _chain(error) if (fault := _one_fault(link))), None)
+
+
+@contextlib.contextmanager
+def bookkeeping(where: str) -> Iterator[None]:
+    """Around a write nobody asked for (when a token was last used): a database that takes no
+    writes just now still serves the read that caused it."""
+    try:
+        yield
+    except Exception as error:
+        if fault_of(error) not in {"read-only", "disk full", "busy"}:
+            raise
+        report_fault(error, where)
+
+
+class _OneLine(logging.Filter):
+    """asyncpg's pool logs a traceback each time it fails to reconnect during an outage: keep the
+    line, with what the error was, and drop the traceback (a database fault is one clear line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None and fault_of(record.exc_info[1]):
+            error = record.exc_info[1]
+            record.msg, record.args = f"{record.getMessage()}: {type(error).__name__}: {error}", None
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_ONE_LINE = _OneLine()
+logging.getLogger("asyncpg.pool").addFilter(_ONE_LINE)
+
+
+def report_fault(error: BaseException, where: str) -> None:
+    """Log one line for a database fault, and the same fault again only every FAULT_LOG_SECONDS
+    with how many times it happened meanwhile (an outage must not write a traceback a request)."""
+    fault = fault_of(error) or "error"
+    now = time.monotonic()
+    last, repeats = _fault_log.get(fault, (-FAULT_LOG_SECONDS, 0))
+    if now - last < FAULT_LOG_SECONDS:
+        _fault_log[fault] = (last, repeats + 1)
+        return
+    _fault_log[fault] = (now, 0)
+    since = f" ({repeats} more since the last line)" if repeats else ""
+    detail = str(error).splitlines()[0][:200] if str(error) else ""
+    log.warning("database %s on %s: %s: %s%s", fault, where, type(error).__name__, detail, since)
+
+
+READY_SECONDS = 2.0
+
+
+async def readiness() -> str:
+    """Whether this process can use the database now: "ok", "read-only" or "unreachable"."""
+    try:
+        async with asyncio.timeout(READY_SECONDS):
+            connection = Tortoise.get_connection("default")
+            if dialect() == "postgres":
+                _, rows = await connection.execute_query("SELECT current_setting('transaction_read_only')")
+                return "read-only" if rows[0][0] == "on" else "ok"
+            _, rows = await connection.execute_query("PRAGMA query_only")
+            return "read-only" if rows[0][0] or not _sqlite_writable(connection) else "ok"
+    except Exception as error:  # noqa: BLE001 - whatever the driver says, the database is not usable
+        report_fault(error, "/readyz")
+        return "unreachable"
+
+
+def _sqlite_writable(connection: Any) -> bool:
+    """Whether the file and its folder (for the -wal and -shm files) can be written."""
+    path = Path(connection.filename)
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)

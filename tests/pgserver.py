@@ -55,6 +55,11 @@ class PostgresServer:
             "UTF8",
             "--locale=C.UTF-8",
         )
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start the server on the cluster's data (again, after `pause`)."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -72,7 +77,10 @@ class PostgresServer:
             str(self.root / "log"),
             "start",
         )
-        return self
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data: a database outage for the clients connected to it."""
+        self._run(_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def create_database(self, name: str) -> str:
         self._run(_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name)

@@ -71,6 +71,26 @@ def test_default_secret_key_is_refused_in_production():
     assert "SECRET_KEY is the default" in result.stderr
 
 
+def test_without_helpdesk_env_the_command_refuses_the_shipped_secret_in_one_line():
+    environment = {k: v for k, v in os.environ.items() if k not in {"HELPDESK_ENV", "HELPDESK_SECRET_KEY"}}
+    result = subprocess.run(
+        [sys.executable, "-m", "helpdesk", "migrate"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("helpdesk: error: SECRET_KEY is the default")
+
+
+def test_a_short_secret_key_is_refused_in_production():
+    result = helpdesk("migrate", HELPDESK_ENV="production", HELPDESK_SECRET_KEY="x" * 31)
+    assert result.returncode == 1
+    assert "SECRET_KEY is shorter than 32 bytes" in result.stderr
+
+
 @pytest.fixture
 def cli_database(make_database_url) -> str:
     url = make_database_url("cli")

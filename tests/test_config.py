@@ -6,7 +6,13 @@ from helpdesk import create_app
 from helpdesk.config import ConfigError, load_config
 
 
-def test_environment_overrides_file_and_keeps_types(monkeypatch):
+@pytest.fixture
+def development(monkeypatch):
+    """Opt in to development, as `make run` does (config.toml defaults to production)."""
+    monkeypatch.setenv("HELPDESK_ENV", "development")
+
+
+def test_environment_overrides_file_and_keeps_types(monkeypatch, development):
     monkeypatch.setenv("HELPDESK_SMTP_PORT", "2525")
     monkeypatch.setenv("HELPDESK_SMTP_STARTTLS", "true")
     monkeypatch.setenv("HELPDESK_BASE_URL", "https://help.example.com")
@@ -16,7 +22,7 @@ def test_environment_overrides_file_and_keeps_types(monkeypatch):
     assert config["BASE_URL"] == "https://help.example.com"
 
 
-def test_overrides_win_over_environment(monkeypatch):
+def test_overrides_win_over_environment(monkeypatch, development):
     monkeypatch.setenv("HELPDESK_TIMEZONE", "UTC")
     assert load_config({"TIMEZONE": "Europe/Paris"})["TIMEZONE"] == "Europe/Paris"
 
@@ -28,9 +34,36 @@ def test_non_numeric_environment_value_for_a_number_is_refused(monkeypatch):
 
 
 def test_default_secret_refused_outside_development():
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="SECRET_KEY is the default"):
         load_config({"ENV": "production"})
     assert load_config({"ENV": "production", "SECRET_KEY": "x" * 40})["ENV"] == "production"
+
+
+def test_shipped_config_is_production_and_refuses_its_own_secret(monkeypatch):
+    monkeypatch.delenv("HELPDESK_ENV", raising=False)
+    monkeypatch.delenv("HELPDESK_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY is the default"):
+        load_config()
+    with pytest.raises(ConfigError):
+        create_app()
+    monkeypatch.setenv("HELPDESK_SECRET_KEY", "k" * 32)
+    assert load_config()["ENV"] == "production"
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 31, "é" * 15])
+def test_short_secret_refused_in_production(key):
+    with pytest.raises(ConfigError, match="shorter than 32 bytes"):
+        load_config({"ENV": "production", "SECRET_KEY": key})
+
+
+def test_short_secret_allowed_in_development_and_test():
+    for env in ("development", "test"):
+        assert load_config({"ENV": env, "SECRET_KEY": "short"})["ENV"] == env
+
+
+def test_unknown_environment_name_is_refused():
+    with pytest.raises(ConfigError, match="ENV must be development, test or production"):
+        load_config({"ENV": "prod", "SECRET_KEY": "x" * 40})
 
 
 def test_config_keys_reach_the_app_uppercase():

@@ -4,13 +4,14 @@ from quart import Blueprint, Quart, Response, current_app, g, jsonify, request
 from quart_schema import QuartSchema
 from werkzeug.exceptions import HTTPException
 
+from helpdesk import db
 from helpdesk.api.limits import RateLimiter
 from helpdesk.errors import DomainError, RateLimited, Unauthorized
 from helpdesk.fastjson import OrjsonProvider
 from helpdesk.services.users import token_digest, user_for_token
 
 api = Blueprint("api", __name__, url_prefix="/api")
-PUBLIC_PATHS = {"/api/openapi.json", "/api/docs"}
+PUBLIC_PATHS = {"/api/openapi.json", "/api/docs", "/api/docs/tickets.apib", "/api/docs/api.md"}
 
 
 @api.before_request
@@ -51,6 +52,19 @@ async def http_error(error: HTTPException) -> Response:
     response = error_response(error.code or 500, error.name, error.description or error.name)
     if error.code == 405 and (valid := getattr(error, "valid_methods", None)):
         response.headers["Allow"] = ", ".join(sorted(valid))
+    return response
+
+
+@api.errorhandler(Exception)
+async def database_fault(error: Exception) -> Response:
+    """A database outage is a 503 with Retry-After in the API's shape; anything else stays a 500."""
+    if db.fault_of(error) is None:
+        raise error
+    db.report_fault(error, f"{request.method} {request.url_rule.rule if request.url_rule else 'API'}")
+    response = error_response(
+        503, "Service Unavailable", "The database is briefly unavailable. Try again in a few seconds."
+    )
+    response.headers["Retry-After"] = str(db.RETRY_AFTER_SECONDS)
     return response
 
 

@@ -2,12 +2,18 @@
 
 from typing import Any
 
-from quart import current_app, render_template
+from quart import Response, current_app, render_template
 from quart_schema import hide
 
 from helpdesk.api import api
+from helpdesk.config import PROJECT_ROOT
 
 METHOD_ORDER = ("get", "post", "patch", "put", "delete")
+# The contract the repository carries, served as it is written.
+CONTRACT = {
+    "tickets.apib": (PROJECT_ROOT / "docs" / "api" / "tickets.apib", "text/plain; charset=utf-8"),
+    "api.md": (PROJECT_ROOT / "docs" / "api.md", "text/markdown; charset=utf-8"),
+}
 
 
 def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
@@ -60,3 +66,11 @@ async def docs() -> str:
     """The API reference page (public, like /api/openapi.json)."""
     document = current_app.extensions["QUART_SCHEMA"].openapi_provider.schema()
     return await render_template("api/docs.html", operations=_operations(document), info=document["info"])
+
+
+@api.get("/docs/<any('tickets.apib', 'api.md'):name>")
+@hide
+async def contract(name: str) -> Response:
+    """The API Blueprint or the API notes, as the repository holds them (public)."""
+    path, media_type = CONTRACT[name]
+    return Response(path.read_bytes(), content_type=media_type)

@@ -11,12 +11,13 @@ from helpdesk.services import contacts, tickets
 
 
 @api.post("/events/confirm-contacts/<ticket_id>")
-@documents(201)
+@documents(201, location=True)
 async def confirm_contacts(ticket_id: str) -> Response:
-    """Record the event and queue one email per enabled contact; 201."""
+    """Record the event and queue one email per enabled contact; 201 with `Location: <event id>`.
+    A repeat within a minute answers the same, with the first event's id, and sends nothing."""
     ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)
-    await contacts.request_confirmation(ticket=ticket, actor=g.user, config=current_app.config)
-    return empty(201)
+    asked = await contacts.request_confirmation(ticket=ticket, actor=g.user, config=current_app.config)
+    return empty(201, str(asked.event.id))
 
 
 @api.get("/events/confirm-contacts/<ticket_id>")

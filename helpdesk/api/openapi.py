@@ -1,4 +1,7 @@
-"""The OpenAPI document: only the JSON API (never the HTML routes), with every status it answers."""
+"""The OpenAPI document: only the JSON API (never the HTML routes), with every status it answers.
+
+Shaped for client generators: every named model is one entry of `components/schemas`, referenced
+wherever it is used; operations are named after their handler and tagged by resource."""
 
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -12,6 +15,16 @@ from helpdesk.api.schemas import ErrorOut
 
 EMPTY_ATTRIBUTE = "_helpdesk_empty_responses"
 ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429)
+JSON = "application/json"
+ERROR_REF = {"$ref": f"#/components/schemas/{ErrorOut.__name__}"}
+# Each API module is one resource, and one tag of the document.
+TAGS = {
+    "helpdesk.api.tickets": "Tickets",
+    "helpdesk.api.users": "Users",
+    "helpdesk.api.events": "Events",
+    "helpdesk.api.reporting": "Reporting",
+    "helpdesk.api.catalog": "Catalogue",
+}
 
 
 def documents(
@@ -42,25 +55,51 @@ def _plain_response(location: bool, media_type: str | None) -> dict[str, Any]:
     return response
 
 
+def _error_response(status: int) -> dict[str, Any]:
+    return {"description": f"{status}, in the error shape", "content": {JSON: {"schema": ERROR_REF}}}
+
+
+def _referenced(body: dict[str, Any], components: dict[str, Any]) -> None:
+    """Move a body's inline model schema into `components` and point at it by name."""
+    for media in body.get("content", {}).values():
+        schema = media.get("schema", {})
+        if schema.get("type") == "object" and "title" in schema:
+            components[schema["title"]] = schema
+            media["schema"] = {"$ref": f"#/components/schemas/{schema['title']}"}
+
+
 class ApiOnlyProvider(OpenAPIProvider):
     def generate_rules(self) -> Iterable[Rule]:
+        """The API's routes, once each: `/api/states/` is the same operation as `/api/states`."""
+        seen = set()
         for rule in super().generate_rules():
             if rule.rule.startswith("/api/") and rule.endpoint.startswith("api."):
-                yield rule
+                if rule.endpoint not in seen:
+                    seen.add(rule.endpoint)
+                    yield rule
+
+    def operation_id(self, method: str, path: str, func: Callable) -> str:
+        """The handler's name (`create_ticket`): generated clients call it by that name."""
+        return func.__name__
 
     def build_paths(self, rule: Rule) -> tuple[dict, dict]:
         paths, components = super().build_paths(rule)
         handler = self._app.view_functions[rule.endpoint]
         error, error_components = self.build_response_object(ErrorOut, None)
         components.update(error_components)
+        _referenced(error, components)
         for operations in paths.values():
             for operation in operations.values():
+                operation["tags"] = [TAGS[handler.__module__]]
                 if "requestBody" in operation:
                     operation["requestBody"]["required"] = True
+                    _referenced(operation["requestBody"], components)
                 responses = dict(operation["responses"])
+                for response in responses.values():
+                    _referenced(response, components)
                 for status, (location, media_type) in getattr(handler, EMPTY_ATTRIBUTE, {}).items():
                     responses[status] = _plain_response(location, media_type)
                 for status in ERROR_STATUSES:
-                    responses.setdefault(status, error)
+                    responses.setdefault(status, _error_response(status))
                 operation["responses"] = responses
         return paths, components

@@ -101,6 +101,12 @@ class TicketAttributesIn(Strict):
     additionalEmails: Annotated[list[Email], Field(max_length=50)] = []
 
 
+class TicketAttributesCreate(TicketAttributesIn):
+    """The blueprint's `Ticket Attributes Create`: a new ticket's contacts say how to reach them."""
+
+    preferredContactMethod: Annotated[str, Field(min_length=1, max_length=50)]
+
+
 class Classification(Strict):
     state: Id | None = None
     type: Id | None = None
@@ -118,7 +124,7 @@ class TicketCreate(Classification):
     reporterHumanId: HumanId
     title: Annotated[str, Field(max_length=255)] = ""
     description: Annotated[str, Field(min_length=1, max_length=100_000)]
-    attributes: TicketAttributesIn | None = None
+    attributes: TicketAttributesCreate | None = None
 
 
 class TicketUpdate(Classification):
@@ -450,7 +456,9 @@ class ErrorOut(BaseModel):
 
     title: str
     message: str
-    errors: dict[str, list[str]] | None = None
+    errors: dict[str, list[str]] = Field(
+        default_factory=dict, description="For invalid input: each field's path and what is wrong with it."
+    )
 
 
 class PageLinksOut(BaseModel):

@@ -49,6 +49,10 @@ class OutboxEmail(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     claimed_until = fields.DatetimeField(null=True)
+    claimed_by = fields.CharField(max_length=32, default="")  # the worker whose heartbeat renews the claim
+    # Set while the SMTP server has the message: a worker that dies then may leave it accepted.
+    send_started_at = fields.DatetimeField(null=True)
+    maybe_duplicate = fields.BooleanField(default=False)  # resent after a send was cut off
     last_error = fields.CharField(max_length=1000, default="")
     sent_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

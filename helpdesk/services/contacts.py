@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from helpdesk.errors import Conflict, Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed, NotFound
+from helpdesk.errors import Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed, NotFound
 from helpdesk.models import (
     Comment,
     ConsumedToken,
@@ -30,7 +30,7 @@ CONFIRM_SALT = "helpdesk.confirm-contacts"
 REQUEST_KEY = "notification.ticket.confirm-contacts"
 CONFIRMED_KEY = "contacts.confirmed"
 REQUESTED_FIELD = "contacts.confirmationRequested"  # TicketHistory.field of an agent's request
-RESEND_AFTER = timedelta(minutes=1)  # a repeat request sooner than this is refused (409)
+RESEND_AFTER = timedelta(minutes=1)  # a repeat request sooner than this stands for the last one
 EMAIL_KEYS = ("mainEmail", "additionalEmail")
 # What a customer may correct from the link, and the longest value each may hold.
 CORRECTABLE = {"mainEmail": 254, "phoneNumber": 64, "preferredContactMethod": 100}
@@ -45,6 +45,14 @@ class ConfirmationLink:
     address: str
     contacts: list[TicketAttribute]
     digest: str
+
+
+@dataclass
+class ConfirmationRequest:
+    """The confirm-contacts event a request stands for; `repeated` when it is an earlier request's."""
+
+    event: Event
+    repeated: bool
 
 
 @dataclass
@@ -174,14 +182,18 @@ async def queue_public_reply(ticket: Ticket, comment: Comment) -> Event | None:
     return await _write(public_reply(ticket, comment, await email_contacts(ticket)))
 
 
-async def request_confirmation(*, ticket: Ticket, actor: User, config: Mapping[str, Any]) -> Event:
-    """Record the request and queue each enabled contact a link to confirm their details."""
+async def request_confirmation(
+    *, ticket: Ticket, actor: User, config: Mapping[str, Any]
+) -> ConfirmationRequest:
+    """Record the request and queue each enabled contact a link to confirm their details. A repeat
+    within RESEND_AFTER (a double click, a retry) is the earlier request: no event, no email."""
     if not actor.is_staff:
         raise NotFound(f"No ticket {ticket.human_id}.")
     addresses = await email_contacts(ticket)
     hours = config.get("CONFIRM_LINK_HOURS", 72)
     async with in_transaction():
-        await _refuse_repeat_request(ticket)
+        if recent := await _recent_request(ticket):
+            return ConfirmationRequest(recent, repeated=True)
         for address in addresses:
             link = confirmation_url(config, ticket_id=ticket.id, address=address)
             text, html = render_email("confirm_contacts", ticket=ticket, link=link, hours=hours)
@@ -194,16 +206,15 @@ async def request_confirmation(*, ticket: Ticket, actor: User, config: Mapping[s
         await TicketHistory.create(
             ticket=ticket, actor=actor, actor_label=actor.name, field=REQUESTED_FIELD, new_value=value
         )
-        return await Event.create(key=REQUEST_KEY, value=value, target=ticket.human_id, ticket=ticket)
+        event = await Event.create(key=REQUEST_KEY, value=value, target=ticket.human_id, ticket=ticket)
+        return ConfirmationRequest(event, repeated=False)
 
 
-async def _refuse_repeat_request(ticket: Ticket) -> None:
-    """A repeat request within RESEND_AFTER (a double click, a retry) is a Conflict, not more emails."""
+async def _recent_request(ticket: Ticket) -> Event | None:
+    """The ticket's confirm-contacts event of less than RESEND_AFTER ago, if any (inside the transaction)."""
     await Ticket.filter(id=ticket.id).select_for_update().first()  # one request per ticket at a time
     last = await Event.filter(ticket=ticket, key=REQUEST_KEY).order_by("-id").first()
-    if last and datetime.now(UTC) - last.created_at < RESEND_AFTER:
-        wait = int((RESEND_AFTER - (datetime.now(UTC) - last.created_at)).total_seconds()) + 1
-        raise Conflict(f"The contacts were asked a moment ago; you can ask again in {wait} s.")
+    return last if last and datetime.now(UTC) - last.created_at < RESEND_AFTER else None
 
 
 async def latest_confirmation_request(*, ticket: Ticket, actor: User) -> Event | None:

@@ -21,8 +21,12 @@ from helpdesk.models import OutboxEmail, OutboxStatus, Ticket
 
 log = logging.getLogger(__name__)
 
-# A claimed row may be retried by another worker after this long; a send is cut off well before it.
-CLAIM_SECONDS = 300
+# A claim lapses this long after its worker's last heartbeat; then another worker takes the row
+# over (within CLAIM_SECONDS + POLL_SECONDS of a crash). A live worker renews its claims every
+# HEARTBEAT_SECONDS, however long its SMTP conversation takes (cut off after SEND_SECONDS).
+CLAIM_SECONDS = 10
+HEARTBEAT_SECONDS = 3
+SEND_SECONDS = 150
 FIRST_RETRY_SECONDS = 30
 LONGEST_RETRY_SECONDS = 3600
 POLL_SECONDS = 2.0
@@ -70,6 +74,9 @@ def email_columns(
         "attempts": 0,
         "next_attempt_at": moment,
         "claimed_until": None,
+        "claimed_by": "",
+        "send_started_at": None,
+        "maybe_duplicate": False,
         "last_error": "",
         "sent_at": None,
         "created_at": moment,
@@ -83,33 +90,56 @@ def _due(now: datetime) -> Q:
     return pending | Q(status=OutboxStatus.SENDING, claimed_until__lt=now)
 
 
-async def _claim_postgres(now: datetime, limit: int) -> list[OutboxEmail]:
+class Claims:
+    """The rows one worker holds, under a name of its own: its heartbeat renews just these."""
+
+    def __init__(self) -> None:
+        self.worker = uuid.uuid4().hex
+        self.held: set[int] = set()
+
+
+def _claim_columns(now: datetime, worker: str) -> dict[str, Any]:
+    return {
+        "status": OutboxStatus.SENDING,
+        "claimed_until": now + timedelta(seconds=CLAIM_SECONDS),
+        "claimed_by": worker,
+        "send_started_at": None,
+    }
+
+
+def _taken_over(rows: list[OutboxEmail]) -> list[OutboxEmail]:
+    """The rows whose last sender died while the SMTP server had them: they may have gone out."""
+    return [row for row in rows if row.send_started_at is not None]
+
+
+async def _claim_postgres(now: datetime, limit: int, worker: str) -> list[OutboxEmail]:
     """Lock due rows, skipping those another worker holds, and mark them ours."""
     async with in_transaction():
         query = OutboxEmail.filter(_due(now)).order_by("next_attempt_at", "id").limit(limit)
         rows = await query.select_for_update(skip_locked=True)
         await OutboxEmail.filter(id__in=[row.id for row in rows]).update(
-            status=OutboxStatus.SENDING,
-            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
-            attempts=F("attempts") + 1,
+            attempts=F("attempts") + 1, **_claim_columns(now, worker)
         )
+        if interrupted := _taken_over(rows):
+            await OutboxEmail.filter(id__in=[row.id for row in interrupted]).update(maybe_duplicate=True)
     for row in rows:
         row.attempts += 1
+        row.maybe_duplicate = row.maybe_duplicate or row.send_started_at is not None
     return rows
 
 
-async def _claim_sqlite(now: datetime, limit: int) -> list[OutboxEmail]:
+async def _claim_sqlite(now: datetime, limit: int, worker: str) -> list[OutboxEmail]:
     """Claim each due row with one conditional UPDATE; a row another worker took updates nothing."""
     candidates = await OutboxEmail.filter(_due(now)).order_by("next_attempt_at", "id").limit(limit)
     claimed = []
     for row in candidates:
+        maybe_duplicate = row.maybe_duplicate or row.send_started_at is not None
         taken = await OutboxEmail.filter(_due(now), id=row.id, attempts=row.attempts).update(
-            status=OutboxStatus.SENDING,
-            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
-            attempts=row.attempts + 1,
+            attempts=row.attempts + 1, maybe_duplicate=maybe_duplicate, **_claim_columns(now, worker)
         )
         if taken == 1:
             row.attempts += 1
+            row.maybe_duplicate = maybe_duplicate
             claimed.append(row)
     return claimed
 
@@ -135,7 +165,7 @@ def build_message(row: OutboxEmail, config: Mapping[str, Any]) -> EmailMessage:
 
 async def _send(message: EmailMessage, recipient: str, config: Mapping[str, Any]) -> None:
     """Hand one message to the SMTP server, for this one recipient whatever the To header says."""
-    async with asyncio.timeout(CLAIM_SECONDS / 2):
+    async with asyncio.timeout(SEND_SECONDS):
         await aiosmtplib.send(
             message,
             sender=parseaddr(config["MAIL_FROM"])[1],
@@ -156,9 +186,19 @@ def _is_permanent(error: Exception) -> bool:
     return isinstance(error, aiosmtplib.SMTPDataError) and error.code >= 500
 
 
+def _ours(row: OutboxEmail) -> Q:
+    """The row as this worker claimed it: a row another worker took over since matches nothing."""
+    return Q(id=row.id, status=OutboxStatus.SENDING, attempts=row.attempts)
+
+
+async def _start_send(row: OutboxEmail, worker: str, now: datetime) -> bool:
+    """Mark the row as being with the SMTP server; False when our claim lapsed and another worker has it."""
+    return await OutboxEmail.filter(_ours(row), claimed_by=worker).update(send_started_at=now) == 1
+
+
 async def _record_sent(row: OutboxEmail, now: datetime) -> None:
-    await OutboxEmail.filter(id=row.id, status=OutboxStatus.SENDING, attempts=row.attempts).update(
-        status=OutboxStatus.SENT, sent_at=now, claimed_until=None, last_error=""
+    await OutboxEmail.filter(_ours(row)).update(
+        status=OutboxStatus.SENT, sent_at=now, claimed_until=None, send_started_at=None, last_error=""
     )
 
 
@@ -168,16 +208,19 @@ async def _record_failure(
     """Retry later with exponential backoff, or give up when the error is final or the row too old."""
     too_old = (now - row.created_at).total_seconds() >= float(config["MAIL_GIVE_UP_AFTER"])
     delay = min(FIRST_RETRY_SECONDS * 2 ** (row.attempts - 1), LONGEST_RETRY_SECONDS)
-    await OutboxEmail.filter(id=row.id, status=OutboxStatus.SENDING, attempts=row.attempts).update(
+    await OutboxEmail.filter(_ours(row)).update(
         status=OutboxStatus.FAILED if too_old or _is_permanent(error) else OutboxStatus.PENDING,
         next_attempt_at=now + timedelta(seconds=delay),
         claimed_until=None,
+        send_started_at=None,
         last_error=f"{type(error).__name__}: {error}"[:1000],
     )
 
 
-async def _deliver(row: OutboxEmail, config: Mapping[str, Any], now: datetime) -> bool:
+async def _deliver(row: OutboxEmail, config: Mapping[str, Any], now: datetime, worker: str) -> bool:
     """Send one claimed row and record the outcome; True when the server accepted it."""
+    if not await _start_send(row, worker, now):
+        return False
     try:
         await _send(build_message(row, config), row.recipient, config)
     except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as error:
@@ -188,20 +231,64 @@ async def _deliver(row: OutboxEmail, config: Mapping[str, Any], now: datetime) -
     return True
 
 
-async def deliver_due(config: Mapping[str, Any], *, limit: int = 20, now: datetime | None = None) -> int:
-    """Claim up to `limit` due emails, send them, and return how many were delivered."""
-    now = now or datetime.now(UTC)
-    rows = await _CLAIMS[db.dialect()](now, limit)
-    return sum([await _deliver(row, config, now) for row in rows])
+async def deliver_due(
+    config: Mapping[str, Any], *, limit: int = 20, now: datetime | None = None, claims: Claims | None = None
+) -> int:
+    """Claim up to `limit` due emails, send them one at a time, and return how many were delivered.
+
+    One at a time: a worker that dies leaves at most the one email the server was taking in doubt."""
+    now, claims = now or datetime.now(UTC), claims or Claims()
+    rows = await _CLAIMS[db.dialect()](now, limit, claims.worker)
+    claims.held.update(row.id for row in rows)
+    delivered = 0
+    try:
+        for row in rows:
+            delivered += await _deliver(row, config, now, claims.worker)
+            claims.held.discard(row.id)
+    finally:
+        claims.held.difference_update(row.id for row in rows)
+    return delivered
+
+
+async def renew_claims(claims: Claims) -> int:
+    """Extend the claims this worker still holds (its heartbeat); returns how many rows it renewed."""
+    if not claims.held:
+        return 0
+    until = datetime.now(UTC) + timedelta(seconds=CLAIM_SECONDS)
+    return await OutboxEmail.filter(
+        id__in=sorted(claims.held), claimed_by=claims.worker, status=OutboxStatus.SENDING
+    ).update(claimed_until=until)
+
+
+async def _heartbeat(claims: Claims) -> None:
+    """Renew this worker's claims every HEARTBEAT_SECONDS until cancelled."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        try:
+            await renew_claims(claims)
+        except Exception as error:  # noqa: BLE001 - the next beat tries again; the claims may lapse
+            log.warning("outbox: heartbeat failed: %s: %s", type(error).__name__, error)
 
 
 async def run_worker(config: Mapping[str, Any], *, once: bool = False) -> None:
     """Deliver due emails until cancelled; with `once`, until a round delivers nothing."""
+    claims = Claims()
+    heartbeat = asyncio.create_task(_heartbeat(claims))
+    try:
+        await _deliver_rounds(config, claims, once=once)
+    finally:
+        heartbeat.cancel()
+
+
+async def _deliver_rounds(config: Mapping[str, Any], claims: Claims, *, once: bool) -> None:
     while True:
         try:
-            delivered = await deliver_due(config)
-        except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker for good
-            log.exception("outbox: delivery round failed")
+            delivered = await deliver_due(config, claims=claims)
+        except Exception as error:  # noqa: BLE001 - a database hiccup must not stop the worker for good
+            if db.fault_of(error) is None:
+                log.exception("outbox: delivery round failed")
+            else:
+                db.report_fault(error, "outbox worker")
             delivered = 0
         if once and not delivered:
             return

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from helpdesk import db
 from helpdesk.errors import NotFound, RateLimited, Unauthorized
 from helpdesk.models import User, WebSession
 from helpdesk.services import attempts, cache, passwords
@@ -114,11 +115,13 @@ async def user_for_session(session_id: str) -> User | None:
         return None
     moment = attempts.now()
     if not _is_live(record, user, moment):
-        await _end(WebSession.filter(digest=record.digest))
+        with db.bookkeeping("ending an idle session"):
+            await _end(WebSession.filter(digest=record.digest))
         return None
     if record.last_seen_at is None or moment - record.last_seen_at >= SEEN_EVERY:
         record.last_seen_at = moment  # the cached row too: the next requests need not write again
-        await WebSession.filter(digest=record.digest).update(last_seen_at=moment)
+        with db.bookkeeping("recording a session's use"):
+            await WebSession.filter(digest=record.digest).update(last_seen_at=moment)
     return user
 
 

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Invalid, NotFound
-from helpdesk.models import Event, Ticket, TicketAttribute, TicketHistory, User, names_rows
+from helpdesk.models import Ticket, TicketAttribute, TicketHistory, User, names_rows
 from helpdesk.services import contacts
 from helpdesk.services.sql import select_rows
 from helpdesk.services.tickets import (
@@ -88,8 +88,10 @@ async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool
         )
 
 
-async def request_confirmation(*, human_id: str, actor: User, config: Mapping[str, Any]) -> Event:
-    """Email each enabled contact a link to confirm their details (agents only)."""
+async def request_confirmation(
+    *, human_id: str, actor: User, config: Mapping[str, Any]
+) -> contacts.ConfirmationRequest:
+    """Email each enabled contact a link to confirm their details (agents only; a quick repeat sends none)."""
     ticket = await get_ticket(human_id=human_id, actor=actor)
     return await contacts.request_confirmation(ticket=ticket, actor=actor, config=config)
 

@@ -118,6 +118,8 @@ async def _page(
 ) -> list[Ticket]:
     p = Params(is_postgres(client))
     source, conditions, key = _source(filters, actor, p)
+    if column != "id" and filters.q and filters.q.strip():
+        source, conditions, key = _newest_candidates(source, conditions, key, p)
     direction = "DESC" if descending else "ASC"
     # Nulls (an unresolved ticket's resolved_at) sort last both ways, as the keyset expects. Only
     # there: on a NOT NULL column NULLS LAST would keep PostgreSQL off the index (a full sort).
@@ -134,6 +136,19 @@ async def _page(
     sql = f"SELECT {SELECT} FROM {source} WHERE {' AND '.join(conditions)} ORDER BY {order} LIMIT {p(limit)}"
     _, rows = await client.execute_query(sql, p.values)
     return _from_rows(rows)
+
+
+SORTED_SEARCH_CANDIDATES = 1000  # the newest matches a search sorted by a date may reorder
+
+
+def _newest_candidates(source: str, conditions: list[str], key: str, p: Params) -> tuple[str, list[str], str]:
+    """A search sorted by a date sorts only its newest matches: sorting every match of a common
+    word read the whole result for one page."""
+    newest = (
+        f"SELECT {SELECT} FROM {source} WHERE {' AND '.join(conditions)} "
+        f"ORDER BY {key} DESC LIMIT {p(SORTED_SEARCH_CANDIDATES)}"
+    )
+    return f"({newest}) t", ["1 = 1"], "t.id"
 
 
 RECENT = 20_000  # ids a PostgreSQL search walks newest first before it asks the text index

@@ -109,6 +109,7 @@ SORTS: dict[str, tuple[str, bool]] = {
     "-dateResolved": ("resolved_at", True),
 }
 DEFAULT_SORT = "-id"
+CUSTOMER_PAGE_LIMIT = 100  # the API default page; agents may ask for up to 1000
 
 
 @dataclass
@@ -227,8 +228,12 @@ async def list_tickets(
     cursor: str | None = None,
     sort: str = DEFAULT_SORT,
 ) -> TicketPage:
-    """One page of the tickets the actor may see, newest first by default, with a keyset cursor."""
+    """One page of the tickets the actor may see, newest first by default, with a keyset cursor.
+
+    A customer's page holds at most CUSTOMER_PAGE_LIMIT tickets; a larger `limit` is clamped."""
     column, descending = SORTS[sort]
+    if not actor.is_staff:
+        limit = min(limit, CUSTOMER_PAGE_LIMIT)
     after = ticket_queries.Keyset(*decode_cursor(cursor, sort)) if cursor else None
     rows = await ticket_queries.select_page(
         filters=filters, actor=actor, column=column, descending=descending, limit=limit + 1, after=after
@@ -301,9 +306,7 @@ async def create_ticket(*, data: NewTicket, actor: User, idempotency_key: str | 
     if idempotency_key and (earlier := await _idempotent_ticket(actor, idempotency_key)):
         return earlier
     if not actor.is_staff:
-        if data.organisation_hid != actor.organisation_hid:
-            raise Forbidden("Customers open tickets for their own organisation only.")
-        data.classification, data.group_id, data.assignee_id = {}, None, None
+        _as_customer(data, actor)
     states = await _resolve_classification(data.classification)
     await _assignment(data.group_id, data.assignee_id)
     if states.get("state") is None:
@@ -314,6 +317,16 @@ async def create_ticket(*, data: NewTicket, actor: User, idempotency_key: str | 
         if idempotency_key and (earlier := await _idempotent_ticket(actor, idempotency_key)):
             return earlier
         raise
+
+
+def _as_customer(data: NewTicket, actor: User) -> None:
+    """A customer reports for their own organisation, as themselves, and classifies nothing."""
+    if data.organisation_hid != actor.organisation_hid:
+        raise Forbidden("Customers open tickets for their own organisation only.")
+    if not actor.human_id:
+        raise Forbidden("Your account has no user ID to name you as the reporter; ask an agent to add one.")
+    data.reporter_hid = actor.human_id
+    data.classification, data.group_id, data.assignee_id = {}, None, None
 
 
 async def _idempotent_ticket(actor: User, key: str) -> Ticket | None:

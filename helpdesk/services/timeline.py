@@ -59,6 +59,7 @@ class EmailRow(NamedTuple):
     last_error: str
     sent_at: datetime | None
     created_at: datetime
+    maybe_duplicate: bool  # resent after a worker died while the server was taking it
 
 
 @dataclass
@@ -168,9 +169,11 @@ async def emails_of(*, ticket: Ticket, actor: User, limit: int = EMAILS_LIMIT) -
     """The ticket's latest `limit` outbox emails, newest first (agents only), without their bodies."""
     ensure_staff_readable(ticket, actor)
     rows = await select_rows(
-        "SELECT id, recipient, subject, status, attempts, last_error, sent_at, created_at FROM outbox_email"
-        " WHERE ticket_id = ? ORDER BY id DESC LIMIT ?",
+        "SELECT id, recipient, subject, status, attempts, last_error, sent_at, created_at, maybe_duplicate"
+        " FROM outbox_email WHERE ticket_id = ? ORDER BY id DESC LIMIT ?",
         ticket.id,
         limit,
     )
-    return [EmailRow(*row[:6], moment(sent), moment(created)) for *row, sent, created in rows]
+    return [
+        EmailRow(*row[:6], moment(sent), moment(created), bool(twice)) for *row, sent, created, twice in rows
+    ]

@@ -9,6 +9,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from helpdesk import db
 from helpdesk.errors import Conflict, Forbidden, Invalid, LinkGone, NotFound
 from helpdesk.models import ApiToken, User, WebSession, names_rows
 from helpdesk.services import attempts, cache, catalog, links, passwords
@@ -87,7 +88,8 @@ async def user_for_token(token: str) -> User | None:
     now = datetime.now(UTC)
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
         record.last_used_at = now
-        await ApiToken.filter(id=record.id).update(last_used_at=now)
+        with db.bookkeeping("recording a token's use"):
+            await ApiToken.filter(id=record.id).update(last_used_at=now)
     return user
 
 

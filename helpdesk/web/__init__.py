@@ -36,3 +36,4 @@ def register_web(app: Quart) -> None:
         return await pages.error_page(error)
 
     app.register_error_handler(HTTPException, html_or_earlier)
+    app.register_error_handler(Exception, pages.fault_page)

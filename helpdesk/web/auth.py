@@ -3,9 +3,10 @@
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from quart import Blueprint, Response, abort, g, redirect, request, session, url_for
+from werkzeug.urls import iri_to_uri
 
 from helpdesk.errors import RateLimited, Unauthorized
 from helpdesk.models import User
@@ -28,10 +29,18 @@ async def current_user() -> User | None:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: `next` must never send a signed-in user to another host."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/"
+    """A path of this site, or "/": `next` must never send a signed-in user to another host.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so "/", a tab,
+    "/evil.example/" is "//evil.example/": any such character refuses the target outright."""
+    if not target or not target.startswith("/") or "\\" in target:
+        return "/"
+    if not target.isprintable():  # control characters (C0, DEL, C1) and Unicode line separators
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return "/"
+    return iri_to_uri(target)
 
 
 def to_sign_in() -> Response:

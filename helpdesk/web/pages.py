@@ -9,10 +9,17 @@ from jinja2 import Environment
 from quart import Quart, Response, current_app, make_response, redirect, request
 from werkzeug.exceptions import HTTPException
 
+from helpdesk import db
 from helpdesk.errors import DomainError
 
 log = logging.getLogger(__name__)
-ERROR_TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Not allowed"}
+ERROR_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    503: "Briefly unavailable",
+}
 
 
 def is_htmx() -> bool:
@@ -62,19 +69,32 @@ def form_status(form) -> int:
 
 async def error_page(error: Exception) -> Response:
     """A domain or HTTP error as a page in the site's style (a small alert for htmx swaps)."""
+    # The route's pattern, never the path: a path can carry a secret (the /confirm/<token> link).
+    route = request.url_rule.rule if request.url_rule else "an unmatched URL"
     if isinstance(error, DomainError):
         status, message = error.status, error.message
     elif isinstance(error, HTTPException):
         status, message = error.code or 500, error.description or ""
+    elif db.fault_of(error):
+        db.report_fault(error, f"{request.method} {route}")
+        status, message = 503, "The service is briefly unavailable. Try again in a few seconds."
     else:
-        # The route's pattern, never the path: a path can carry a secret (the /confirm/<token> link).
-        route = request.url_rule.rule if request.url_rule else "an unmatched URL"
         log.exception("unhandled error on %s %s", request.method, route, exc_info=error)
         status, message = 500, "Something went wrong on our side. Try again in a moment."
     title = ERROR_TITLES.get(status, "Something went wrong" if status >= 500 else "Cannot do that")
-    return await page_or_partial(
+    response = await page_or_partial(
         "errors/page.html", "errors/_error.html", status, title=title, message=message, status=status
     )
+    if status == 503:
+        response.headers["Retry-After"] = str(db.RETRY_AFTER_SECONDS)
+    return response
+
+
+async def fault_page(error: Exception) -> Response:
+    """A database outage outside the screens' blueprints (the email links) is the same 503 page."""
+    if db.fault_of(error) is None:
+        raise error
+    return await error_page(error)
 
 
 def age(moment: datetime | None) -> str:

@@ -244,15 +244,17 @@ async def request_confirmation(human_id: str) -> Response:
             user, await visible_ticket(human_id), message=" ".join(form.csrf_token.errors)
         )
         return await panel(human_id, "tickets/_contacts.html", 400, contacts=context)
-    try:
-        event = await ticket_contacts.request_confirmation(
-            human_id=human_id, actor=user, config=current_app.config
-        )
-    except Conflict as error:
-        context = await contacts_context(user, await visible_ticket(human_id), message=error.message)
-        return await panel(human_id, "tickets/_contacts.html", 409, contacts=context)
+    asked = await ticket_contacts.request_confirmation(
+        human_id=human_id, actor=user, config=current_app.config
+    )
+    if asked.repeated:
+        message = "The contacts were asked less than a minute ago: no second email was sent."
+        context = await contacts_context(user, await visible_ticket(human_id), message=message, ok=True)
+        return await panel(human_id, "tickets/_contacts.html", contacts=context)
     context = {
-        "contacts": await contacts_context(user, await visible_ticket(human_id), message=event.value, ok=True)
+        "contacts": await contacts_context(
+            user, await visible_ticket(human_id), message=asked.event.value, ok=True
+        )
     }
     return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
 

@@ -10,7 +10,7 @@ ROLES = ("admin", "agent", "customer")
 ACCESS = {
     ("GET", "/api/users"): (200, 200, 200),
     ("GET", "/api/users/agents"): (200, 200, 404),
-    ("POST", "/api/users"): (201, 404, 404),
+    ("POST", "/api/users"): (201, 403, 403),  # everyone sees /api/users; only admins add to it
     ("PATCH", "/api/users/<int:user_id>"): (202, 404, 404),
     ("DELETE", "/api/users/<int:user_id>"): (202, 404, 404),
     ("GET", "/api/tickets"): (200, 200, 200),
@@ -30,7 +30,11 @@ ACCESS = {
     ("GET", "/api/reporting/tickets"): (200, 200, 404),
     ("GET", "/api/reporting/tickets/download"): (200, 200, 404),
 }
-PUBLIC = {("GET", "/api/openapi.json"), ("GET", "/api/docs")}
+PUBLIC = {
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/docs"),
+    ("GET", "/api/docs/<any('tickets.apib', 'api.md'):name>"),
+}
 
 
 def api_routes(app) -> set[tuple[str, str]]:

@@ -40,6 +40,8 @@ async def test_malformed_or_non_utf8_bodies_are_400(agent, raw):
         ({"state": -1}, "state"),
         ({"admin": True}, "admin"),
         ({"attributes": {"mainEmail": "not-an-email"}}, "attributes.mainEmail"),
+        ({"attributes": {"mainEmail": "a@x.example"}}, "attributes.preferredContactMethod"),
+        ({"attributes": {"preferredContactMethod": " "}}, "attributes.preferredContactMethod"),
     ],
 )
 async def test_invalid_ticket_fields_are_422_with_field_errors(agent, change, field):

@@ -4,7 +4,8 @@ import csv
 import io
 import json
 
-from helpdesk.models import Group, State, User
+from helpdesk.config import PROJECT_ROOT
+from helpdesk.models import Group, OutboxEmail, State, User
 from helpdesk.services import cache
 from tests.api.conftest import TICKET
 
@@ -68,6 +69,21 @@ async def test_confirm_contacts_event_post_then_get(agent):
     assert posted.status_code == 201 and posted.headers["Content-Type"] == "application/json"
     event = (await (await agent.get(f"/api/events/confirm-contacts/{ticket_id}")).get_json())["data"]
     assert event["key"] == "notification.ticket.confirm-contacts" and event["target"] == ticket_id
+    assert posted.headers["Location"] == str(event["id"])
+
+
+async def test_confirm_contacts_repeated_within_a_minute_is_201_with_the_same_event_and_one_email(agent):
+    contacts = {"mainEmail": "ops@acme.example", "preferredContactMethod": "email"}
+    ticket_id = (await agent.post("/api/tickets", json=TICKET | {"attributes": contacts})).headers["Location"]
+    emails = await OutboxEmail.all().count()  # the "ticket received" email
+    first = await agent.post(f"/api/events/confirm-contacts/{ticket_id}")
+    again = await agent.post(f"/api/events/confirm-contacts/{ticket_id}")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Content-Type"] == "application/json" and await again.get_data() == b""
+    assert await OutboxEmail.all().count() == emails + 1
+    latest = (await (await agent.get(f"/api/events/confirm-contacts/{ticket_id}")).get_json())["data"]
+    assert str(latest["id"]) == first.headers["Location"]
 
 
 async def test_report_json_and_csv_agree(agent):
@@ -90,13 +106,34 @@ async def test_openapi_lists_only_api_routes_and_docs_page_serves(client, app):
     spec = await (await client.get("/api/openapi.json")).get_json()
     assert spec["paths"] and all(path.startswith("/api/") for path in spec["paths"])
     assert "/api/tickets" in spec["paths"]
+    create = spec["paths"]["/api/tickets"]["post"]
+    assert (create["operationId"], create["tags"]) == ("create_ticket", ["Tickets"])
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TicketCreate"
+    }
+    assert create["responses"]["404"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorOut"
+    }
     docs = await client.get("/api/docs")
     page = await docs.get_data(as_text=True)
     assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")
     operations = sum(len(methods) for methods in spec["paths"].values())
-    assert page.count('class="card api-op"') == operations == 21
+    assert page.count('class="card api-op"') == operations == 20  # /api/states/ is /api/states
     assert "<code>POST /api/tickets</code>" in page and "organisationHumanId" in page
     assert "https://" not in page  # readable offline: no scripts or styles from a CDN
+
+
+async def test_the_docs_page_points_at_the_contract_and_serves_it(client):
+    page = await (await client.get("/api/docs")).get_data(as_text=True)
+    assert 'href="/api/docs/tickets.apib"' in page and 'href="/api/docs/api.md"' in page
+    blueprint = await client.get("/api/docs/tickets.apib")
+    assert blueprint.status_code == 200 and blueprint.headers["Content-Type"].startswith("text/plain")
+    assert await blueprint.get_data() == (PROJECT_ROOT / "docs" / "api" / "tickets.apib").read_bytes()
+    notes = await client.get("/api/docs/api.md")
+    assert notes.status_code == 200 and (await notes.get_data(as_text=True)).startswith(
+        "# The helpdesk JSON API"
+    )
+    assert (await client.get("/api/docs/config.toml")).status_code == 404
 
 
 async def test_responses_are_utf8_json_in_the_order_the_code_builds(admin):

@@ -93,13 +93,19 @@ async def test_patch_of_wrong_kind_of_state_is_422_with_field_error(agent):
 
 async def test_patch_contacts_replaces_rows(agent):
     ticket_id = await create(
-        agent, attributes={"mainEmail": "old@x.example", "additionalEmails": ["a@x.example"]}
+        agent,
+        attributes={
+            "mainEmail": "old@x.example",
+            "additionalEmails": ["a@x.example"],
+            "preferredContactMethod": "email",
+        },
     )
     patch = {"attributes": {"mainEmail": "new@x.example", "additionalEmails": ["b@x.example", "c@x.example"]}}
     assert (await agent.patch(f"/api/tickets/{ticket_id}", json=patch)).status_code == 204
     rows = (await (await agent.get(f"/api/tickets/{ticket_id}/attributes")).get_json())["data"]
     assert [(r["key"], r["value"]) for r in rows] == [
-        ("mainEmail", "new@x.example"), ("additionalEmail", "b@x.example"), ("additionalEmail", "c@x.example")
+        ("mainEmail", "new@x.example"), ("preferredContactMethod", "email"),
+        ("additionalEmail", "b@x.example"), ("additionalEmail", "c@x.example"),
     ]  # fmt: skip
     assert all(r["type"] == "Contact" and r["enabled"] for r in rows)
 
@@ -192,11 +198,24 @@ async def test_concurrent_idempotent_retries_make_one_ticket(agent):
 
 
 async def test_patching_additional_emails_keeps_rows_that_stay_and_their_enabled_flag(agent):
-    ticket_id = await create(agent, attributes={"additionalEmails": ["a@x.example", "b@x.example"]})
+    ticket_id = await create(
+        agent,
+        attributes={"additionalEmails": ["a@x.example", "b@x.example"], "preferredContactMethod": "email"},
+    )
     await TicketAttribute.filter(value="a@x.example").update(enabled=False)
     kept = await TicketAttribute.get(value="a@x.example")
     patch = {"attributes": {"additionalEmails": ["a@x.example", "c@x.example"]}}
     assert (await agent.patch(f"/api/tickets/{ticket_id}", json=patch)).status_code == 204
     rows = (await (await agent.get(f"/api/tickets/{ticket_id}/attributes")).get_json())["data"]
-    assert [(r["value"], r["enabled"]) for r in rows] == [("a@x.example", False), ("c@x.example", True)]
-    assert rows[0]["id"] == kept.id
+    emails = [r for r in rows if r["key"] == "additionalEmail"]
+    assert [(r["value"], r["enabled"]) for r in emails] == [("a@x.example", False), ("c@x.example", True)]
+    assert emails[0]["id"] == kept.id
+
+
+async def test_a_customer_cannot_file_a_ticket_as_someone_else(customer, agent, directory):
+    async def reporter(user, ticket_id: str) -> str:
+        [ticket] = (await (await user.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
+        return ticket["reporterHumanId"]
+
+    assert await reporter(customer, await create(customer, reporterHumanId="USR-2")) == "USR-3"
+    assert await reporter(agent, await create(agent, reporterHumanId="USR-1")) == "USR-1"

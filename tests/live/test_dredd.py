@@ -8,7 +8,7 @@ from pathlib import Path
 
 from helpdesk.config import PROJECT_ROOT
 
-BLUEPRINT = PROJECT_ROOT.parent / "shared" / "spec" / "tickets.apib"
+BLUEPRINT = PROJECT_ROOT / "docs" / "api" / "tickets.apib"
 DREDD = PROJECT_ROOT / "node_modules" / ".bin" / "dredd"
 
 

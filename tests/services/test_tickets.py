@@ -64,7 +64,7 @@ async def test_classification_must_be_of_the_right_kind(app):
 
 
 async def test_customer_opens_tickets_only_for_own_organisation(app):
-    customer = await make_customer(organisation_hid="ORG-7")
+    customer = await make_customer(organisation_hid="ORG-7", human_id="USR-70")
     with pytest.raises(Forbidden):
         await make_ticket(actor=customer, organisation_hid="ORG-8")
     mine = await make_ticket(actor=customer, organisation_hid="ORG-7", assignee_id=None)
@@ -184,3 +184,21 @@ async def test_comment_is_stored_touches_the_ticket_and_notifies_once(app):
     assert (await Ticket.get(id=ticket.id)).updated_at == comment.created_at
     reply = await OutboxEmail.filter(ticket=ticket).order_by("-id").first()
     assert "On it" in reply.body_text and "new reply" in reply.subject
+
+
+async def test_a_customer_is_the_reporter_whatever_the_request_says(app):
+    customer = await make_customer(organisation_hid="ORG-7", human_id="USR-70")
+    ticket = await make_ticket(actor=customer, organisation_hid="ORG-7", reporter_hid="USR-1")
+    assert (await Ticket.get(id=ticket.id)).reporter_hid == "USR-70"
+
+
+async def test_a_customer_without_a_user_id_cannot_be_named_reporter(app):
+    customer = await make_customer(organisation_hid="ORG-7")
+    with pytest.raises(Forbidden, match="no user ID"):
+        await make_ticket(actor=customer, organisation_hid="ORG-7", reporter_hid="USR-1")
+    assert not await Ticket.exists()
+
+
+async def test_an_agent_names_any_reporter(app):
+    ticket = await make_ticket(actor=await make_agent(human_id="USR-2"), reporter_hid="USR-1")
+    assert (await Ticket.get(id=ticket.id)).reporter_hid == "USR-1"

@@ -3,7 +3,7 @@
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from markupsafe import escape
@@ -99,7 +99,9 @@ async def test_download_is_the_apis_csv(client):
     today = "2026-03-10"  # a fixed day: the tickets below are placed in its month, whatever the clock says
     for n in range(3):
         ticket = await make_ticket(actor=agent, title=f"T{n}", description=f'Line one\nline {n}, "quoted"')
-        await Ticket.filter(id=ticket.id).update(created_at=datetime(2026, 3, 10, 12, n, tzinfo=UTC))
+        # Resolved, so the run-time column does not depend on the second each download runs in.
+        created = datetime(2026, 3, 10, 12, n, tzinfo=UTC)
+        await Ticket.filter(id=ticket.id).update(created_at=created, resolved_at=created + timedelta(hours=1))
     await sign_in(client, agent)
     response = await client.get(f"/reports/download?period=monthly&date={today}")
     body = await response.get_data(as_text=True)
@@ -112,7 +114,7 @@ async def test_download_is_the_apis_csv(client):
     )
     rows = list(csv.reader(io.StringIO(body)))
     assert rows == list(csv.reader(io.StringIO(await api.get_data(as_text=True))))
-    assert len(rows) == 4 and rows[1][1] == "'=cmd|' /C calc'!A0"
+    assert len(rows) == 4 and rows[1][1] == "'=cmd|' /C calc'!A0" and rows[1][-1] == "01:00:00"
 
 
 async def test_user_text_is_escaped_in_charts_and_tables(client):

@@ -167,3 +167,16 @@ async def test_the_full_page_reads_the_groups_once(client):
         response = await client.get("/queues/open")
     assert response.status_code == 200 and "Service Desk" in await response.get_data(as_text=True)
     assert len(log.reads(re.compile(r'FROM "?agent_group"?\s'))) == 1, log.statements
+
+
+async def test_a_search_sorted_by_date_sorts_only_its_newest_matches(client, monkeypatch):
+    from helpdesk.services import ticket_queries
+
+    monkeypatch.setattr(ticket_queries, "SORTED_SEARCH_CANDIDATES", 3)
+    await make_organisation("ORG-1")
+    agent = await make_agent()
+    made = [(await make_ticket(actor=agent, title=f"printer jam {n}")).human_id for n in range(5)]
+    for user in (agent, await make_customer("ORG-1")):
+        await sign_in(client, user)
+        response = await client.get("/queues/open?q=printer&sort=dateCreated", headers=HTMX)
+        assert ids(await response.get_data(as_text=True)) == made[2:]

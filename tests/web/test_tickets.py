@@ -271,3 +271,23 @@ async def test_adding_an_email_to_a_ticket_changed_meanwhile_is_a_conflict_not_a
             human_id=ticket.human_id, key="additional_email", value="b@acme.example", actor=agent
         )
     assert not await TicketAttribute.exists(ticket=ticket, value="b@acme.example")
+
+
+async def test_a_customer_files_web_tickets_as_themselves_only(client):
+    await make_organisation("ORG-7")
+    await sign_in(client, await make_customer("ORG-7", human_id="USR-70"))
+    html = await (await client.get("/tickets/new")).get_data(as_text=True)
+    assert re.search(r'name="reporter"[^>]*readonly', html) or re.search(
+        r'readonly[^>]*name="reporter"', html
+    )
+    form = {
+        "csrf_token": csrf_from(html),
+        "title": "Help",
+        "description": "Please",
+        "organisation": "ORG-7",
+        "contract": "CON-1",
+        "tenant": "1",
+        "reporter": "USR-1",
+    }
+    assert (await client.post("/tickets/new", form=form)).status_code == 303
+    assert (await Ticket.get(title="Help")).reporter_hid == "USR-70"

@@ -38,6 +38,21 @@ async def test_sending_the_confirm_email_refreshes_the_panel_and_announces_it(cl
     assert "ticket-changed" in json.loads(response.headers["HX-Trigger"])
     assert "Confirm contacts notification sent." in html and "Last asked" in html and "Not confirmed" in html
     assert await confirm_requests().count() == 1
+
+
+async def test_sending_it_again_at_once_says_so_and_sends_no_second_email(client, agent_ticket):
+    _, ticket = agent_ticket
+    url = f"/tickets/{ticket.human_id}/contacts/confirmation"
+    form = {"csrf_token": await csrf_token(client, f"/tickets/{ticket.human_id}")}
+    await client.post(url, form=form, headers=HTMX)
+    emails = await OutboxEmail.filter(ticket_id=ticket.id).count()
+    response = await client.post(url, form=form, headers=HTMX)
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 200 and "HX-Trigger" not in response.headers
+    assert "no second email was sent" in html and html.lstrip().startswith('<section id="tickets-contacts"')
+    assert '<div class="notice" role="status">' in html  # news, not an error
+    assert await confirm_requests().count() == 1
+    assert await OutboxEmail.filter(ticket_id=ticket.id).count() == emails
     assert (
         await OutboxEmail.filter(ticket_id=ticket.id, subject__contains="confirm your contact").count() == 1
     )
@@ -140,6 +155,21 @@ async def test_emails_panel_shows_status_attempts_and_failures_escaped(client, a
         "Delivered one" in html and "Sent " in html and "Failed" in html and "Gave up: SMTPDataError" in html
     )
     assert "5 attempts" in html and "later@acme.example" in html and "every 5s" in html
+
+
+async def test_emails_panel_says_which_email_may_have_been_sent_twice(client, agent_ticket):
+    _, ticket = agent_ticket
+    await OutboxEmail.filter(ticket_id=ticket.id).delete()
+    sent = {"attempts": 2, "sent_at": datetime.now(UTC)}
+    await make_email(ticket, OutboxStatus.SENT, subject="Resent one", maybe_duplicate=True, **sent)
+    html = await (await client.get(f"/tickets/{ticket.human_id}/emails", headers=HTMX)).get_data(as_text=True)
+    assert html.count("May have been sent twice") == 1
+    await OutboxEmail.filter(ticket_id=ticket.id).update(status=OutboxStatus.PENDING, sent_at=None)
+    html = await (await client.get(f"/tickets/{ticket.human_id}/emails", headers=HTMX)).get_data(as_text=True)
+    assert "May have been sent twice" not in html and "May have been delivered already" in html
+    await OutboxEmail.filter(ticket_id=ticket.id).update(maybe_duplicate=False)
+    html = await (await client.get(f"/tickets/{ticket.human_id}/emails", headers=HTMX)).get_data(as_text=True)
+    assert "May have been" not in html
 
 
 async def test_emails_panel_shows_the_latest_twenty_and_stops_polling_when_all_left(client, agent_ticket):
