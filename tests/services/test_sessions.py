@@ -3,12 +3,15 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tortoise.exceptions import OperationalError
+from tortoise.queryset import UpdateQuery
 
 from helpdesk.errors import NotFound, RateLimited, Unauthorized
 from helpdesk.models import Attempt, WebSession
 from helpdesk.services import attempts, sessions
 from helpdesk.services.passwords import hash_password
 from tests.factories import make_agent, make_customer
+from tests.test_database_faults import READ_ONLY, wrapped
 
 
 async def test_signing_in_removes_expired_sessions_and_keeps_live_ones(app):
@@ -147,3 +150,16 @@ async def test_signing_out_everywhere_else_keeps_this_browser(app):
     assert await sessions.end_other_sessions(actor=agent, session_id=here) == 2
     assert await sessions.user_for_session(here) is not None
     assert [await sessions.user_for_session(sid) for sid in others] == [None, None]
+
+
+async def test_a_database_taking_no_writes_still_lets_a_session_be_used(app, clock, monkeypatch):
+    """Recording a session's use is bookkeeping: a read-only database does not fail the request."""
+    agent = await make_agent(password=PASSWORD)
+    sid = await sessions.sign_in(email=agent.email, password=PASSWORD, address="10.0.0.1")
+
+    async def read_only(*args, **kwargs):
+        raise wrapped(READ_ONLY, OperationalError)
+
+    monkeypatch.setattr(UpdateQuery, "_execute", read_only)
+    clock.advance(minutes=2)
+    assert (await sessions.user_for_session(sid)).id == agent.id
