@@ -9,6 +9,7 @@ from quart import Quart
 from helpdesk import db, response_headers
 from helpdesk.config import PROJECT_ROOT, load_config
 from helpdesk.services import cache, outbox, sessions
+from helpdesk.unread_body import AnswerAfterBody
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Quart:
@@ -57,6 +58,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     app.register_blueprint(confirm_bp)
     register_web(app)
     response_headers.install(app)
+    app.asgi_app = AnswerAfterBody(app.asgi_app)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import DBConnectionError
 
 from helpdesk import compat
 
 log = logging.getLogger(__name__)
+
 
 MODEL_MODULES = [
     "helpdesk.models.people",
@@ -89,9 +91,25 @@ async def open_database(
         await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=serving)
         compat.wait_for_pooled_connections(Tortoise.get_connection("default"), pool_wait)
         await Tortoise.get_connection("default").execute_query("SELECT 1")
+        await _prepare_sqlite(Tortoise.get_connection("default"))
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear line
         await Tortoise.close_connections()
         raise DatabaseUnavailable(f"cannot use database {_redacted(database_url)}: {exc}") from exc
+
+
+SEARCH_WARM_UP = "SELECT rowid FROM ticket_search LIMIT 0"
+
+
+async def _prepare_sqlite(connection: BaseDBAsyncClient) -> None:
+    """Write transactions begin IMMEDIATE (see helpdesk/compat.py), and the search table is opened
+    now: its first use reads its settings, and a write transaction that does that read first
+    could not then take the write lock while another process writes."""
+    if connection.capabilities.dialect != "sqlite":
+        return
+    compat.begin_transactions_immediately(connection)
+    _, rows = await connection.execute_query("SELECT 1 FROM sqlite_master WHERE name = 'ticket_search'")
+    if rows:  # not before `helpdesk migrate`
+        await connection.execute_query(SEARCH_WARM_UP)
 
 
 async def close_database() -> None:

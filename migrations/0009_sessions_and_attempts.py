@@ -11,7 +11,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('helpdesk', '0005_bounded_search_documents')]
+    dependencies = [('helpdesk', '0007_idempotency_for_every_create')]
 
     initial = False
 

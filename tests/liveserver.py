@@ -20,12 +20,15 @@ def run_cli(*args: str, env: dict[str, str]) -> str:
 
 
 @contextmanager
-def serving(*, port: int, env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`helpdesk serve` on 127.0.0.1:`port` until the block ends; yields its base URL."""
+def serving(*, port: int, env: dict[str, str], log_path: Path, workers: int = 1) -> Iterator[str]:
+    """`helpdesk serve` on 127.0.0.1:`port` with `workers` processes until the block ends; its base URL."""
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "helpdesk", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+            [sys.executable, "-m", "helpdesk", "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=log,
+            stderr=log,
         )
         try:
             _wait_until_up(base_url, process, log)

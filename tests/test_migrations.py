@@ -210,14 +210,39 @@ async def test_reference_data_loads_once(fresh_database):
     assert "P5 - Priority 5" in priorities
 
 
-WHEN = datetime(2024, 1, 1, tzinfo=UTC)
-
-
 async def _insert(table: str, values: dict) -> None:
-    """One row written in SQL, as an older schema's code wrote it."""
     marks = [f"${n}" if db.dialect() == "postgres" else "?" for n in range(1, len(values) + 1)]
     sql = f'INSERT INTO "{table}" ({", ".join(values)}) VALUES ({", ".join(marks)})'  # noqa: S608
     await Tortoise.get_connection("default").execute_query(sql, list(values.values()))
+
+
+async def test_idempotency_keys_made_before_0007_still_answer_for_their_tickets(
+    make_database_url, database_url
+):
+    url = make_database_url("keys")
+    await migrate(config=db.tortoise_config(url), target="helpdesk.0005_bounded_search_documents")
+    await db.open_database(url)
+    await _ticket_with_thread("Router offline", "Engineer booked", "Carrier fault raised")
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    person = {"id": 1, "email": "a@example.com", "name": "A", "admin": False, "agent": True, "active": True}
+    await _insert("user", person | {"created_at": when, "updated_at": when})
+    await _insert("idempotency_key", {"user_id": 1, "key": "k", "ticket_id": 1, "created_at": when})
+    await db.close_database()
+    await db.migrate_database(url)
+    await db.open_database(url)
+    try:
+        from helpdesk.models import IdempotencyKey, User
+        from helpdesk.services import idempotency
+
+        key = idempotency.request(await User.get(id=1), "k", idempotency.TICKET)
+        assert await idempotency.earlier(key) == 1
+        assert ("user_id", "key") in [
+            columns for columns, unique in await _indexes("idempotency_key") if unique
+        ]
+        await IdempotencyKey.create(user_id=1, key="user-key", scope=idempotency.USER, resource_id=1)
+    finally:
+        await db.close_database()
+        await db.open_database(database_url)
 
 
 async def test_sessions_open_before_migration_0009_keep_working(make_database_url, database_url):
@@ -225,9 +250,10 @@ async def test_sessions_open_before_migration_0009_keep_working(make_database_ur
     url = make_database_url("sessions")
     await migrate(config=db.tortoise_config(url), target="helpdesk.0005_bounded_search_documents")
     await db.open_database(url)
-    await _insert("user", {"email": "a@example.com", "name": "A", "admin": False, "agent": False,
-                           "active": True, "created_at": WHEN, "updated_at": WHEN})  # fmt: skip
-    await _insert("web_session", {"digest": "d" * 64, "user_id": 1, "created_at": WHEN, "expires_at": WHEN})
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    person = {"id": 1, "email": "a@example.com", "name": "A", "admin": False, "agent": False, "active": True}
+    await _insert("user", person | {"created_at": when, "updated_at": when})
+    await _insert("web_session", {"digest": "d" * 64, "user_id": 1, "created_at": when, "expires_at": when})
     await db.close_database()
     await db.migrate_database(url)
     await db.open_database(url)

@@ -3,7 +3,7 @@
 from quart import Response, current_app, g
 
 from helpdesk.api import api
-from helpdesk.api.http import empty
+from helpdesk.api.http import empty, idempotency_key
 from helpdesk.api.openapi import documents
 from helpdesk.api.schemas import EventOut, envelope, event_out
 from helpdesk.errors import NotFound
@@ -14,9 +14,12 @@ from helpdesk.services import contacts, tickets
 @documents(201, location=True)
 async def confirm_contacts(ticket_id: str) -> Response:
     """Record the event and queue one email per enabled contact; 201 with `Location: <event id>`.
-    A repeat within a minute answers the same, with the first event's id, and sends nothing."""
+    A repeat within a minute, or with the same `Idempotency-Key`, answers the same, with the first
+    event's id, and sends nothing."""
     ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)
-    asked = await contacts.request_confirmation(ticket=ticket, actor=g.user, config=current_app.config)
+    asked = await contacts.request_confirmation(
+        ticket=ticket, actor=g.user, config=current_app.config, idempotency_key=idempotency_key()
+    )
     return empty(201, str(asked.event.id))
 
 

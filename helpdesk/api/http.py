@@ -12,6 +12,8 @@ from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE, DataSource
 from helpdesk.errors import BadRequest, Invalid
 
 JSON = "application/json"
+MAX_DEPTH = 32  # the API's deepest body is 3 levels; 500 levels made walking it a RecursionError
+MAX_MEMBERS = 10_000  # keys and items in one body, every level counted
 
 
 def empty(status: int, location: str | None = None) -> Response:
@@ -22,6 +24,11 @@ def empty(status: int, location: str | None = None) -> Response:
     return response
 
 
+def idempotency_key() -> str | None:
+    """The request's `Idempotency-Key` header: a retried create with it makes nothing new."""
+    return request.headers.get("Idempotency-Key") or None
+
+
 def field_errors(error: ValidationError) -> dict[str, list[str]]:
     """Pydantic's errors as {"field.path": ["why", ...]}."""
     errors: dict[str, list[str]] = {}
@@ -29,6 +36,24 @@ def field_errors(error: ValidationError) -> dict[str, list[str]]:
         name = ".".join(str(part) for part in item["loc"]) or "body"
         errors.setdefault(name, []).append(item["msg"])
     return errors
+
+
+def out_of_bounds(payload: Any) -> tuple[str, str] | None:
+    """Where the body nests deeper than MAX_DEPTH or holds over MAX_MEMBERS keys and items, and
+    why; None when it does neither. Walks with a list, not recursion, so any depth is safe."""
+    pending, members = [(payload, "body", 0)], 0
+    while pending:
+        value, path, depth = pending.pop()
+        if not isinstance(value, dict | list):
+            continue
+        if depth == MAX_DEPTH:
+            return path, f"nested deeper than {MAX_DEPTH} levels"
+        members += len(value)
+        if members > MAX_MEMBERS:
+            return path, f"more than {MAX_MEMBERS} keys and items in the body"
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        pending.extend((item, f"{path}.{key}", depth + 1) for key, item in items)
+    return None
 
 
 def unstorable(value: Any, path: str = "body") -> str | None:
@@ -61,6 +86,13 @@ async def read_json() -> Any:
         raise BadRequest("The request body is not valid UTF-8.") from exc
     except json.JSONDecodeError as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from exc
+    except RecursionError as exc:  # the parser's own guard, some hundreds of levels down
+        raise BadRequest(f"The request body is nested deeper than {MAX_DEPTH} levels.") from exc
+    if bounds := out_of_bounds(payload):
+        path, why = bounds
+        raise BadRequest(
+            f"The request body is too complex: {why}.", {path.removeprefix("body.") or "body": [why]}
+        )
     if bad := unstorable(payload):
         name = bad.removeprefix("body.") or "body"
         raise Invalid(

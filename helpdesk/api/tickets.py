@@ -6,7 +6,7 @@ from quart import Response, g, request
 from quart_schema import document_querystring
 
 from helpdesk.api import api
-from helpdesk.api.http import empty, json_body, query_args
+from helpdesk.api.http import empty, idempotency_key, json_body, query_args
 from helpdesk.api.openapi import documents
 from helpdesk.api.schemas import (
     AttributeOut,
@@ -89,8 +89,7 @@ async def create_ticket(data: TicketCreate) -> Response:
         group_id=data.group,
         assignee_id=data.assignee,
     )
-    key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
-    ticket = await tickets.create_ticket(data=new, actor=g.user, idempotency_key=key)
+    ticket = await tickets.create_ticket(data=new, actor=g.user, idempotency_key=idempotency_key())
     return empty(201, ticket.human_id)
 
 
@@ -132,10 +131,11 @@ async def delete_ticket(ticket_id: str) -> Response:
 @documents(201, location=True)
 @json_body(CommentCreate)
 async def create_comment(ticket_id: str, data: CommentCreate) -> Response:
-    """Comment on the ticket the URL names; 201 with `Location: <comment id>`."""
+    """Comment on the ticket the URL names; 201 with `Location: <comment id>`. `Idempotency-Key`
+    makes retries safe."""
     comment = await tickets.post_comment(
         human_id=ticket_id, body=data.description, actor=g.user, internal=data.internal,
-        on_behalf_of=data.userHumanId,
+        on_behalf_of=data.userHumanId, idempotency_key=idempotency_key(),
     )  # fmt: skip
     return empty(201, str(comment.id))
 

@@ -3,7 +3,7 @@
 from quart import Response, current_app, g
 
 from helpdesk.api import api
-from helpdesk.api.http import empty, json_body
+from helpdesk.api.http import empty, idempotency_key, json_body
 from helpdesk.api.openapi import documents
 from helpdesk.api.schemas import UserCreate, UserOut, UserUpdate, envelope, user_out
 from helpdesk.services import users
@@ -29,10 +29,12 @@ async def get_agents() -> dict:
 @documents(201, location=True)
 @json_body(UserCreate)
 async def create_user(data: UserCreate) -> Response:
-    """Create a user (admins only: anyone else gets 403); 201 with `Location: <id>`."""
+    """Create a user (admins only: anyone else gets 403); 201 with `Location: <id>`.
+    `Idempotency-Key` makes retries safe."""
     user = await users.create_user(
         email=data.email, name=data.name, phone=data.phoneNumber, admin=data.admin, agent=data.agent,
         human_id=data.humanId, organisation_hid=data.organisationId, actor=g.user,
+        idempotency_key=idempotency_key(),
     )  # fmt: skip
     return empty(201, str(user.id))
 

@@ -142,16 +142,21 @@ class TicketHistory(Model):
 
 
 class IdempotencyKey(Model):
-    """A client's Idempotency-Key on POST /tickets, so a retried create makes one ticket."""
+    """A client's Idempotency-Key on a POST that creates, so a retry returns what the first made.
+
+    `scope` says what it created (ticket, comment, event, user), `resource_id` which one;
+    `ticket` is the ticket it created or was posted to (none for a user)."""
 
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "helpdesk.User", related_name="idempotency_keys", on_delete=fields.CASCADE
     )
     key = fields.CharField(max_length=255)
-    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
-        "helpdesk.Ticket", related_name="idempotency_keys", on_delete=fields.CASCADE
+    ticket: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
+        "helpdesk.Ticket", related_name="idempotency_keys", on_delete=fields.CASCADE, null=True
     )
+    scope = fields.CharField(max_length=16, db_default="ticket")
+    resource_id = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

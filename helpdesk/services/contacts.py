@@ -5,6 +5,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -24,6 +25,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models.tickets import CONTACT
+from helpdesk.services import idempotency
 from helpdesk.services.outbox import email_columns, queue_email, render_email
 
 CONFIRM_SALT = "helpdesk.confirm-contacts"
@@ -183,12 +185,25 @@ async def queue_public_reply(ticket: Ticket, comment: Comment) -> Event | None:
 
 
 async def request_confirmation(
-    *, ticket: Ticket, actor: User, config: Mapping[str, Any]
+    *, ticket: Ticket, actor: User, config: Mapping[str, Any], idempotency_key: str | None = None
 ) -> ConfirmationRequest:
     """Record the request and queue each enabled contact a link to confirm their details. A repeat
-    within RESEND_AFTER (a double click, a retry) is the earlier request: no event, no email."""
+    within RESEND_AFTER (a double click, a retry) or with the same idempotency key is the earlier
+    request: no event, no email."""
     if not actor.is_staff:
         raise NotFound(f"No ticket {ticket.human_id}.")
+    retry = idempotency.request(actor, idempotency_key, idempotency.EVENT, ticket.id)
+    request = partial(_request_confirmation, ticket, actor, config, retry)
+    return await idempotency.once(retry, request, _earlier_request)
+
+
+async def _earlier_request(event_id: int) -> ConfirmationRequest:
+    return ConfirmationRequest(await Event.get(id=event_id), repeated=True)
+
+
+async def _request_confirmation(
+    ticket: Ticket, actor: User, config: Mapping[str, Any], retry: idempotency.Request | None
+) -> ConfirmationRequest:
     addresses = await email_contacts(ticket)
     hours = config.get("CONFIRM_LINK_HOURS", 72)
     async with in_transaction():
@@ -207,6 +222,8 @@ async def request_confirmation(
             ticket=ticket, actor=actor, actor_label=actor.name, field=REQUESTED_FIELD, new_value=value
         )
         event = await Event.create(key=REQUEST_KEY, value=value, target=ticket.human_id, ticket=ticket)
+        if retry:
+            await retry.record(event.id)
         return ConfirmationRequest(event, repeated=False)
 
 

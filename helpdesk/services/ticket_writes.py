@@ -18,9 +18,10 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
 
+from helpdesk import compat
 from helpdesk.services.sql import Params
 
-SAVEPOINT = "ticket_writes"  # a savepoint, not BEGIN: it also nests inside a caller's transaction
+SAVEPOINT = "ticket_writes"  # inside a caller's transaction
 
 
 @dataclass
@@ -60,27 +61,19 @@ Statement = Rows | Update
 Dependents = Callable[[int], list[Statement]]
 
 
-async def insert_ticket(ticket: dict[str, Any], dependents: Dependents) -> int:
-    """Insert the ticket and the rows `dependents(ticket_id)` gives, all or nothing; the new id.
+async def insert_row(table: str, row: dict[str, Any], dependents: Dependents) -> int:
+    """Insert the row and the rows `dependents(new_id)` gives, all or nothing; the new id.
 
-    `dependents` may need the id for more than a foreign key (an email body names INC-<id>):
-    PostgreSQL takes the id from the sequence first, SQLite from the insert."""
+    `dependents` may need the id for more than a foreign key (an email body names INC-<id>, an
+    idempotency key the comment it made): PostgreSQL takes the id from the sequence first, SQLite
+    from the insert."""
     connection = Tortoise.get_connection("default")
     if connection.capabilities.dialect != "postgres":
-        return await _sqlite_write(connection, Rows.of("ticket", [ticket]), dependents)
-    _, rows = await connection.execute_query("SELECT nextval(pg_get_serial_sequence('ticket', 'id'))")
-    ticket_id = rows[0][0]
-    first = Rows.of("ticket", [ticket | {"id": ticket_id}])
-    await _postgres_write(connection, [first, *dependents(ticket_id)])
-    return ticket_id
-
-
-async def insert_with(first: Rows, then: list[Statement]) -> int:
-    """Insert one row and run the statements that go with it, all or nothing; the row's new id."""
-    connection = Tortoise.get_connection("default")
-    if connection.capabilities.dialect != "postgres":
-        return await _sqlite_write(connection, first, lambda _: then)
-    return await _postgres_write(connection, [first, *then])
+        return await _sqlite_write(connection, Rows.of(table, [row]), dependents)
+    _, rows = await connection.execute_query(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))")
+    row_id = rows[0][0]
+    await _postgres_write(connection, [Rows.of(table, [row | {"id": row_id}]), *dependents(row_id)])
+    return row_id
 
 
 async def _postgres_write(connection: Any, statements: list[Statement]) -> int:
@@ -93,28 +86,31 @@ async def _postgres_write(connection: Any, statements: list[Statement]) -> int:
 
 
 async def _sqlite_write(connection: Any, first: Rows, dependents: Dependents) -> int:
-    """The whole transaction in one call to the connection's thread (aiosqlite's `_execute`: it has
-    no public way to run several statements at once), under the lock every query takes."""
-    async with connection.acquire_connection() as thread:
-        try:
-            return await thread._execute(_sqlite_transaction, thread._conn, first, dependents)
-        except sqlite3.IntegrityError as exc:
-            raise IntegrityError(exc) from exc
-        except sqlite3.OperationalError as exc:
-            raise OperationalError(exc) from exc
+    """The whole transaction in one call to the connection's thread, under the lock every query takes."""
+    try:
+        return await compat.run_in_sqlite_thread(connection, _sqlite_transaction, first, dependents)
+    except sqlite3.IntegrityError as exc:
+        raise IntegrityError(exc) from exc
+    except sqlite3.OperationalError as exc:
+        raise OperationalError(exc) from exc
 
 
 def _sqlite_transaction(db: sqlite3.Connection, first: Rows, dependents: Dependents) -> int:
-    """Runs in the connection's thread: the first row, then its dependents, then commit."""
-    db.execute(f"SAVEPOINT {SAVEPOINT}")
+    """Runs in the connection's thread: the first row, then its dependents, then commit.
+
+    On its own it begins IMMEDIATE (helpdesk/compat.py says why; here the search table's trigger
+    also reads that table's settings before the first write); inside a caller's transaction, a
+    savepoint."""
+    nested = db.in_transaction
+    db.execute(f"SAVEPOINT {SAVEPOINT}" if nested else "BEGIN IMMEDIATE")
     try:
         row_id = _sqlite_run(db, first)
         for statement in dependents(row_id):
             if _writes(statement):
                 _sqlite_run(db, statement)
-        db.execute(f"RELEASE {SAVEPOINT}")
+        db.execute(f"RELEASE {SAVEPOINT}" if nested else "COMMIT")
     except BaseException:
-        _sqlite_undo(db)
+        _sqlite_undo(db, nested)
         raise
     return row_id
 
@@ -124,10 +120,13 @@ def _sqlite_run(db: sqlite3.Connection, statement: Statement) -> int:
     return db.execute(statement.sql(p), p.values).lastrowid
 
 
-def _sqlite_undo(db: sqlite3.Connection) -> None:
+def _sqlite_undo(db: sqlite3.Connection, nested: bool) -> None:
     try:
-        db.execute(f"ROLLBACK TO {SAVEPOINT}")
-        db.execute(f"RELEASE {SAVEPOINT}")
+        if nested:
+            db.execute(f"ROLLBACK TO {SAVEPOINT}")
+            db.execute(f"RELEASE {SAVEPOINT}")
+        elif db.in_transaction:
+            db.execute("ROLLBACK")
     except sqlite3.Error:  # SQLite already rolled the whole transaction back (a full disk, say)
         if db.in_transaction:
             db.execute("ROLLBACK")

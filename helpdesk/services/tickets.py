@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -15,7 +14,6 @@ from helpdesk.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from helpdesk.models import (
     Comment,
     Group,
-    IdempotencyKey,
     Organisation,
     State,
     StateKind,
@@ -26,7 +24,7 @@ from helpdesk.models import (
     names_rows,
 )
 from helpdesk.models.tickets import CONTACT
-from helpdesk.services import cache, contacts, ticket_queries, ticket_writes
+from helpdesk.services import cache, contacts, idempotency, ticket_queries, ticket_writes
 
 CLASSIFICATIONS: dict[str, StateKind] = {
     "state": StateKind.STATE,
@@ -303,20 +301,18 @@ async def create_ticket(*, data: NewTicket, actor: User, idempotency_key: str | 
     """Open a ticket with its contacts; customers only for their own organisation.
 
     With an idempotency key, a retried create returns the ticket the first call made."""
-    if idempotency_key and (earlier := await _idempotent_ticket(actor, idempotency_key)):
-        return earlier
+    retry = idempotency.request(actor, idempotency_key, idempotency.TICKET)
+    return await idempotency.once(retry, lambda: _create_ticket(data, actor, retry), _ticket_by_id)
+
+
+async def _create_ticket(data: NewTicket, actor: User, retry: idempotency.Request | None) -> Ticket:
     if not actor.is_staff:
         _as_customer(data, actor)
     states = await _resolve_classification(data.classification)
     await _assignment(data.group_id, data.assignee_id)
     if states.get("state") is None:
         states["state"] = await _default_state()
-    try:
-        return await _insert_ticket(data, states, actor, idempotency_key)
-    except IntegrityError:
-        if idempotency_key and (earlier := await _idempotent_ticket(actor, idempotency_key)):
-            return earlier
-        raise
+    return await _insert_ticket(data, states, actor, retry)
 
 
 def _as_customer(data: NewTicket, actor: User) -> None:
@@ -329,13 +325,12 @@ def _as_customer(data: NewTicket, actor: User) -> None:
     data.classification, data.group_id, data.assignee_id = {}, None, None
 
 
-async def _idempotent_ticket(actor: User, key: str) -> Ticket | None:
-    record = await IdempotencyKey.filter(user=actor, key=key).select_related("ticket").first()
-    return record.ticket if record else None
+async def _ticket_by_id(ticket_id: int) -> Ticket:
+    return await Ticket.get(id=ticket_id)
 
 
 async def _insert_ticket(
-    data: NewTicket, states: dict[str, State | None], actor: User, idempotency_key: str | None
+    data: NewTicket, states: dict[str, State | None], actor: User, retry: idempotency.Request | None
 ) -> Ticket:
     """Write the ticket with its contacts, history, notification and idempotency key at once."""
     moment = now()
@@ -361,15 +356,15 @@ async def _insert_ticket(
             for key, value in pairs
         ]  # fmt: skip
         history = _history_row(ticket_id, actor, "created", moment, ticket.human_id)
-        keys = [{"key": idempotency_key, "created_at": moment, "ticket_id": ticket_id, "user_id": actor.id}]
+        keys = [retry.row(ticket_id) | {"created_at": moment}] if retry else []
         return [
             ticket_writes.Rows.of("ticket_attribute", attributes),
             ticket_writes.Rows.of("ticket_history", [history]),
             *_notification_rows(contacts.ticket_created(ticket, addresses)),
-            ticket_writes.Rows.of("idempotency_key", keys if idempotency_key else []),
+            ticket_writes.Rows.of("idempotency_key", keys),
         ]
 
-    ticket.id = await ticket_writes.insert_ticket(_ticket_columns(ticket), dependents)
+    ticket.id = await ticket_writes.insert_row("ticket", _ticket_columns(ticket), dependents)
     ticket._saved_in_db = True
     return ticket
 
@@ -541,9 +536,12 @@ async def delete_ticket(*, human_id: str, actor: User) -> None:
 
 
 async def post_comment(
-    *, human_id: str, body: str, actor: User, internal: bool = False, on_behalf_of: str | None = None
-) -> Comment:
-    """Add a public reply or (agents only) an internal note; agents may post for another user."""
+    *, human_id: str, body: str, actor: User, internal: bool = False, on_behalf_of: str | None = None,
+    idempotency_key: str | None = None,
+) -> Comment:  # fmt: skip
+    """Add a public reply or (agents only) an internal note; agents may post for another user.
+
+    With an idempotency key, a retried post returns the comment the first call made."""
     ticket = await get_ticket(human_id=human_id, actor=actor)
     if not body.strip():
         raise Invalid("The comment is empty.", {"description": ["must not be empty"]})
@@ -557,19 +555,33 @@ async def post_comment(
         ticket=ticket, author=author, author_hid=author_hid, body=body, internal=internal,
         created_at=moment, updated_at=moment,
     )  # fmt: skip
+    retry = idempotency.request(actor, idempotency_key, idempotency.COMMENT, ticket.id)
+    return await idempotency.once(retry, lambda: _insert_comment(comment, actor, retry), _comment_by_id)
+
+
+async def _insert_comment(comment: Comment, actor: User, retry: idempotency.Request | None) -> Comment:
+    """Write the comment with the ticket's new time, its notification and idempotency key at once."""
+    ticket, moment = comment.ticket, comment.created_at
     notification = None
-    if actor.is_staff and not internal:
+    if actor.is_staff and not comment.internal:
         notification = contacts.public_reply(ticket, comment, await contacts.email_contacts(ticket))
     row = {
-        "author_hid": author_hid, "body": body, "internal": internal, "created_at": moment,
-        "updated_at": moment, "author_id": author.id if author else None, "ticket_id": ticket.id,
+        "author_hid": comment.author_hid, "body": comment.body, "internal": comment.internal,
+        "created_at": moment, "updated_at": moment, "author_id": comment.author_id, "ticket_id": ticket.id,
     }  # fmt: skip
-    touch = ticket_writes.Update("ticket", ticket.id, {"updated_at": moment})
-    comment.id = await ticket_writes.insert_with(
-        ticket_writes.Rows.of("comment", [row]), [touch, *_notification_rows(notification)]
-    )
+
+    def dependents(comment_id: int) -> list[ticket_writes.Statement]:
+        keys = [retry.row(comment_id) | {"created_at": moment}] if retry else []
+        touch = ticket_writes.Update("ticket", ticket.id, {"updated_at": moment})
+        return [touch, *_notification_rows(notification), ticket_writes.Rows.of("idempotency_key", keys)]
+
+    comment.id = await ticket_writes.insert_row("comment", row, dependents)
     comment._saved_in_db = True
     return comment
+
+
+async def _comment_by_id(comment_id: int) -> Comment:
+    return await Comment.get(id=comment_id)
 
 
 async def list_comments(*, human_id: str, actor: User) -> tuple[Ticket, list[Comment]]:

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -12,7 +13,7 @@ from tortoise.transactions import in_transaction
 from helpdesk import db
 from helpdesk.errors import Conflict, Forbidden, Invalid, LinkGone, NotFound
 from helpdesk.models import ApiToken, User, WebSession, names_rows
-from helpdesk.services import attempts, cache, catalog, links, passwords
+from helpdesk.services import attempts, cache, catalog, idempotency, links, passwords
 from helpdesk.services.contacts import is_address
 from helpdesk.services.outbox import queue_email, render_email
 
@@ -40,31 +41,43 @@ async def create_user(
     human_id: str | None = None,
     organisation_hid: str | None = None,
     password: str | None = None,
+    idempotency_key: str | None = None,
 ) -> User:
     """Create a user. `actor=None` is the command line; otherwise only admins may. A password,
-    if given, must follow the password rule; people invited instead choose their own."""
+    if given, must follow the password rule; people invited instead choose their own.
+
+    With an idempotency key (from an admin), a retried create returns the user the first made."""
     if actor is not None and not actor.admin:
         raise Forbidden("Only admins create users.")
     email = normalise_email(email)
     if "@" not in email or not name.strip():
         raise Invalid("Email and name are required.", {"email": ["must be an address"]})
-    if await User.filter(email=email).exists():
-        raise Conflict(f"A user with email {email} already exists.")
     if password is not None:
         passwords.check_policy(password, email=email)
+    user = User(
+        email=email, name=name.strip(), phone=phone, admin=admin, agent=agent, human_id=human_id or None,
+        organisation_hid=organisation_hid or None,
+        password_hash=await passwords.new_hash(password) if password is not None else None,
+    )  # fmt: skip
+    retry = idempotency.request(actor, idempotency_key, idempotency.USER) if actor else None
+    return await idempotency.once(retry, partial(_insert_user, user, retry), _user_by_id)
+
+
+async def _insert_user(user: User, retry: idempotency.Request | None) -> User:
+    if await User.filter(email=user.email).exists():
+        raise Conflict(f"A user with email {user.email} already exists.")
     try:
-        return await User.create(
-            email=email,
-            name=name.strip(),
-            phone=phone,
-            admin=admin,
-            agent=agent,
-            human_id=human_id or None,
-            organisation_hid=organisation_hid or None,
-            password_hash=await passwords.new_hash(password) if password is not None else None,
-        )
+        async with in_transaction():
+            await user.save()
+            if retry:
+                await retry.record(user.id)
     except IntegrityError as exc:
         raise Conflict("A user with that email or human ID already exists.") from exc
+    return user
+
+
+async def _user_by_id(user_id: int) -> User:
+    return await User.get(id=user_id)
 
 
 async def create_token(*, user: User, name: str, actor: User | None) -> str:

@@ -19,7 +19,7 @@ from helpdesk.models import (
     TicketAttribute,
     TicketHistory,
 )
-from helpdesk.services import tickets
+from helpdesk.services import idempotency, tickets
 from tests.factories import make_agent, make_customer, make_ticket
 
 
@@ -129,7 +129,8 @@ async def test_a_failed_create_leaves_no_ticket_and_queues_no_email(app):
     first = await tickets.create_ticket(data=new_ticket(), actor=agent, idempotency_key="once")
     state = await tickets._default_state()
     with pytest.raises(IntegrityError):  # the idempotency row is the last write: everything before it goes
-        await tickets._insert_ticket(new_ticket(), {"state": state}, agent, "once")
+        key = idempotency.request(agent, "once", idempotency.TICKET)
+        await tickets._insert_ticket(new_ticket(), {"state": state}, agent, key)
     assert await Ticket.all().values_list("id", flat=True) == [first.id]
     assert await OutboxEmail.all().count() == await Event.all().count() == 1
     assert await TicketHistory.all().count() == 1

@@ -1,0 +1,108 @@
+"""helpdesk/compat.py reaches into Tortoise's and aiosqlite's private parts: these tests fail loudly
+when a new version of either library moves them, and show what each use is for.
+
+They run on a SQLite database of their own, whatever database the rest of the run uses."""
+
+import sqlite3
+from datetime import UTC, datetime
+
+import aiosqlite
+import pytest
+from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionContext, SqliteTransactionWrapper
+
+from helpdesk import compat, db
+from helpdesk.services import ticket_writes
+
+TICKET = {
+    "organisation_hid": "ORG-1", "contract_hid": "CON-1", "tenant_hid": "1", "reporter_hid": "USR-1",
+    "title": "Printer", "description": "jammed", "version": 1,
+    "created_at": datetime.now(UTC), "updated_at": datetime.now(UTC),
+}  # fmt: skip
+
+
+@pytest.fixture
+async def sqlite_path(tmp_path, database_url) -> str:
+    path = str(tmp_path / "compat.sqlite3")
+    await db.migrate_database(f"sqlite://{path}")
+    await db.open_database(database_url)  # migrating closed the run's own connections: reopen them
+    return path
+
+
+@pytest.fixture
+async def client(sqlite_path):
+    client = SqliteClient(file_path=sqlite_path, connection_name="compat", busy_timeout=5000)
+    await client.create_connection(with_db=True)
+    yield client
+    await client.close()
+
+
+def test_the_private_parts_compat_uses_are_still_there():
+    assert callable(SqliteTransactionWrapper.begin) and callable(SqliteClient._in_transaction)
+    assert SqliteTransactionContext.__init__.__code__.co_varnames[1:3] == ("connection", "trxlock")
+    assert callable(aiosqlite.Connection._execute) and isinstance(aiosqlite.Connection._conn, property)
+
+
+async def test_a_transaction_holds_the_write_lock_from_its_begin(client, sqlite_path):
+    compat.begin_transactions_immediately(client)
+    other = sqlite3.connect(sqlite_path, isolation_level=None, timeout=0)
+    async with client._in_transaction() as transaction:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        await transaction.execute_query("SELECT 1")
+    other.execute("BEGIN IMMEDIATE")  # free again once it committed
+    other.execute("ROLLBACK")
+
+
+async def test_a_transaction_that_cannot_get_the_lock_is_an_operational_error(client, sqlite_path):
+    from tortoise.exceptions import OperationalError
+
+    compat.begin_transactions_immediately(client)
+    other = sqlite3.connect(sqlite_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    await client.execute_script("PRAGMA busy_timeout = 0")
+    with pytest.raises(OperationalError, match="locked"):
+        async with client._in_transaction():
+            pass
+    other.execute("ROLLBACK")
+
+
+async def test_work_runs_in_the_connections_thread(client):
+    def count(connection: sqlite3.Connection, table: str) -> int:
+        return connection.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+
+    assert await compat.run_in_sqlite_thread(client, count, "ticket") == 0
+
+
+def interloper(sqlite_path: str):
+    """An authorizer that, as the search table's settings are read, lets another process write."""
+    other = sqlite3.connect(sqlite_path, isolation_level=None, timeout=0, check_same_thread=False)
+    seen: list[str] = []
+
+    def authorize(action, table, *_):
+        if seen and not seen[-1].startswith("wrote"):
+            try:
+                other.execute("INSERT INTO agent_group (name) VALUES ('interloper')")
+                seen.append("wrote")
+            except sqlite3.OperationalError:
+                seen.append("wrote: refused, the lock is taken")
+        if table == "ticket_search_config" and not seen:
+            seen.append("read")
+        return sqlite3.SQLITE_OK
+
+    return authorize, seen
+
+
+async def test_a_first_ticket_write_takes_the_lock_before_the_search_table_reads(client, sqlite_path):
+    authorize, seen = interloper(sqlite_path)
+    await compat.run_in_sqlite_thread(client, lambda connection: connection.set_authorizer(authorize))
+    await ticket_writes._sqlite_write(client, ticket_writes.Rows.of("ticket", [TICKET]), lambda _: [])
+    assert seen == ["read", "wrote: refused, the lock is taken"]
+
+
+async def test_opening_the_search_table_at_connect_reads_its_settings_there(client, sqlite_path):
+    await client.execute_query(db.SEARCH_WARM_UP)
+    tables: list[str] = []
+    authorize = lambda action, table, *_: tables.append(table) or sqlite3.SQLITE_OK  # noqa: E731
+    await compat.run_in_sqlite_thread(client, lambda connection: connection.set_authorizer(authorize))
+    await ticket_writes._sqlite_write(client, ticket_writes.Rows.of("ticket", [TICKET]), lambda _: [])
+    assert "ticket" in tables and "ticket_search_config" not in tables
