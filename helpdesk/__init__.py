@@ -8,7 +8,7 @@ from quart import Quart
 
 from helpdesk import db, response_headers
 from helpdesk.config import PROJECT_ROOT, load_config
-from helpdesk.services import cache, outbox
+from helpdesk.services import cache, outbox, sessions
 from helpdesk.unread_body import AnswerAfterBody
 
 
@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     @app.before_serving
     async def start_database() -> None:
         cache.configure(app.config["CACHE_SECONDS"])
+        sessions.configure(app.config)
         await db.open_database(
             app.config["DATABASE_URL"], serving=True, pool_wait=app.config["DATABASE_POOL_WAIT"]
         )

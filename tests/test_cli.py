@@ -144,3 +144,15 @@ def test_sqlite_planner_statistics_are_gathered_by_migrate_and_seed_demo(tmp_pat
         connection.execute("DELETE FROM sqlite_stat1")
     assert helpdesk("migrate", database_url=url).returncode == 0
     assert ticket_rows_in_stats() >= 1
+
+
+def test_create_user_obeys_the_password_rule(cli_database):
+    short = helpdesk(
+        "create-user", "--email", "a@example.com", "--name", "A", "--password", "x", database_url=cli_database
+    )
+    assert short.returncode == 1 and "at least 12 characters" in short.stderr
+    good = ("--password", "a long enough passphrase")
+    created = helpdesk(
+        "create-user", "--email", "a@example.com", "--name", "A", *good, database_url=cli_database
+    )
+    assert created.returncode == 0 and created.stdout.strip().isdigit()

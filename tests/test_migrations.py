@@ -28,6 +28,7 @@ EXPECTED_TABLES = {
     "event",
     "outbox_email",
     "consumed_token",
+    "attempt",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -55,6 +56,8 @@ EXPECTED_INDEXES = {
     "event": [("target", "key", "id")],
     "outbox_email": [("status", "next_attempt_at")],
     "user": [("agent", "active"), ("organisation_hid",)],
+    "attempt": [("key", "created_at"), ("created_at",)],
+    "web_session": [("user_id",), ("expires_at",)],
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {
@@ -237,6 +240,28 @@ async def test_idempotency_keys_made_before_0007_still_answer_for_their_tickets(
             columns for columns, unique in await _indexes("idempotency_key") if unique
         ]
         await IdempotencyKey.create(user_id=1, key="user-key", scope=idempotency.USER, resource_id=1)
+    finally:
+        await db.close_database()
+        await db.open_database(database_url)
+
+
+async def test_sessions_open_before_migration_0009_keep_working(make_database_url, database_url):
+    """0009 adds columns to web_session: rows already there stay, with the new columns empty."""
+    url = make_database_url("sessions")
+    await migrate(config=db.tortoise_config(url), target="helpdesk.0005_bounded_search_documents")
+    await db.open_database(url)
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    person = {"id": 1, "email": "a@example.com", "name": "A", "admin": False, "agent": False, "active": True}
+    await _insert("user", person | {"created_at": when, "updated_at": when})
+    await _insert("web_session", {"digest": "d" * 64, "user_id": 1, "created_at": when, "expires_at": when})
+    await db.close_database()
+    await db.migrate_database(url)
+    await db.open_database(url)
+    try:
+        rows = await Tortoise.get_connection("default").execute_query_dict(
+            "SELECT digest, last_seen_at, address FROM web_session"
+        )
+        assert rows == [{"digest": "d" * 64, "last_seen_at": None, "address": None}]
     finally:
         await db.close_database()
         await db.open_database(database_url)

@@ -1,6 +1,6 @@
 """Users: the logged-in user, agents, and admin management (DECISIONS 9-15)."""
 
-from quart import Response, g
+from quart import Response, current_app, g
 
 from helpdesk.api import api
 from helpdesk.api.http import empty, idempotency_key, json_body
@@ -43,11 +43,14 @@ async def create_user(data: UserCreate) -> Response:
 @documents(202)
 @json_body(UserUpdate)
 async def update_user(user_id: int, data: UserUpdate) -> Response:
-    """Partial update: own name, email and phone; admins also the flags. 202."""
+    """Partial update: own name and phone; one's own new email is confirmed by an emailed link first.
+    Admins also change the flags and other users' emails. 202."""
     # null clears the phone number; for the other fields (all required on a user) it means "unchanged".
     given = {key: getattr(data, key) for key in data.model_fields_set}
     changes = {USER_FIELDS[k]: v for k, v in given.items() if v is not None or k == "phoneNumber"}
-    await users.update_user(user_id=user_id, changes=changes, actor=g.user, active_only=True)
+    await users.update_user(
+        user_id=user_id, changes=changes, actor=g.user, active_only=True, config=current_app.config
+    )
     return empty(202)
 
 

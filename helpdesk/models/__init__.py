@@ -2,7 +2,15 @@
 
 from helpdesk.models.catalog import State, StateKind
 from helpdesk.models.events import ConsumedToken, Event, OutboxEmail, OutboxStatus
-from helpdesk.models.people import ApiToken, Group, GroupMember, Organisation, User, WebSession
+from helpdesk.models.people import (
+    ApiToken,
+    Attempt,
+    Group,
+    GroupMember,
+    Organisation,
+    User,
+    WebSession,
+)
 from helpdesk.models.tickets import Comment, IdempotencyKey, Ticket, TicketAttribute, TicketHistory
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases: larger ones name nothing
@@ -17,6 +25,7 @@ __all__ = [
     "MAX_ID",
     "names_rows",
     "ApiToken",
+    "Attempt",
     "Comment",
     "ConsumedToken",
     "Event",

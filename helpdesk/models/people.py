@@ -75,10 +75,31 @@ class WebSession(Model):
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
+    # When the browser was last seen (written at most once a minute); None until then. The three
+    # columns came after sessions existed, so they may be empty.
+    last_seen_at = fields.DatetimeField(null=True)
+    address = fields.CharField(max_length=64, null=True)
+    browser = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "web_session"
-        indexes = (("expires_at",),)
+        indexes = (("expires_at",), ("user_id",))
+
+
+class Attempt(Model):
+    """One counted attempt (a failed sign-in, an emailed link) under the digest of what it counts
+    against (an account, an address).
+
+    In the database so that every app process counts the same attempts; rows older than the
+    longest window counted are deleted as new ones arrive."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "attempt"
+        indexes = (("key", "created_at"), ("created_at",))
 
 
 class Group(Model):

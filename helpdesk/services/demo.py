@@ -11,8 +11,8 @@ from tortoise.transactions import in_transaction
 from helpdesk.db import dialect
 from helpdesk.models import Group, GroupMember, Organisation, State, StateKind, Ticket, User
 from helpdesk.services.bulk import bulk_insert, reset_sequence
+from helpdesk.services.passwords import hash_password
 from helpdesk.services.reference import load_reference_data
-from helpdesk.services.users import hash_password
 
 PARTNERS = [
     ("ORG-1001", "Northwind Telecom Ltd", "Northwind"),

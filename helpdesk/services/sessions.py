@@ -1,88 +1,182 @@
-"""Browser sign-in: password checks with a failure limit, and server-side sessions."""
+"""Browser sign-in: password checks with failure limits counted in the database, and server-side
+sessions that end after an idle time, which their owner can list and end."""
 
 import secrets
-import time
-from collections import defaultdict, deque
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from helpdesk.errors import RateLimited, Unauthorized
+from helpdesk import db
+from helpdesk.errors import NotFound, RateLimited, Unauthorized
 from helpdesk.models import User, WebSession
-from helpdesk.services import cache
-from helpdesk.services.users import normalise_email, password_matches, token_digest
+from helpdesk.services import attempts, cache, passwords
+from helpdesk.services.users import normalise_email, token_digest
 
-SESSION_LIFETIME = timedelta(days=7)
-MAX_FAILURES = 5
-FAILURE_WINDOW = 300.0  # seconds
-MAX_TRACKED = 10_000  # (email, address) keys kept before stale ones are dropped
 WRONG_LOGIN = "That email and password do not match an active account."
+TOO_MANY = "Too many failed sign-ins. Wait a few minutes and try again."
+SEEN_EVERY = timedelta(minutes=1)  # a session's last_seen_at is written at most this often
+settings: dict[str, Any] = {
+    "lifetime": timedelta(days=7),
+    "idle_staff": timedelta(hours=8),
+    "idle_customer": timedelta(hours=24),
+    "per_account": 5,
+    "per_address": 20,
+    "window": timedelta(minutes=5),
+}
 
 
-class FailureLimiter:
-    """Counts failed sign-ins per (email, address) in a sliding window.
-
-    In memory, so each app process counts on its own and a restart forgets: enough to stop
-    password guessing through one process; several processes would share a table or Redis."""
-
-    def __init__(self, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        times, oldest = self._failures[key], time.monotonic() - self.window
-        while times and times[0] < oldest:
-            times.popleft()
-        return times
-
-    def blocked(self, key: tuple[str, str]) -> bool:
-        return len(self._recent(key)) >= self.limit
-
-    def fail(self, key: tuple[str, str]) -> None:
-        self._recent(key).append(time.monotonic())
-        if len(self._failures) > MAX_TRACKED:
-            self._forget_stale()
-
-    def _forget_stale(self) -> None:
-        """Drop keys with no failure left in the window, so spraying many emails cannot grow memory."""
-        for stale in [key for key in self._failures if not self._recent(key)]:
-            del self._failures[stale]
-
-    def clear(self, key: tuple[str, str]) -> None:
-        self._failures.pop(key, None)
+def configure(config: Mapping[str, Any]) -> None:
+    """Take the session and sign-in rules from the app's configuration."""
+    settings.update(
+        lifetime=timedelta(days=config["SESSION_DAYS"]),
+        idle_staff=timedelta(minutes=config["SESSION_IDLE_MINUTES_STAFF"]),
+        idle_customer=timedelta(minutes=config["SESSION_IDLE_MINUTES_CUSTOMER"]),
+        per_account=int(config["SIGN_IN_FAILURES_PER_ACCOUNT"]),
+        per_address=int(config["SIGN_IN_FAILURES_PER_ADDRESS"]),
+        window=timedelta(minutes=config["SIGN_IN_FAILURE_MINUTES"]),
+    )
+    attempts.settings["keep"] = max(attempts.KEEP, settings["window"])
 
 
-limiter = FailureLimiter()
+def _limits(email: str, address: str | None) -> dict[str, int]:
+    limits = {attempts.key("account", email): settings["per_account"]}
+    if address is not None:
+        limits[attempts.key("address", address)] = settings["per_address"]
+    return limits
 
 
-async def sign_in(*, email: str, password: str, address: str) -> str:
+async def refuse_when_limited(*, email: str, address: str | None = None) -> None:
+    """RateLimited when the account (or the address) has had too many failures lately."""
+    if await attempts.over(_limits(email, address), window=settings["window"]):
+        raise RateLimited(TOO_MANY)
+
+
+async def count_failure(*, email: str, address: str | None = None) -> None:
+    """Count one wrong password against the account (and the address)."""
+    await attempts.add(_limits(email, address))
+
+
+async def forget_failures(*, email: str) -> None:
+    """The account's failures no longer count (a right password, a new password)."""
+    await attempts.forget(attempts.key("account", email))
+
+
+async def sign_in(*, email: str, password: str, address: str, browser: str = "") -> str:
     """Check the password and open a session; returns the new session id for the cookie.
 
-    The same Unauthorized whether or not the email exists; RateLimited after repeated failures."""
-    key = (normalise_email(email), address)
-    if limiter.blocked(key):
-        raise RateLimited("Too many failed sign-ins. Wait a few minutes and try again.")
-    user = await User.get_or_none(email=key[0])
-    if not password_matches(user, password) or user is None:
-        limiter.fail(key)
+    The same Unauthorized whether or not the email exists; RateLimited after repeated failures
+    for the account or from the address, whichever app process saw them."""
+    email = normalise_email(email)
+    await refuse_when_limited(email=email, address=address)
+    user = await User.get_or_none(email=email)
+    if not await passwords.verify(user.password_hash if user else None, password) or not user.active:
+        await count_failure(email=email, address=address)
         raise Unauthorized(WRONG_LOGIN)
-    limiter.clear(key)
-    session_id = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    await WebSession.filter(expires_at__lt=now).delete()  # expired sessions go at the next sign-in
-    await WebSession.create(digest=token_digest(session_id), user=user, expires_at=now + SESSION_LIFETIME)
+    await forget_failures(email=email)
+    await _upgrade_hash(user, password)
+    return await _open_session(user, address=address, browser=browser)
+
+
+async def _upgrade_hash(user: User, password: str) -> None:
+    """Rehash with the current argon2 parameters when the stored hash used others."""
+    if passwords.needs_rehash(user.password_hash):
+        fresh = await passwords.new_hash(password)
+        await User.filter(id=user.id, password_hash=user.password_hash).update(password_hash=fresh)
+
+
+async def _open_session(user: User, *, address: str, browser: str) -> str:
+    session_id, moment = secrets.token_urlsafe(32), attempts.now()
+    await WebSession.filter(expires_at__lt=moment).delete()  # expired sessions go at the next sign-in
+    await WebSession.create(
+        digest=token_digest(session_id), user=user, expires_at=moment + settings["lifetime"],
+        last_seen_at=moment, address=address[:64], browser=browser[:200],
+    )  # fmt: skip
     return session_id
 
 
+def _idle_limit(user: User) -> timedelta:
+    return settings["idle_staff"] if user.is_staff else settings["idle_customer"]
+
+
+def _is_live(record: WebSession, user: User, moment: datetime) -> bool:
+    """Not past its lifetime, and used within the idle time of the user's role."""
+    seen = record.last_seen_at or record.created_at
+    return record.expires_at > moment and moment - seen <= _idle_limit(user)
+
+
 async def user_for_session(session_id: str) -> User | None:
-    """The active user signed in with this session id, or None (expired, ended, deactivated)."""
+    """The active user signed in with this session id, or None (expired, idle, ended, deactivated).
+
+    Records (at most once a minute) that the session was used; an idle session is ended."""
     record = await cache.sessions.one(token_digest(session_id))
-    if record is None or record.expires_at <= datetime.now(UTC):
+    user = await cache.users.one(record.user_id) if record else None
+    if user is None or not user.active:
         return None
-    user = await cache.users.one(record.user_id)
-    return user if user is not None and user.active else None
+    moment = attempts.now()
+    if not _is_live(record, user, moment):
+        with db.bookkeeping("ending an idle session"):
+            await _end(WebSession.filter(digest=record.digest))
+        return None
+    if record.last_seen_at is None or moment - record.last_seen_at >= SEEN_EVERY:
+        record.last_seen_at = moment  # the cached row too: the next requests need not write again
+        with db.bookkeeping("recording a session's use"):
+            await WebSession.filter(digest=record.digest).update(last_seen_at=moment)
+    return user
+
+
+async def _end(sessions: Any) -> int:
+    """Delete the sessions and forget cached ones (other processes drop theirs within CACHE_SECONDS)."""
+    ended = await sessions.delete()
+    cache.changed()
+    return ended
 
 
 async def sign_out(*, session_id: str) -> None:
     """End the session: its row goes, so the cookie is worthless even if it was copied (other
     app processes may accept it for CACHE_SECONDS more; see services/cache.py)."""
-    await WebSession.filter(digest=token_digest(session_id)).delete()
-    cache.changed()
+    await _end(WebSession.filter(digest=token_digest(session_id)))
+
+
+@dataclass
+class OpenSession:
+    """One of a user's signed-in browsers, as its owner sees it."""
+
+    key: str
+    created_at: datetime
+    last_seen_at: datetime
+    address: str
+    browser: str
+    current: bool
+
+
+async def list_sessions(*, actor: User, session_id: str) -> list[OpenSession]:
+    """The actor's live sessions, most recently used first; `current` marks this browser's."""
+    moment, mine = attempts.now(), token_digest(session_id)
+    rows = await WebSession.filter(user_id=actor.id, expires_at__gt=moment)
+    live = [row for row in rows if _is_live(row, actor, moment)]
+    shown = [
+        OpenSession(row.digest, row.created_at, row.last_seen_at or row.created_at,
+                    row.address or "", row.browser or "", row.digest == mine)
+        for row in live
+    ]  # fmt: skip
+    return sorted(shown, key=lambda row: (not row.current, -row.last_seen_at.timestamp()))
+
+
+async def end_session(*, actor: User, key: str) -> None:
+    """End one of the actor's own sessions; anyone else's reads as missing."""
+    if not await _end(WebSession.filter(user_id=actor.id, digest=key)):
+        raise NotFound("That session has already ended.")
+
+
+async def end_other_sessions(*, actor: User, session_id: str | None) -> int:
+    """Sign the actor out everywhere but this browser; returns how many sessions ended."""
+    return await end_sessions_of(actor.id, keep=session_id)
+
+
+async def end_sessions_of(user_id: int, *, keep: str | None = None) -> int:
+    """End every session of a user, but the one with session id `keep`."""
+    sessions = WebSession.filter(user_id=user_id)
+    if keep:
+        sessions = sessions.exclude(digest=token_digest(keep))
+    return await _end(sessions)

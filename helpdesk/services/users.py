@@ -1,40 +1,24 @@
-"""People: creating users, passwords and API tokens."""
+"""People: creating and inviting users, changing their details and email, API tokens."""
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from helpdesk import db
-from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
+from helpdesk.errors import Conflict, Forbidden, Invalid, LinkGone, NotFound
 from helpdesk.models import ApiToken, User, WebSession, names_rows
-from helpdesk.services import cache, catalog, idempotency
+from helpdesk.services import attempts, cache, catalog, idempotency, links, passwords
+from helpdesk.services.contacts import is_address
+from helpdesk.services.outbox import queue_email, render_email
 
-_hasher = PasswordHasher()
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash of the password."""
-    return _hasher.hash(password)
-
-
-def password_matches(user: User | None, password: str) -> bool:
-    """Whether the password is right; spends the same time when there is no such user."""
-    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
-    try:
-        return _hasher.verify(stored, password) and user is not None and user.active
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+LINK_EMAILS_PER_HOUR = 3  # emailed links (reset, email change) per account; more are not sent
 
 
 def token_digest(token: str) -> str:
@@ -59,7 +43,8 @@ async def create_user(
     password: str | None = None,
     idempotency_key: str | None = None,
 ) -> User:
-    """Create a user. `actor=None` is the command line; otherwise only admins may.
+    """Create a user. `actor=None` is the command line; otherwise only admins may. A password,
+    if given, must follow the password rule; people invited instead choose their own.
 
     With an idempotency key (from an admin), a retried create returns the user the first made."""
     if actor is not None and not actor.admin:
@@ -67,10 +52,12 @@ async def create_user(
     email = normalise_email(email)
     if "@" not in email or not name.strip():
         raise Invalid("Email and name are required.", {"email": ["must be an address"]})
+    if password is not None:
+        passwords.check_policy(password, email=email)
     user = User(
         email=email, name=name.strip(), phone=phone, admin=admin, agent=agent, human_id=human_id or None,
         organisation_hid=organisation_hid or None,
-        password_hash=hash_password(password) if password else None,
+        password_hash=await passwords.new_hash(password) if password is not None else None,
     )  # fmt: skip
     retry = idempotency.request(actor, idempotency_key, idempotency.USER) if actor else None
     return await idempotency.once(retry, partial(_insert_user, user, retry), _user_by_id)
@@ -149,25 +136,45 @@ async def list_agents(*, actor: User) -> list[User]:
 
 
 async def update_user(
-    *, user_id: int, changes: dict[str, Any], actor: User, active_only: bool = False
+    *,
+    user_id: int,
+    changes: dict[str, Any],
+    actor: User,
+    active_only: bool = False,
+    config: Mapping[str, Any] | None = None,
 ) -> User:
-    """Partial update: users change their own name, email and phone; admins change anything."""
+    """Partial update: users change their own name, email and phone; admins change anything.
+
+    A new email for oneself is not applied: a link to confirm it goes to the new address (see
+    request_email_change), and the answer is the same whether or not that address is taken."""
     user = await get_user(user_id=user_id, actor=actor, active_only=active_only)
     allowed = ADMIN_EDITABLE if actor.admin else SELF_EDITABLE
     if refused := sorted(set(changes) - allowed):
         raise Forbidden(f"Only admins change {', '.join(refused)}.")
     if user.id == actor.id and (changes.get("admin") is False or changes.get("active") is False):
         raise Forbidden("You cannot remove your own admin rights or deactivate yourself.")
+    if user.id == actor.id and "email" in changes:
+        await _change_own_email(user, changes.pop("email"), config)
     if "email" in changes:
         changes["email"] = normalise_email(changes["email"])
         if await User.filter(email=changes["email"]).exclude(id=user.id).exists():
             raise Conflict(f"A user with email {changes['email']} already exists.")
     try:
-        await User.filter(id=user.id).update(**changes, updated_at=datetime.now(UTC))
+        if changes:
+            await User.filter(id=user.id).update(**changes, updated_at=datetime.now(UTC))
     except IntegrityError as exc:
         raise Conflict("A user with that email or human ID already exists.") from exc
     cache.changed()
     return await User.get(id=user.id)
+
+
+async def _change_own_email(user: User, email: str, config: Mapping[str, Any] | None) -> None:
+    """One's own new email goes through a confirmation link; the same address again is no change."""
+    if normalise_email(email) == user.email:
+        return
+    if config is None:
+        raise Forbidden("Change your own email from your Account page.")
+    await request_email_change(actor=user, new_email=email, config=config)
 
 
 async def deactivate_user(*, user_id: int, actor: User) -> None:
@@ -180,3 +187,108 @@ async def deactivate_user(*, user_id: int, actor: User) -> None:
     await User.filter(id=user.id).update(active=False, updated_at=datetime.now(UTC))
     await WebSession.filter(user_id=user.id).delete()
     cache.changed()
+
+
+async def send_link_email(
+    *,
+    user: User,
+    recipient: str,
+    config: Mapping[str, Any],
+    subject: str,
+    template: str,
+    url: str,
+    purpose: str,
+) -> None:
+    """Queue an email carrying a signed link (the outbox sends it)."""
+    text, html = render_email(
+        template, user=user, url=url, hours=links.hours(config, purpose), recipient=recipient
+    )
+    await queue_email(recipient=recipient, subject=subject, body_text=text, body_html=html)
+
+
+async def may_email_link(user: User) -> bool:
+    """Whether another emailed link may go out for this account now (counts this one if so)."""
+    counted = attempts.key("link", str(user.id))
+    if await attempts.over({counted: LINK_EMAILS_PER_HOUR}, window=attempts.KEEP):
+        return False
+    await attempts.add([counted])
+    return True
+
+
+async def _send_invitation(user: User, config: Mapping[str, Any]) -> None:
+    payload = {"user": user.id, "pw": links.password_stamp(user)}
+    url = links.url(config, purpose=links.INVITATION, payload=payload)
+    await send_link_email(
+        user=user, recipient=user.email, config=config, subject="Your helpdesk account: choose a password",
+        template="invitation", url=url, purpose=links.INVITATION,
+    )  # fmt: skip
+
+
+async def invite_user(
+    *, email: str, name: str, actor: User, config: Mapping[str, Any], **fields: Any
+) -> User:
+    """Create a user (admins only) and email them a link to choose their own password."""
+    async with in_transaction():
+        user = await create_user(email=email, name=name, actor=actor, **fields)
+        await _send_invitation(user, config)
+    return user
+
+
+async def send_invitation(*, user_id: int, actor: User, config: Mapping[str, Any]) -> User:
+    """Email an active user (again) a link to choose a password (admins only)."""
+    if not actor.admin:
+        raise NotFound(f"No user {user_id}.")
+    user = await get_user(user_id=user_id, actor=actor, active_only=True)
+    await _send_invitation(user, config)
+    return user
+
+
+def email_change_answer(email: str) -> str:
+    """The one answer to an email change request, whether or not the address is free."""
+    return f"If {email} can be used, a link to confirm it is on its way there. Open it to make the change."
+
+
+async def request_email_change(*, actor: User, new_email: str, config: Mapping[str, Any]) -> str:
+    """Email a signed link to the new address; nothing changes until it is opened. Returns the
+    answer to show, the same whether or not another account has the address."""
+    email = normalise_email(new_email)
+    if not is_address(email):
+        raise Invalid("That is not an email address.", {"email": ["must be one email address"]})
+    taken = await User.filter(email=email).exists()
+    if not taken and await may_email_link(actor):
+        payload = {"user": actor.id, "from": actor.email, "to": email}
+        await send_link_email(
+            user=actor, recipient=email, config=config, subject="Confirm your new helpdesk email address",
+            template="email_change", url=links.url(config, purpose=links.EMAIL_CHANGE, payload=payload),
+            purpose=links.EMAIL_CHANGE,
+        )  # fmt: skip
+    return email_change_answer(email)
+
+
+async def read_email_link(*, token: str, config: Mapping[str, Any]) -> tuple[User, str]:
+    """The user and the new address an email-change link is for, or why it cannot be used."""
+    payload = links.read(token, purpose=links.EMAIL_CHANGE, config=config)
+    await links.refuse_used(token, purpose=links.EMAIL_CHANGE)
+    user = await links.user_of(payload, stamped=False)
+    if user.email != payload.get("from") or not is_address(str(payload.get("to", ""))):
+        raise LinkGone("Your email has changed since this link was sent.")
+    return user, payload["to"]
+
+
+async def confirm_email_change(*, token: str, config: Mapping[str, Any]) -> User:
+    """Consume the link once and apply the new address; the old address is told."""
+    async with in_transaction():
+        user, email = await read_email_link(token=token, config=config)
+        await links.consume(token, purpose=links.EMAIL_CHANGE)
+        if await User.filter(email=email).exclude(id=user.id).exists():
+            raise LinkGone("Another account now uses this address.")
+        await User.filter(id=user.id).update(email=email, updated_at=datetime.now(UTC))
+        text, html = render_email("email_changed", user=user, new_email=email)
+        await queue_email(
+            recipient=user.email,
+            subject="Your helpdesk email address changed",
+            body_text=text,
+            body_html=html,
+        )
+    cache.changed()
+    return await User.get(id=user.id)

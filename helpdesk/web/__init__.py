@@ -3,12 +3,12 @@
 from quart import Quart, request
 from werkzeug.exceptions import HTTPException
 
-from helpdesk.web import admin, auth, confirm, dashboard, pages, queues, tickets
+from helpdesk.web import account, admin, auth, confirm, dashboard, pages, passwords, queues, tickets
 
-BLUEPRINTS = (auth.bp, queues.bp, tickets.bp, dashboard.bp, admin.bp)
+BLUEPRINTS = (auth.bp, queues.bp, tickets.bp, dashboard.bp, admin.bp, account.bp)
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)
-for _blueprint in (*BLUEPRINTS, confirm.bp):
+for _blueprint in (*BLUEPRINTS, confirm.bp, passwords.bp):
     # Each blueprint starts with Flask's default template context processor (Quart swaps in its own
     # for the app only). Under Quart it finds no Flask context and adds nothing, but as a plain
     # function Quart runs it in its thread pool: a hand-off to another thread on every page.
@@ -21,7 +21,7 @@ for _blueprint in (*BLUEPRINTS, confirm.bp):
 
 def register_web(app: Quart) -> None:
     """Mount the screens, their template helpers and HTML error pages (outside /api only)."""
-    for blueprint in BLUEPRINTS:
+    for blueprint in (*BLUEPRINTS, passwords.bp):
         app.register_blueprint(blueprint)
     app.context_processor(auth.template_context)
     app.add_template_filter(pages.age)

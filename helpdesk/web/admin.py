@@ -5,7 +5,7 @@ Plain forms that post and redirect (no htmx): rare, deliberate changes that read
 from collections.abc import Awaitable
 from typing import Any
 
-from quart import Blueprint, Response, abort, redirect, url_for
+from quart import Blueprint, Response, abort, current_app, redirect, request, url_for
 
 from helpdesk.errors import Conflict, Forbidden, Invalid
 from helpdesk.models import StateKind
@@ -79,11 +79,13 @@ async def users_list():
 
 @bp.post("/users")
 async def create_user():
-    """Add a user (agents and admins sign in with the password given here)."""
+    """Add a user and email them an invitation to choose their own password."""
     form = await NewUserForm.from_request()
-    data = {k: v for k, v in form.data.items() if k != "csrf_token"}
-    if form.validate() and await attempt(form, users.create_user(**data, actor=await current_user())):
-        return redirect(url_for("admin.users_list"), 303)
+    if form.validate():
+        data = {k: v for k, v in form.data.items() if k != "csrf_token"}
+        invite = users.invite_user(**data, actor=await current_user(), config=current_app.config)
+        if await attempt(form, invite):
+            return redirect(url_for("admin.users_list"), 303)
     return await users_screen(form, failed(form))
 
 
@@ -93,6 +95,7 @@ async def user_screen(
     actor = await current_user()
     person = await users.get_user(user_id=user_id, actor=actor)
     context = {"person": person, "form": form or UserForm(obj=person), "new_token": new_token, "error": error}
+    context["invited"] = request.args.get("invited") == "1"
     context |= {"tokens": await admin.list_tokens(user_id=user_id, actor=actor), "action": CsrfForm()}
     return await screen("admin/user.html", status, **context)
 
@@ -111,7 +114,7 @@ async def update_user(user_id: int):
     changes["organisation_hid"] = changes["organisation_hid"] or None
     actor = await current_user()
     if form.validate() and await attempt(
-        form, users.update_user(user_id=user_id, changes=changes, actor=actor)
+        form, users.update_user(user_id=user_id, changes=changes, actor=actor, config=current_app.config)
     ):
         return redirect(url_for("admin.user", user_id=user_id), 303)
     return await user_screen(user_id, form, failed(form))
@@ -124,6 +127,15 @@ async def deactivate_user(user_id: int):
         abort(400, "Your session expired. Reload the page and try again.")
     await users.deactivate_user(user_id=user_id, actor=await current_user())
     return redirect(url_for("admin.user", user_id=user_id), 303)
+
+
+@bp.post("/users/<int:user_id>/invitation")
+async def send_invitation(user_id: int):
+    """Email the user a new link to choose a password (a lost invitation, a forgotten password)."""
+    if not (await CsrfForm.from_request()).validate():
+        abort(400, "Your session expired. Reload the page and try again.")
+    await users.send_invitation(user_id=user_id, actor=await current_user(), config=current_app.config)
+    return redirect(url_for("admin.user", user_id=user_id, invited=1), 303)
 
 
 @bp.post("/users/<int:user_id>/tokens")

@@ -100,8 +100,9 @@ async def login() -> Any:
     if request.method == "POST" and form.validate():
         try:
             session_id = await sessions.sign_in(
-                email=form.email.data, password=form.password.data, address=request.remote_addr or ""
-            )
+                email=form.email.data, password=form.password.data, address=request.remote_addr or "",
+                browser=request.headers.get("User-Agent", ""),
+            )  # fmt: skip
         except (Unauthorized, RateLimited) as error:
             form.form_errors.append(error.message)
             return await render("auth/login.html", form=form), error.status

@@ -8,6 +8,7 @@ from quart import current_app, request, session
 from wtforms import (
     BooleanField,
     Form,
+    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -18,7 +19,7 @@ from wtforms import (
 from wtforms.csrf.core import CSRFTokenField, ValidationError
 from wtforms.csrf.session import SessionCSRF
 from wtforms.fields.choices import SelectChoice as Choice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
 from helpdesk.models import MAX_ID, StateKind
 
@@ -172,7 +173,7 @@ class UserForm(CsrfForm):
 
 
 class NewUserForm(UserForm):
-    password = PasswordField("Password (optional)", [Optional(), Length(min=12, max=1000)])
+    """A new user: they get an invitation email and choose their own password."""
 
 
 class NameForm(CsrfForm):
@@ -196,3 +197,29 @@ class OrganisationForm(CsrfForm):
     legal_name = StringField("Legal name", [DataRequired(), Length(max=255)], filters=[_strip])
     role = SelectField("Role", choices=[Choice("customer", "Customer"), Choice("partner", "Partner")])
     parent = StringField("Partner ID (optional)", [Optional(), Length(max=64)], filters=[_strip])
+
+
+# --- the account and password screens: the password rule itself lives in services/passwords.py
+
+
+class ChangePasswordForm(CsrfForm):
+    current_password = PasswordField("Current password", [DataRequired(), Length(max=1000)])
+    new_password = PasswordField("New password", [DataRequired(), Length(max=1000)])
+    repeat = PasswordField("New password again", [DataRequired(), EqualTo("new_password", "does not match")])
+
+
+class NewPasswordForm(CsrfForm):
+    password = PasswordField("New password", [DataRequired(), Length(max=1000)])
+    repeat = PasswordField("New password again", [DataRequired(), EqualTo("password", "does not match")])
+
+
+class EmailForm(CsrfForm):
+    email = StringField("Email", [DataRequired(), Length(max=254)], filters=[_strip])
+
+
+class NewEmailForm(CsrfForm):
+    email = StringField("New email", [DataRequired(), Length(max=254)], filters=[_strip])
+
+
+class EndSessionForm(CsrfForm):
+    session = HiddenField("Session", [DataRequired(), Length(max=64)])

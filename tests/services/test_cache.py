@@ -55,8 +55,8 @@ async def test_revoking_or_deactivating_through_this_process_applies_at_once(app
 
 
 async def test_signing_out_ends_the_session_at_once(app, clock):
-    await users.create_user(email="a@example.com", name="A", actor=None, agent=True, password="pw-123456")
-    session_id = await sessions.sign_in(email="a@example.com", password="pw-123456", address="127.0.0.1")
+    await users.create_user(email="a@example.com", name="A", actor=None, agent=True, password="pw-123456789")
+    session_id = await sessions.sign_in(email="a@example.com", password="pw-123456789", address="127.0.0.1")
     assert (await sessions.user_for_session(session_id)).email == "a@example.com"
     await sessions.sign_out(session_id=session_id)
     assert await sessions.user_for_session(session_id) is None
@@ -123,10 +123,10 @@ async def test_a_load_overtaken_by_a_change_is_not_kept(app, clock):
 async def test_signing_in_or_making_a_token_keeps_what_is_cached(app, clock):
     agent = await make_agent()
     ticket = await make_ticket(agent)
-    await users.create_user(email="b@example.com", name="B", actor=None, agent=True, password="pw-123456")
+    await users.create_user(email="b@example.com", name="B", actor=None, agent=True, password="pw-123456789")
     await tickets.get_ticket(human_id=ticket.human_id, actor=agent, related=True)
     cached = dict(cache.states._entries)
     assert cached  # the ticket's states are cached...
-    await sessions.sign_in(email="b@example.com", password="pw-123456", address="127.0.0.1")
+    await sessions.sign_in(email="b@example.com", password="pw-123456789", address="127.0.0.1")
     await users.create_token(user=agent, name="ci", actor=None)
     assert cache.states._entries == cached  # ...and a sign-in or a new token did not empty them

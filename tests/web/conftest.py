@@ -2,10 +2,8 @@
 
 import re
 
-import pytest
-
 from helpdesk.models import User
-from helpdesk.services.users import hash_password
+from helpdesk.services.passwords import hash_password
 
 PASSWORD = "correct horse battery"  # noqa: S105 - test password
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -33,11 +31,3 @@ async def sign_in(client, user: User, password: str = PASSWORD):
     )
     assert response.status_code == 303, await response.get_data(as_text=True)
     return response
-
-
-@pytest.fixture(autouse=True)
-def fresh_login_limiter():
-    """Failed sign-ins of one test must not lock out the next."""
-    from helpdesk.services.sessions import limiter
-
-    limiter._failures.clear()

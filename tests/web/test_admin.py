@@ -46,7 +46,6 @@ async def test_create_edit_and_deactivate_a_user(admin_client):
         "name": "Nia",
         "email": "nia@example.com",
         "agent": "y",
-        "password": "x" * 12,
     }
     assert (await admin_client.post("/admin/users", form=form)).status_code == 303
     nia = await User.get(email="nia@example.com")

@@ -1,9 +1,17 @@
-"""Signing in and out: server-side sessions, CSRF, the failure limit, deactivation."""
+"""Signing in and out: server-side sessions, CSRF, the failure limits, idle sessions, deactivation."""
 
-from helpdesk.models import WebSession
-from helpdesk.services import users
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from helpdesk import create_app, db
+from helpdesk.models import User, WebSession
+from helpdesk.services import attempts, passwords, users
+from helpdesk.services.passwords import hash_password
 from helpdesk.services.sessions import WRONG_LOGIN
 from tests.factories import make_agent, make_user
+from tests.services.test_passwords import HeldHashes
 from tests.web.conftest import HTMX, PASSWORD, csrf_token, sign_in
 
 
@@ -125,3 +133,64 @@ async def test_next_only_goes_to_local_paths(client):
         "/login?next=//evil.example/x", form={"email": agent.email, "password": PASSWORD, "csrf_token": token}
     )
     assert response.headers["Location"] == "/"
+
+
+async def test_health_answers_while_twenty_failed_sign_ins_hash(client, monkeypatch):
+    """Hashing runs off the event loop: with 20 sign-ins in the middle of hashing (held there by
+    the test), /healthz still answers; at most HASH_THREADS hashes run at once."""
+    held_hashes = HeldHashes.install(monkeypatch)
+    token = await csrf_token(client)
+    posts = [
+        asyncio.create_task(
+            client.post(
+                "/login",
+                form={"email": f"u{n}@example.com", "password": "guess", "csrf_token": token},
+                scope_base={"client": (f"10.2.0.{n}", 40000)},
+            )
+        )
+        for n in range(20)
+    ]
+    await held_hashes.all_threads_busy()
+    health = await client.get("/healthz")
+    assert health.status_code == 200 and not held_hashes.gate.is_set() and not any(p.done() for p in posts)
+    held_hashes.gate.set()
+    assert [response.status_code for response in await asyncio.gather(*posts)] == [401] * 20
+    assert held_hashes.most == passwords.HASH_THREADS
+
+
+@pytest.fixture
+async def second_app(app_config, database_url):
+    """Another app instance on the same database, as a second server process would be."""
+    other = create_app(app_config)
+    async with other.test_app():
+        yield other
+    await db.open_database(database_url)  # its shutdown closed the process-wide ORM connections
+
+
+async def post_from(client, address: str, email: str, password: str):
+    token = await csrf_token(client)
+    form = {"email": email, "password": password, "csrf_token": token}
+    return await client.post("/login", form=form, scope_base={"client": (address, 40000)})
+
+
+async def test_failures_from_one_address_count_across_app_instances(app, second_app):
+    agent = await make_agent()
+    await User.filter(id=agent.id).update(password_hash=hash_password(PASSWORD))
+    first, second = app.test_client(), second_app.test_client()
+    for n in range(10):
+        assert (await post_from(first, "10.3.0.1", f"a{n}@example.com", "guess")).status_code == 401
+        assert (await post_from(second, "10.3.0.1", f"b{n}@example.com", "guess")).status_code == 401
+    refused = await post_from(first, "10.3.0.1", agent.email, PASSWORD)
+    assert refused.status_code == 429 and "Too many failed sign-ins" in await refused.get_data(as_text=True)
+    assert (await post_from(second, "10.3.0.2", agent.email, PASSWORD)).status_code == 303
+
+
+async def test_an_idle_session_sends_the_browser_to_sign_in(client, monkeypatch):
+    moment = [datetime.now(UTC)]
+    monkeypatch.setattr(attempts, "now", lambda: moment[0])
+    await sign_in(client, await make_agent())
+    moment[0] += timedelta(hours=7)
+    assert (await client.get("/")).status_code == 200
+    moment[0] += timedelta(hours=8, minutes=1)
+    response = await client.get("/")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/login")
