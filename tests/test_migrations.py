@@ -245,8 +245,8 @@ async def test_idempotency_keys_made_before_0007_still_answer_for_their_tickets(
         await db.open_database(database_url)
 
 
-async def test_sessions_open_before_migration_0009_keep_working(make_database_url, database_url):
-    """0009 adds columns to web_session: rows already there stay, with the new columns empty."""
+async def test_sessions_open_before_migration_0008_keep_working(make_database_url, database_url):
+    """0008 adds columns to web_session: rows already there stay, with the new columns empty."""
     url = make_database_url("sessions")
     await migrate(config=db.tortoise_config(url), target="helpdesk.0005_bounded_search_documents")
     await db.open_database(url)
