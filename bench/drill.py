@@ -56,8 +56,10 @@ class Tally:
     created: set[str] = field(default_factory=set)  # markers of acknowledged creates
     comments: set[str] = field(default_factory=set)  # markers of acknowledged comments
     phones: dict[str, list[tuple[str, bool]]] = field(default_factory=lambda: defaultdict(list))
-    confirms: Counter = field(default_factory=Counter)  # ticket -> acknowledged confirm requests
-    confirms_sent: Counter = field(default_factory=Counter)  # ticket -> confirm requests sent
+    # ticket -> the event ids acknowledged confirm requests named (a repeat within a minute names
+    # the earlier event), and how many went unanswered
+    confirms: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    confirms_unanswered: Counter = field(default_factory=Counter)
 
 
 def log(message: str) -> None:
@@ -168,8 +170,9 @@ def ticket_body(marker: str) -> dict:
 
 async def send(
     http: httpx.AsyncClient, tally: Tally, kind: str, method: str, url: str, body: dict
-) -> bool | None:
-    """Send one write once: True when acknowledged, False when refused or failed, None when unanswered."""
+) -> httpx.Response | bool | None:
+    """Send one write once: the response when acknowledged, False when refused or failed, None when
+    unanswered."""
     try:
         response = await http.request(method, url, json=body)
     except httpx.ConnectError:  # the server is down: nothing was sent
@@ -184,7 +187,7 @@ async def send(
         tally.refused[kind][response.status_code] += 1
     if response.is_success:
         tally.acknowledged[kind] += 1
-        return True
+        return response
     return False
 
 
@@ -213,12 +216,13 @@ async def client(http: httpx.AsyncClient, tally: Tally, ticket: str, until: floa
             outcome = await send(http, tally, kind, "PATCH", f"/api/tickets/{ticket}",
                 {"attributes": contact_attributes(phone)})  # fmt: skip
             if outcome is not False:  # acknowledged, or unanswered: either may be the final number
-                tally.phones[ticket].append((phone, outcome is True))
+                tally.phones[ticket].append((phone, outcome is not None))
         else:
-            before = tally.sent[kind]
-            if await send(http, tally, kind, "POST", f"/api/events/confirm-contacts/{ticket}", {}):
-                tally.confirms[ticket] += 1
-            tally.confirms_sent[ticket] += tally.sent[kind] - before
+            outcome = await send(http, tally, kind, "POST", f"/api/events/confirm-contacts/{ticket}", {})
+            if outcome:
+                tally.confirms[ticket].add(outcome.headers["Location"])
+            elif outcome is None:
+                tally.confirms_unanswered[ticket] += 1
 
 
 async def killer(server: Server, until: float) -> int:
@@ -239,8 +243,7 @@ QUERIES = {
     "tickets": "SELECT description, COUNT(*) FROM ticket GROUP BY description",
     "comments": "SELECT body, COUNT(*) FROM comment GROUP BY body",
     "phones": "SELECT 'INC-' || ticket_id, value FROM ticket_attribute WHERE key = 'phoneNumber'",
-    "events": "SELECT target, COUNT(*) FROM event WHERE key = 'notification.ticket.confirm-contacts'"
-    " GROUP BY target",
+    "events": "SELECT CAST(id AS TEXT), target FROM event WHERE key = 'notification.ticket.confirm-contacts'",
 }
 
 
@@ -252,7 +255,7 @@ def _lost_and_twice(acknowledged: set[str], stored: Counter, kind: str) -> tuple
 async def count(database: Database, tally: Tally) -> dict[str, tuple[int, int]]:
     """(lost, duplicated) per kind, from what the database holds."""
     found = {name: dict(await database.rows(sql)) for name, sql in QUERIES.items()}
-    events = Counter(found["events"])
+    events = Counter(found["events"].values())  # ticket -> confirm events stored
     return {
         "create": _lost_and_twice(tally.created, Counter(found["tickets"]), "create"),
         "comment": _lost_and_twice(tally.comments, Counter(found["comments"]), "comment"),
@@ -261,8 +264,11 @@ async def count(database: Database, tally: Tally) -> dict[str, tuple[int, int]]:
             0,
         ),
         "confirm": (
-            sum(max(0, tally.confirms[t] - events[t]) for t in tally.confirms),
-            sum(max(0, events[t] - tally.confirms_sent[t]) for t in tally.confirms_sent),
+            sum(event not in found["events"] for ids in tally.confirms.values() for event in ids),
+            sum(
+                max(0, events[t] - len(ids) - tally.confirms_unanswered[t])
+                for t, ids in tally.confirms.items()
+            ),
         ),
     }
 
