@@ -191,6 +191,24 @@ async def test_search_migration_indexes_the_tickets_already_there(make_database_
         await db.open_database(database_url)
 
 
+async def test_joined_words_migration_reindexes_the_tickets_already_there(make_database_url, database_url):
+    """Migration 0012: a ticket written before it about "Wi-Fi" is found by "wifi"."""
+    url = make_database_url("joined")
+    await migrate(config=db.tortoise_config(url), target="helpdesk.0005_bounded_search_documents")
+    await db.open_database(url)
+    await _ticket_with_thread("Wi-Fi drops", "Engineer booked", "Access-point swapped")
+    await db.close_database()
+    await db.migrate_database(url)
+    await db.open_database(url)
+    try:
+        assert await _search_ids("wifi", include_internal=False) == [1]
+        assert await _search_ids("wi-fi engineer", include_internal=False) == [1]
+        assert await _search_ids("access-point", include_internal=True) == [1]
+    finally:
+        await db.close_database()
+        await db.open_database(database_url)
+
+
 async def test_unique_constraints_exist(fresh_database):
     for table, wanted in EXPECTED_UNIQUE.items():
         unique = [columns for columns, is_unique in await _indexes(table) if is_unique]
