@@ -37,6 +37,7 @@ EXPECTED_INDEXES = {
         ("deleted_at", "created_at"),
         ("deleted_at", "updated_at"),
         ("assignee_id", "resolved_at", "id"),
+        ("assignee_id", "id"),
         ("group_id", "resolved_at", "id"),
         ("state_id", "id"),
         ("priority_id", "id"),

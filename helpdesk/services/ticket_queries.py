@@ -33,6 +33,7 @@ class Keyset:
     pk: int
 
 
+NULLABLE = ("assignee_id",)  # sortable columns that may hold NULL besides resolved_at
 DATETIMES = tuple(i for i, column in enumerate(COLUMNS) if column.endswith("_at"))
 
 
@@ -146,10 +147,11 @@ async def _page(
     p = Params(is_postgres(client))
     source, conditions, key = _source(filters, actor, p, also)
     direction = "DESC" if descending else "ASC"
-    # Nulls (an unresolved ticket's resolved_at) sort last both ways, as the keyset expects. Only
+    # Nulls (an unresolved ticket's resolved_at, an unassigned ticket's assignee) sort last both
+    # ways, as the keyset expects: PostgreSQL puts them first going down, SQLite going up. Only
     # there: on a NOT NULL column NULLS LAST would keep PostgreSQL off the index (a full sort).
-    nullable = column == "resolved_at" and filters.open is not False
-    nulls = " NULLS LAST" if p.postgres and descending and nullable else ""
+    nullable = (column == "resolved_at" and filters.open is not False) or column in NULLABLE
+    nulls = " NULLS LAST" if nullable and p.postgres == descending else ""
     if after is not None:
         conditions.append(_after(column, descending, after, key, p))
     order = f"{key} {direction}" if column == "id" else f"t.{column} {direction}{nulls}, {key} {direction}"
@@ -203,7 +205,7 @@ def _after(column: str, descending: bool, after: Keyset, key: str, p: Params) ->
         return f"(t.{column} IS NULL AND {key} {op} {p(after.pk)})"
     value = p(after.value)
     following = f"t.{column} {op} {value} OR (t.{column} = {p(after.value)} AND {key} {op} {p(after.pk)})"
-    return f"({following} OR t.{column} IS NULL)" if descending else f"({following})"
+    return f"({following} OR t.{column} IS NULL)" if descending or column in NULLABLE else f"({following})"
 
 
 async def count(*, filters: "TicketFilters", actor: User, cap: int | None) -> int:
