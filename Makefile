@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# The address in the links of emails `make run` sends: follows PORT unless given (BASE_URL=...).
+BASE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
 .PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser screenshots migrations bench drill clean
@@ -25,9 +27,9 @@ run: install
 	$(BIN)/helpdesk seed-demo --if-empty --tickets 2000
 	@echo "Demo logins (password demo-password): admin@example.com (admin), priya@example.com (agent),"
 	@echo "acme@customer.example (customer of Acme). API token: make token EMAIL=admin@example.com"
-	@echo "Emails the app sends are printed below by a development mail sink on 127.0.0.1:8025."
-	$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:8025 -c aiosmtpd.handlers.Debugging & sink=$$!; \
-		trap 'kill $$sink 2>/dev/null' EXIT INT TERM; $(BIN)/helpdesk serve --port $(PORT)
+	@echo "Serving $(BASE_URL). Emails the app sends are printed below (decoded) by a mail sink on 127.0.0.1:8025."
+	$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:8025 -c helpdesk.mail_sink.PrintingHandler & sink=$$!; \
+		trap 'kill $$sink 2>/dev/null' EXIT INT TERM; HELPDESK_BASE_URL=$(BASE_URL) $(BIN)/helpdesk serve --port $(PORT)
 
 token: install
 	@$(BIN)/helpdesk create-token --email $(EMAIL)

@@ -1,6 +1,8 @@
 """Migrations build the whole schema, with its constraints and indexes, on an empty database."""
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -38,6 +40,7 @@ EXPECTED_INDEXES = {
         ("deleted_at", "created_at"),
         ("deleted_at", "updated_at"),
         ("assignee_id", "resolved_at", "id"),
+        ("assignee_id", "id"),
         ("group_id", "resolved_at", "id"),
         ("state_id", "id"),
         ("priority_id", "id"),
@@ -177,20 +180,46 @@ async def _search_ids(text: str, *, include_internal: bool) -> list[int]:
     return [row["id"] for row in await connection.execute_query_dict(sql, [query])]
 
 
-async def test_search_migration_indexes_the_tickets_already_there(make_database_url, database_url):
-    url = make_database_url("search")
-    await migrate(config=db.tortoise_config(url), target="helpdesk.0003_live_ticket_sort_indexes")
+@asynccontextmanager
+async def _ticket_migrated_from(url: str, target: str, *thread: str) -> AsyncIterator[None]:
+    """A ticket with a reply and a note written under the schema of `target`, then every later
+    migration run over it; the session's database comes back afterwards."""
+    await migrate(config=db.tortoise_config(url), target=target)
     await db.open_database(url)
-    await _ticket_with_thread("Router offline", "Engineer booked", "Carrier fault raised")
+    await _ticket_with_thread(*thread)
     await db.close_database()
     await db.migrate_database(url)
     await db.open_database(url)
     try:
-        assert await _search_ids("router slow engineer", include_internal=False) == [1]
-        assert await _search_ids("carr", include_internal=True) == [1]
-        assert await _search_ids("carr", include_internal=False) == []
+        yield
     finally:
         await db.close_database()
+
+
+async def test_search_migration_indexes_the_tickets_already_there(make_database_url, database_url):
+    thread = ("Router offline", "Engineer booked", "Carrier fault raised")
+    try:
+        async with _ticket_migrated_from(
+            make_database_url("search"), "helpdesk.0003_live_ticket_sort_indexes", *thread
+        ):
+            assert await _search_ids("router slow engineer", include_internal=False) == [1]
+            assert await _search_ids("carr", include_internal=True) == [1]
+            assert await _search_ids("carr", include_internal=False) == []
+    finally:
+        await db.open_database(database_url)
+
+
+async def test_joined_words_migration_reindexes_the_tickets_already_there(make_database_url, database_url):
+    """Migration 0009: a ticket written before it about "Wi-Fi" is found by "wifi"."""
+    thread = ("Wi-Fi drops", "Engineer booked", "Access-point swapped")
+    try:
+        async with _ticket_migrated_from(
+            make_database_url("joined"), "helpdesk.0005_bounded_search_documents", *thread
+        ):
+            assert await _search_ids("wifi", include_internal=False) == [1]
+            assert await _search_ids("wi-fi engineer", include_internal=False) == [1]
+            assert await _search_ids("access-point", include_internal=True) == [1]
+    finally:
         await db.open_database(database_url)
 
 

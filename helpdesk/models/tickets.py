@@ -53,6 +53,7 @@ class Ticket(Model):
             ("deleted_at", "created_at"),
             ("deleted_at", "updated_at"),
             ("assignee_id", "resolved_at", "id"),
+            ("assignee_id", "id"),  # the queue's sort by assignee
             ("group_id", "resolved_at", "id"),
             ("state_id", "id"),
             ("priority_id", "id"),

@@ -29,6 +29,9 @@ class Period:
     label: str
     timezone: str
     current: bool
+    # The board's scope, as the report API's `group` and `organisation`: None is every ticket.
+    group_id: int | None = None
+    organisation_hid: str | None = None
 
     @property
     def days(self) -> list[date]:
@@ -72,32 +75,53 @@ def _staff_only(actor: User) -> None:
         raise NotFound("No such report.")
 
 
-def dashboard_period(*, actor: User, period: str, day: date | None, timezone: str, now: datetime) -> Period:
-    """The week or month holding `day` (default today) in the configured zone (DECISIONS 30)."""
+def dashboard_period(
+    *,
+    actor: User,
+    period: str,
+    day: date | None,
+    timezone: str,
+    now: datetime,
+    group_id: int | None = None,
+    organisation_hid: str | None = None,
+) -> Period:
+    """The week or month holding `day` (default today) in the configured zone (DECISIONS 30),
+    of one group's and one organisation's tickets when given."""
     _staff_only(actor)
     start, end, label = report_window(period=period, day=day, timezone=timezone, now=now)
     zone = ZoneInfo(timezone)
     first, after = start.astimezone(zone).date(), end.astimezone(zone).date()
-    return Period(period, first, after, start, end, label, timezone, current=start <= now < end)
+    current = start <= now < end
+    return Period(period, first, after, start, end, label, timezone, current, group_id, organisation_hid)
 
 
-def _live() -> QuerySet[Ticket]:
+def _scoped(query: QuerySet[Ticket], period: Period | None) -> QuerySet[Ticket]:
+    """The query narrowed to the board's group and organisation, if it has them."""
+    if period is not None and period.group_id is not None:
+        query = query.filter(group_id=period.group_id)
+    if period is not None and period.organisation_hid is not None:
+        query = query.filter(organisation_hid=period.organisation_hid)
+    return query
+
+
+def _live(period: Period) -> QuerySet[Ticket]:
     # COALESCE hides deleted_at from the planner, so SQLite walks the created_at (or resolved_at)
     # index of the window instead of every live ticket (as in services/reports.py).
-    return Ticket.annotate(deleted=Coalesce("deleted_at", None)).filter(deleted__isnull=True)
+    return _scoped(Ticket.annotate(deleted=Coalesce("deleted_at", None)).filter(deleted__isnull=True), period)
 
 
 def _created_in(period: Period) -> QuerySet[Ticket]:
-    return _live().filter(created_at__gte=period.start, created_at__lt=period.end)
+    return _live(period).filter(created_at__gte=period.start, created_at__lt=period.end)
 
 
 def _resolved_in(period: Period) -> QuerySet[Ticket]:
-    return _live().filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
+    return _live(period).filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
 
 
-def _open_now() -> QuerySet[Ticket]:
-    """Unresolved live tickets: the (deleted_at, resolved_at, id) index answers this alone."""
-    return Ticket.filter(deleted_at__isnull=True, resolved_at__isnull=True)
+def _open_now(period: Period | None = None) -> QuerySet[Ticket]:
+    """Unresolved live tickets (of the board's scope): the (deleted_at, resolved_at, id) index
+    answers this alone when unscoped."""
+    return _scoped(Ticket.filter(deleted_at__isnull=True, resolved_at__isnull=True), period)
 
 
 async def headline(*, actor: User, period: Period, now: datetime) -> Headline:
@@ -108,7 +132,7 @@ async def headline(*, actor: User, period: Period, now: datetime) -> Headline:
     return Headline(
         created=created,
         resolved=await _resolved_in(period).count(),
-        open_now=await _open_now().count(),
+        open_now=await _open_now(period).count(),
         median_to_assign=await _median_seconds(assigned, '"ticket"."first_assigned_at"'),
         median_run=await _median_seconds(_created_in(period), _resolved_or_now(now), total=created),
     )
@@ -169,32 +193,32 @@ async def _per_day(query: QuerySet[Ticket], field: str, period: Period) -> dict[
     return {date.fromisoformat(row["day"]): row["n"] for row in rows}
 
 
-async def open_by_state(*, actor: User) -> list[Bar]:
-    """Open tickets per state, in catalogue order."""
-    return await _open_by_catalogue(actor, "state_id", StateKind.STATE)
+async def open_by_state(*, actor: User, period: Period | None = None) -> list[Bar]:
+    """Open tickets now per state, in catalogue order (of the period's scope, never its window)."""
+    return await _open_by_catalogue(actor, "state_id", StateKind.STATE, period)
 
 
-async def open_by_priority(*, actor: User) -> list[Bar]:
-    """Open tickets per priority, in catalogue order."""
-    return await _open_by_catalogue(actor, "priority_id", StateKind.PRIORITY)
+async def open_by_priority(*, actor: User, period: Period | None = None) -> list[Bar]:
+    """Open tickets now per priority, in catalogue order (of the period's scope, never its window)."""
+    return await _open_by_catalogue(actor, "priority_id", StateKind.PRIORITY, period)
 
 
-async def _open_by_catalogue(actor: User, column: str, kind: StateKind) -> list[Bar]:
+async def _open_by_catalogue(actor: User, column: str, kind: StateKind, period: Period | None) -> list[Bar]:
     _staff_only(actor)
-    counts = await _open_counts(column)
+    counts = await _open_counts(column, period)
     return _bars(counts, await State.filter(kind=kind).values_list("id", "description"))
 
 
-async def open_by_group(*, actor: User) -> list[Bar]:
-    """Open tickets per agent group, most first."""
+async def open_by_group(*, actor: User, period: Period | None = None) -> list[Bar]:
+    """Open tickets now per agent group, most first (of the period's scope, never its window)."""
     _staff_only(actor)
-    counts = await _open_counts("group_id")
+    counts = await _open_counts("group_id", period)
     names = await Group.filter(id__in=[key for key in counts if key is not None]).values_list("id", "name")
     return _bars(counts, sorted(names, key=lambda group: (-counts[group[0]], group[1])))
 
 
-async def _open_counts(column: str) -> dict[int | None, int]:
-    rows = await _open_now().annotate(n=Count("id")).group_by(column).values(column, "n")
+async def _open_counts(column: str, period: Period | None) -> dict[int | None, int]:
+    rows = await _open_now(period).annotate(n=Count("id")).group_by(column).values(column, "n")
     return {row[column]: row["n"] for row in rows}
 
 

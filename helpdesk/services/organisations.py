@@ -1,5 +1,7 @@
 """The organisation directory: customers and the partners that resell to them (DECISIONS 33)."""
 
+from tortoise.expressions import Q
+
 from helpdesk.errors import Forbidden, Invalid
 from helpdesk.models import Organisation, User
 
@@ -23,3 +25,31 @@ async def save_organisation(
         human_id=human_id, defaults={"legal_name": legal_name, "name": name, "role": role, "parent": parent}
     )
     return organisation
+
+
+SUGGESTIONS = 10
+
+
+async def suggest_organisations(*, text: str, actor: User, limit: int = SUGGESTIONS) -> list[Organisation]:
+    """Directory entries whose name, legal name or ID contains the text, by name (agents only)."""
+    if not actor.is_staff:
+        raise Forbidden("Only agents browse the organisation directory.")
+    wanted = text.strip()
+    if not wanted:
+        return []
+    match = Q(name__icontains=wanted) | Q(legal_name__icontains=wanted) | Q(human_id__icontains=wanted)
+    return await Organisation.filter(match).order_by("name", "human_id").limit(limit)
+
+
+async def organisation_filter(*, text: str, actor: User) -> str:
+    """The organisation ID a filter box means: an ID as typed, else the one organisation whose name
+    or legal name is the text (any case) or, failing that, the only one containing it. Anything
+    else is kept as typed, an ID that matches no ticket."""
+    wanted = text.strip()
+    if not actor.is_staff or await Organisation.exists(human_id=wanted):
+        return wanted
+    for match in (Q(name__iexact=wanted) | Q(legal_name__iexact=wanted), Q(name__icontains=wanted)):
+        found = await Organisation.filter(match).limit(2).values_list("human_id", flat=True)
+        if len(found) == 1:
+            return found[0]
+    return wanted

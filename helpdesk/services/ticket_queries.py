@@ -33,6 +33,7 @@ class Keyset:
     pk: int
 
 
+NULLABLE = ("assignee_id",)  # sortable columns that may hold NULL besides resolved_at
 DATETIMES = tuple(i for i, column in enumerate(COLUMNS) if column.endswith("_at"))
 
 
@@ -50,7 +51,9 @@ def _from_rows(rows: list[Any]) -> list[Ticket]:
     return tickets
 
 
-def _source(filters: "TicketFilters", actor: User, p: Params) -> tuple[str, list[str], str]:
+def _source(
+    filters: "TicketFilters", actor: User, p: Params, also: search.AlsoMatching | None = None
+) -> tuple[str, list[str], str]:
     """FROM clause, WHERE conditions and the id expression to order by."""
     conditions = ["t.deleted_at IS NULL"]
     if not actor.is_staff:
@@ -73,18 +76,39 @@ def _source(filters: "TicketFilters", actor: User, p: Params) -> tuple[str, list
         conditions.append(f"t.resolved_at IS {'' if filters.open else 'NOT '}NULL")
     source, key = "ticket t", "t.id"
     if filters.q and filters.q.strip():
-        include_internal = actor.is_staff
-        if p.postgres:
-            query = search.tsquery(filters.q, include_internal=include_internal)
-            conditions.append(f"t.search_vector @@ to_tsquery('simple', {p(query)})" if query else "1 = 0")
-        elif match := search.fts5_match(filters.q, include_internal=include_internal):
+        source, key, condition = _text_match(filters.q, actor, p, also or search.AlsoMatching())
+        conditions.append(condition)
+    return source, conditions, key
+
+
+def _text_match(q: str, actor: User, p: Params, also: search.AlsoMatching) -> tuple[str, str, str]:
+    """FROM clause, id expression and condition of a search: its words, or what it also names."""
+    include_internal = actor.is_staff
+    if p.postgres:
+        query = search.tsquery(q, include_internal=include_internal)
+        words = f"t.search_vector @@ to_tsquery('simple', {p(query)})" if query else "1 = 0"
+    else:
+        match = search.fts5_match(q, include_internal=include_internal)
+        if match and not also:
             # The index walks its matches in ticket id order, so a page stops after `limit` rows
             # instead of collecting every ticket that mentions a common word.
-            source, key = "ticket_search JOIN ticket t ON t.id = ticket_search.rowid", "ticket_search.rowid"
-            conditions.append(f"ticket_search MATCH {p(match)}")
-        else:
-            conditions.append("1 = 0")
-    return source, conditions, key
+            source = "ticket_search JOIN ticket t ON t.id = ticket_search.rowid"
+            return source, "ticket_search.rowid", f"ticket_search MATCH {p(match)}"
+        words = (
+            f"t.id IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH {p(match)})"
+            if match
+            else "1 = 0"
+        )
+    alternatives = [words]
+    if also.ticket_id is not None:
+        alternatives.append(f"t.id = {p(also.ticket_id)}")
+    if also.organisations:
+        alternatives.append(f"t.organisation_hid IN ({', '.join(p(hid) for hid in also.organisations)})")
+    return "ticket t", "t.id", f"({' OR '.join(alternatives)})"
+
+
+async def _also(filters: "TicketFilters") -> search.AlsoMatching | None:
+    return await search.also_matching(filters.q) if filters.q and filters.q.strip() else None
 
 
 async def select_page(
@@ -99,9 +123,12 @@ async def select_page(
     """Up to `limit` tickets in (column, id) order after the keyset, using the matching index."""
     client = connection()
     postgres = is_postgres(client)
-    if postgres and column == "id" and descending and filters.q and filters.q.strip():
-        return await _newest_matches(client, filters=filters, actor=actor, limit=limit, after=after)
-    return await _page(client, filters, actor, column, descending, limit, after)
+    also = await _also(filters)
+    if postgres and column == "id" and descending and also is not None:
+        return await _newest_matches(
+            client, filters=filters, actor=actor, limit=limit, after=after, also=also
+        )
+    return await _page(client, filters, actor, column, descending, limit, after, also=also)
 
 
 async def _page(
@@ -115,16 +142,18 @@ async def _page(
     *,
     ids_from: int | None = None,
     ids_below: int | None = None,
+    also: search.AlsoMatching | None = None,
 ) -> list[Ticket]:
     p = Params(is_postgres(client))
-    source, conditions, key = _source(filters, actor, p)
+    source, conditions, key = _source(filters, actor, p, also)
     if column != "id" and filters.q and filters.q.strip():
         source, conditions, key = _newest_candidates(source, conditions, key, p)
     direction = "DESC" if descending else "ASC"
-    # Nulls (an unresolved ticket's resolved_at) sort last both ways, as the keyset expects. Only
+    # Nulls (an unresolved ticket's resolved_at, an unassigned ticket's assignee) sort last both
+    # ways, as the keyset expects: PostgreSQL puts them first going down, SQLite going up. Only
     # there: on a NOT NULL column NULLS LAST would keep PostgreSQL off the index (a full sort).
-    nullable = column == "resolved_at" and filters.open is not False
-    nulls = " NULLS LAST" if p.postgres and descending and nullable else ""
+    nullable = (column == "resolved_at" and filters.open is not False) or column in NULLABLE
+    nulls = " NULLS LAST" if nullable and p.postgres == descending else ""
     if after is not None:
         conditions.append(_after(column, descending, after, key, p))
     order = f"{key} {direction}" if column == "id" else f"t.{column} {direction}{nulls}, {key} {direction}"
@@ -155,7 +184,13 @@ RECENT = 20_000  # ids a PostgreSQL search walks newest first before it asks the
 
 
 async def _newest_matches(
-    client: Any, *, filters: "TicketFilters", actor: User, limit: int, after: Keyset | None
+    client: Any,
+    *,
+    filters: "TicketFilters",
+    actor: User,
+    limit: int,
+    after: Keyset | None,
+    also: search.AlsoMatching,
 ) -> list[Ticket]:
     """A PostgreSQL search page, newest first, in at most two bounded steps.
 
@@ -169,10 +204,11 @@ async def _newest_matches(
     else:
         upper = after.pk
     floor = upper - RECENT
-    found = await _page(client, filters, actor, "id", True, limit, after, ids_from=floor)
+    found = await _page(client, filters, actor, "id", True, limit, after, ids_from=floor, also=also)
     if len(found) == limit or floor <= 1:
         return found
-    older = await _page(client, filters, actor, "id", True, limit - len(found), after, ids_below=floor)
+    rest = limit - len(found)
+    older = await _page(client, filters, actor, "id", True, rest, after, ids_below=floor, also=also)
     return found + older
 
 
@@ -184,14 +220,15 @@ def _after(column: str, descending: bool, after: Keyset, key: str, p: Params) ->
         return f"(t.{column} IS NULL AND {key} {op} {p(after.pk)})"
     value = p(after.value)
     following = f"t.{column} {op} {value} OR (t.{column} = {p(after.value)} AND {key} {op} {p(after.pk)})"
-    return f"({following} OR t.{column} IS NULL)" if descending else f"({following})"
+    return f"({following} OR t.{column} IS NULL)" if descending or column in NULLABLE else f"({following})"
 
 
 async def count(*, filters: "TicketFilters", actor: User, cap: int | None) -> int:
     """How many tickets match; with a cap, the database stops after `cap` rows."""
     client = connection()
+    also = await _also(filters)
     p = Params(is_postgres(client))
-    source, conditions, _ = _source(filters, actor, p)
+    source, conditions, _ = _source(filters, actor, p, also)
     inner = f"SELECT 1 FROM {source} WHERE {' AND '.join(conditions)}"
     limit = f" LIMIT {p(cap)}" if cap else ""
     sql = f"SELECT COUNT(*) FROM ({inner}{limit}) matching"

@@ -105,6 +105,14 @@ SORTS: dict[str, tuple[str, bool]] = {
     "-dateUpdated": ("updated_at", True),
     "dateUpdated": ("updated_at", False),
     "-dateResolved": ("resolved_at", True),
+    # The queue's columns (the API's sort values are the contract's): catalogue order for state and
+    # priority, assignee by user id, unassigned last both ways.
+    "priority": ("priority_id", False),
+    "-priority": ("priority_id", True),
+    "state": ("state_id", False),
+    "-state": ("state_id", True),
+    "assignee": ("assignee_id", False),
+    "-assignee": ("assignee_id", True),
 }
 DEFAULT_SORT = "-id"
 CUSTOMER_PAGE_LIMIT = 100  # the API default page; agents may ask for up to 1000
@@ -211,7 +219,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(pk, int) or not names_rows(pk):
             raise ValueError
-        if SORTS[sort][0] != "id" and value is not None:
+        if SORTS[sort][0].endswith("_at") and value is not None:
             value = datetime.fromisoformat(value).astimezone(UTC)
         return value, pk
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:

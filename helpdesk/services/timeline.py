@@ -5,7 +5,7 @@ Each reader takes the ticket `tickets.get_ticket` already gave this actor, so a 
 panels reads the ticket once; the `human_id` forms load it themselves for a panel of its own."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from helpdesk.errors import NotFound
@@ -40,12 +40,25 @@ class Change(NamedTuple):
 
 
 class TicketEvent(NamedTuple):
-    """Something that happened to a ticket outside its fields (an email sent, a confirmation)."""
+    """Something that happened to a ticket outside its fields (an email sent, a confirmation).
+
+    `delivery`: for a notification, where its emails are now (queued, sent or failed), as the
+    emails panel says; empty when it sent none."""
 
     id: int
     created_at: datetime
     key: str
     value: str
+    delivery: str = ""
+
+
+# The notifications the history names by what they are, with where their emails are now.
+NOTIFICATIONS = {
+    "notification.ticket.create": "Create ticket notification",
+    "notification.ticket.reply": "Reply notification",
+    "notification.ticket.confirm-contacts": "Confirm contacts notification",
+}
+SAME_NOTIFICATION = timedelta(minutes=1)  # an event and its emails are written in one transaction
 
 
 class EmailRow(NamedTuple):
@@ -128,12 +141,18 @@ async def ticket_timeline(*, human_id: str, actor: User, limit: int = TIMELINE_L
 
 
 async def timeline_of(
-    *, ticket: Ticket, actor: User, limit: int = TIMELINE_LIMIT, thread: list[ThreadComment] | None = None
+    *,
+    ticket: Ticket,
+    actor: User,
+    limit: int = TIMELINE_LIMIT,
+    thread: list[ThreadComment] | None = None,
+    emails: list[EmailRow] | None = None,
 ) -> list[TimelineEntry]:
     """The latest `limit` changes, comments (internal ones too) and events, newest first (agents only).
 
     `thread` is the ticket's whole thread as `thread_of` gave this same agent, when the caller already
-    has it: then the comments are not read again."""
+    has it: then the comments are not read again. Likewise `emails`, the emails panel's rows: when
+    they are all the ticket's emails, the notifications' delivery needs no query of its own."""
     ensure_staff_readable(ticket, actor)
     changes = await select_rows(
         "SELECT id, created_at, field, old_value, new_value, actor_label FROM ticket_history"
@@ -152,11 +171,45 @@ async def timeline_of(
     )
     changes = [Change(pk, moment(at), *rest) for pk, at, *rest in changes]
     events = [TicketEvent(pk, moment(at), key, value) for pk, at, key, value in events]
+    if emails is not None and len(emails) < EMAILS_LIMIT:
+        states = [(e.status, e.created_at) for e in emails]
+    else:
+        states = await _email_states(ticket, limit)
+    events = _with_delivery(events, states)
     entries = [TimelineEntry("change", h.created_at, h.actor_label or "System", h) for h in changes]
     entries += [TimelineEntry("comment", c.created_at, c.author_name, c) for c in comments]
     entries += [TimelineEntry("event", e.created_at, _event_actor(e), e) for e in events]
     entries.sort(key=lambda entry: (entry.at, entry.kind, entry.item.id), reverse=True)
     return entries[:limit]
+
+
+async def _email_states(ticket: Ticket, limit: int) -> list[tuple[str, datetime]]:
+    """The status and time of the ticket's latest `limit` emails, without anything else."""
+    rows = await select_rows(
+        "SELECT status, created_at FROM outbox_email WHERE ticket_id = ? ORDER BY id DESC LIMIT ?",
+        ticket.id,
+        limit,
+    )
+    return [(status, moment(at)) for status, at in rows]
+
+
+def _with_delivery(events: list[TicketEvent], emails: list[tuple[str, datetime]]) -> list[TicketEvent]:
+    """Each notification event with the state of its emails: each email belongs to the notification
+    written nearest to it in time."""
+    notifications = [e for e in events if e.key in NOTIFICATIONS]
+    statuses: dict[int, set[str]] = {}
+    for status, at in emails:
+        nearest = min(notifications, key=lambda e: abs(e.created_at - at), default=None)
+        if nearest is not None and abs(nearest.created_at - at) <= SAME_NOTIFICATION:
+            statuses.setdefault(nearest.id, set()).add(status)
+    return [e._replace(delivery=_delivery(statuses[e.id])) if e.id in statuses else e for e in events]
+
+
+def _delivery(statuses: set[str]) -> str:
+    """One word for a notification's emails: failed if any gave up, queued while any waits, else sent."""
+    if "failed" in statuses:
+        return "failed"
+    return "queued" if statuses & {"pending", "sending"} else "sent"
 
 
 async def ticket_emails(*, human_id: str, actor: User, limit: int = EMAILS_LIMIT) -> list[EmailRow]:

@@ -23,6 +23,7 @@ def register_web(app: Quart) -> None:
     """Mount the screens, their template helpers and HTML error pages (outside /api only)."""
     for blueprint in (*BLUEPRINTS, passwords.bp):
         app.register_blueprint(blueprint)
+    app.add_url_rule("/favicon.ico", "favicon", pages.favicon)
     app.context_processor(auth.template_context)
     app.add_template_filter(pages.age)
     app.add_template_filter(pages.when)

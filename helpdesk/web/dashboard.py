@@ -8,7 +8,7 @@ from quart import Blueprint, Response, abort, current_app, request
 
 from helpdesk.errors import BadRequest
 from helpdesk.models import User
-from helpdesk.services import dashboard, reports
+from helpdesk.services import catalog, dashboard, organisations, reports
 from helpdesk.services.dashboard import Period
 from helpdesk.web.auth import current_user, login_required
 from helpdesk.web.pages import page_or_partial
@@ -20,9 +20,9 @@ Loader = Callable[[User, Period, datetime], Awaitable[Any]]
 PANELS: dict[str, Loader] = {
     "headline": lambda user, period, now: dashboard.headline(actor=user, period=period, now=now),
     "created_resolved": lambda user, period, now: dashboard.created_resolved(actor=user, period=period),
-    "open_by_state": lambda user, period, now: dashboard.open_by_state(actor=user),
-    "open_by_priority": lambda user, period, now: dashboard.open_by_priority(actor=user),
-    "open_by_group": lambda user, period, now: dashboard.open_by_group(actor=user),
+    "open_by_state": lambda user, period, now: dashboard.open_by_state(actor=user, period=period),
+    "open_by_priority": lambda user, period, now: dashboard.open_by_priority(actor=user, period=period),
+    "open_by_group": lambda user, period, now: dashboard.open_by_group(actor=user, period=period),
     "organisations": lambda user, period, now: dashboard.top_organisations(actor=user, period=period),
 }
 
@@ -36,10 +36,29 @@ def _period_args() -> tuple[str, date | None]:
         raise BadRequest("date must be YYYY-MM-DD.") from None
 
 
-def _period(user: User, now: datetime) -> Period:
+async def _scope_args(user: User) -> tuple[int | None, str | None]:
+    """`group` (an ID) and `organisation` (a name or an ID) from the query string, as the report API's."""
+    group, organisation = request.args.get("group") or None, (request.args.get("organisation") or "").strip()
+    if group is not None and not (group.isascii() and group.isdigit() and len(group) < 10):
+        raise BadRequest("group must be a group ID.")
+    if organisation:
+        organisation = await organisations.organisation_filter(text=organisation, actor=user)
+    return (int(group) if group else None), organisation or None
+
+
+async def _period(user: User, now: datetime) -> Period:
     kind, day = _period_args()
+    group_id, organisation_hid = await _scope_args(user)
     timezone = current_app.config["TIMEZONE"]
-    return dashboard.dashboard_period(actor=user, period=kind, day=day, timezone=timezone, now=now)
+    return dashboard.dashboard_period(
+        actor=user,
+        period=kind,
+        day=day,
+        timezone=timezone,
+        now=now,
+        group_id=group_id,
+        organisation_hid=organisation_hid,
+    )
 
 
 @bp.get("/reports")
@@ -47,8 +66,9 @@ def _period(user: User, now: datetime) -> Period:
 async def board() -> Response:
     """The dashboard page, or just its board when htmx switches the period."""
     user, now = await current_user(), datetime.now(UTC)
-    period = _period(user, now)
+    period = await _period(user, now)
     context = {name: await load(user, period, now) for name, load in PANELS.items()}
+    context["groups"] = await catalog.list_groups(actor=user)
     return await page_or_partial("dashboard/page.html", "dashboard/_board.html", period=period, **context)
 
 
@@ -59,10 +79,13 @@ async def panel(name: str) -> Response:
     if name not in PANELS:
         abort(404)
     user, now = await current_user(), datetime.now(UTC)
-    period = _period(user, now)
+    period = await _period(user, now)
     partial = f"dashboard/_{name}.html"
     return await page_or_partial(
-        partial, partial, period=period, **{name: await PANELS[name](user, period, now)}
+        partial,
+        partial,
+        period=period,
+        **{name: await PANELS[name](user, period, now)},
     )
 
 
@@ -71,9 +94,15 @@ async def panel(name: str) -> Response:
 async def download() -> Response:
     """The period's report as the same streamed CSV the API gives (DECISIONS 32)."""
     user, now = await current_user(), datetime.now(UTC)
-    period = _period(user, now)
+    period = await _period(user, now)
     rows = reports.report_rows(
-        actor=user, period=period.kind, day=period.first, timezone=period.timezone, now=now
+        actor=user,
+        period=period.kind,
+        day=period.first,
+        timezone=period.timezone,
+        now=now,
+        group_id=period.group_id,
+        organisation_hid=period.organisation_hid,
     )
     response = Response(reports.report_csv(rows), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment
-from quart import Quart, Response, current_app, make_response, redirect, request
+from quart import Quart, Response, current_app, make_response, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from helpdesk import db
@@ -59,6 +59,13 @@ async def changed(event: str, location: str, partial: str, **context) -> Respons
         response = await page_or_partial(partial, partial, **context)
         response.headers["HX-Trigger"] = json.dumps({event: {"target": "body"}})
     response.vary.add("HX-Request")
+    return response
+
+
+async def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the SVG one."""
+    response = redirect(url_for("static", filename="favicon.svg"), 301)
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
 

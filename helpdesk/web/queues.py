@@ -6,7 +6,7 @@ from typing import Any
 from quart import Blueprint, Response, request, url_for
 
 from helpdesk.models import Group, StateKind, User
-from helpdesk.services import catalog, queues, tickets, users
+from helpdesk.services import catalog, organisations, queues, tickets, users
 from helpdesk.web.auth import current_user, login_required
 from helpdesk.web.forms import QueueFilterForm
 from helpdesk.web.pages import is_htmx, page_or_partial
@@ -79,7 +79,12 @@ async def _counted(user: User, all_queues: list[queues.Queue]) -> list[queues.Qu
 async def _listing(user: User, current: queues.Queue, form: QueueFilterForm) -> dict[str, Any]:
     """One page of the queue under the form's filters and sort, with a URL maker for its links."""
     sort = form.sort.data if form.sort.data in tickets.SORTS else current.sort
-    filters = replace(current.filters, **_chosen(form, current.filters))
+    chosen = _chosen(form, current.filters)
+    if "organisation" in chosen:
+        chosen["organisation"] = await organisations.organisation_filter(
+            text=chosen["organisation"], actor=user
+        )
+    filters = replace(current.filters, **chosen)
     cursor = form.cursor.data or None
     page = await tickets.list_tickets(actor=user, filters=filters, limit=PAGE_SIZE, cursor=cursor, sort=sort)
     params = {k: form[k].data for k in FILTERS if form[k].data not in (None, "")} | {"sort": sort}
@@ -89,7 +94,25 @@ async def _listing(user: User, current: queues.Queue, form: QueueFilterForm) -> 
         "form": form,
         "sort": sort,
         "queue_url": _url_maker(current.name, params),
+        "filtered": bool(chosen),
+        "total": None if cursor else await _total(user, filters),
     }
+
+
+async def _total(user: User, filters: tickets.TicketFilters) -> int:
+    """How many tickets the list holds, counted as the queue menu counts (at most "1000+")."""
+    found = await tickets.count_tickets(actor=user, filters=filters, cap=queues.COUNT_CAP)
+    return queues.AtLeast(found) if found >= queues.COUNT_CAP else found
+
+
+@bp.get("/organisations/suggest")
+@login_required
+async def suggest_organisations() -> Response:
+    """The organisation filter's suggestions for what is typed so far (agents only)."""
+    found = await organisations.suggest_organisations(
+        text=request.args.get("organisation", ""), actor=await current_user()
+    )
+    return await page_or_partial("queues/_organisations.html", "queues/_organisations.html", found=found)
 
 
 def _chosen(form: QueueFilterForm, own: tickets.TicketFilters) -> dict[str, Any]:

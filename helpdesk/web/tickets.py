@@ -86,10 +86,18 @@ async def emails_context(user: User, ticket: Ticket) -> dict[str, Any]:
 
 
 async def history_context(
-    user: User, ticket: Ticket, thread: list[timeline.ThreadComment] | None = None
+    user: User,
+    ticket: Ticket,
+    thread: list[timeline.ThreadComment] | None = None,
+    emails: list[timeline.EmailRow] | None = None,
 ) -> dict[str, Any]:
-    entries = await timeline.timeline_of(ticket=ticket, actor=user, thread=thread)
-    return {"human_id": ticket.human_id, "entries": entries, "limit": timeline.TIMELINE_LIMIT}
+    entries = await timeline.timeline_of(ticket=ticket, actor=user, thread=thread, emails=emails)
+    return {
+        "human_id": ticket.human_id,
+        "entries": entries,
+        "limit": timeline.TIMELINE_LIMIT,
+        "notifications": timeline.NOTIFICATIONS,
+    }
 
 
 # --- the page and its panels ---------------------------------------------------------------
@@ -105,10 +113,9 @@ async def show(human_id: str) -> Response:
     context |= {"fields": await fields_context(user, ticket), "thread": thread, "reply": CommentForm()}
     context |= {"contacts": await contacts_context(user, ticket)}
     if user.is_staff:
-        context |= {
-            "emails": await emails_context(user, ticket),
-            "history": await history_context(user, ticket, thread["comments"]),
-        }
+        emails = await emails_context(user, ticket)
+        history = await history_context(user, ticket, thread["comments"], emails["emails"])
+        context |= {"emails": emails, "history": history}
     return await page_or_partial("tickets/page.html", "tickets/_header.html", **context)
 
 

@@ -148,3 +148,22 @@ def test_screenshots_of_the_main_screens(page: Page, admin_page: Page, anonymous
     admin_page.goto("/admin/users")
     expect(admin_page.locator("main")).to_contain_text("priya@example.com")
     screenshot(admin_page, "admin-users")
+
+
+def test_organisation_filter_suggests_names_and_takes_one(page: Page):
+    """The filter took only an ID: typing "Acme" showed nothing."""
+    page.goto("/queues/open")
+    page.evaluate("window.notReloaded = true")
+    page.locator("#f-organisation").press_sequentially("acm")
+    expect(page.locator("#queues-organisations option[value='Acme']")).to_have_count(1)
+    page.locator("#f-organisation").fill("Acme")
+    page.locator("#f-organisation").press("Enter")
+    expect(page).to_have_url(re.compile(r"organisation=Acme"))
+    rows = page.locator("#queues-list .ticket-row")
+    expect(rows.first).to_be_visible()
+    organisations = rows.locator("td:nth-child(3)").all_inner_texts()
+    assert organisations and set(organisations) == {"Acme"}
+    expect(page.locator("#queues-list .list-summary")).to_contain_text("match the filters")
+    assert page.evaluate("window.notReloaded") is True
+    page.locator("#queues-list a.clear-filters").click()
+    expect(page).to_have_url(re.compile(r"/queues/open$"))

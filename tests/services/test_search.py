@@ -4,7 +4,7 @@ import pytest
 
 from helpdesk.models import User
 from helpdesk.services import search, tickets
-from tests.factories import make_agent, make_customer, make_ticket
+from tests.factories import make_agent, make_customer, make_organisation, make_ticket
 
 
 async def _found(actor: User, q: str) -> list[str]:
@@ -127,3 +127,49 @@ async def test_a_huge_thread_keeps_taking_comments_and_title_edits(agent):
     assert await _found(agent, "gateway") == [ticket.human_id]
     comment = await tickets.post_comment(human_id=ticket.human_id, body="still answering", actor=agent)
     assert comment.id
+
+
+async def test_hyphenated_words_match_either_way(agent, customer):
+    """ "wifi" found nothing while "wi-fi" found 38."""
+    hyphen = await make_ticket(actor=agent, title="Wi-Fi drops", description="Every hour")
+    joined = await make_ticket(actor=agent, title="Wifi drops", description="At reception")
+    both = [joined.human_id, hyphen.human_id]
+    for q in ("wifi", "wi-fi", "WI-FI drops", "wif"):
+        assert await _found(agent, q) == both, q
+        assert await _found(customer, q) == both, q
+    changes = tickets.TicketChanges(values={"title": "E-mail bounces"})
+    await tickets.update_ticket(human_id=hyphen.human_id, changes=changes, actor=agent)
+    assert await _found(agent, "email") == [hyphen.human_id]  # an edited title is joined too
+    assert await _found(agent, "wi-fi") == [joined.human_id]
+    assert await _found(agent, "fi-wi") == []  # the parts in a row, not anywhere
+
+
+async def test_a_ticket_number_finds_that_ticket(agent, customer):
+    """Search found neither "INC-1972" nor "1972"."""
+    wanted = await make_ticket(actor=agent, title="Printer jam", description="Tray 2")
+    mentions = await make_ticket(actor=agent, title=f"Same as {wanted.human_id}", description="Again")
+    await make_ticket(actor=agent, title="Unrelated", description="Nothing")
+    for q in (wanted.human_id, wanted.human_id.lower(), str(wanted.id), f" {wanted.id} "):
+        assert await _found(agent, q) == sorted([wanted.human_id, mentions.human_id], reverse=True), q
+    other = await make_ticket(actor=agent, organisation_hid="ORG-2", title="Theirs", description="x")
+    assert await _found(customer, other.human_id) == []  # another organisation's stays hidden
+    assert await tickets.count_tickets(actor=agent, filters=tickets.TicketFilters(q=wanted.human_id)) == 2
+
+
+async def test_an_organisations_name_finds_its_tickets(agent, customer):
+    """Searching "Acme" found nothing: tickets do not carry their organisation's name."""
+    await make_organisation("ORG-1", name="Acme Trading", legal_name="Acme Trading Ltd")
+    await make_organisation("ORG-2", name="Globex", legal_name="Globex Corporation")
+    acme = await make_ticket(actor=agent, title="Phones down", description="x")
+    globex = await make_ticket(
+        actor=agent, organisation_hid="ORG-2", title="Acme reseller asks", description="y"
+    )
+    hidden = await make_ticket(actor=agent, organisation_hid="ORG-2", title="Quiet", description="z")
+    await tickets.post_comment(human_id=hidden.human_id, body="acme trading", actor=agent, internal=True)
+    assert await _found(agent, "acme") == [hidden.human_id, globex.human_id, acme.human_id]
+    assert await _found(agent, "ACME trad") == [hidden.human_id, acme.human_id]
+    assert await _found(agent, "corporation") == [hidden.human_id, globex.human_id]
+    assert await _found(customer, "acme") == [acme.human_id]  # ORG-1's customer: their own only
+    assert await _found(customer, "globex") == []
+    assert await _found(customer, "trading") == [acme.human_id]  # never through an internal note
+    assert await tickets.count_tickets(actor=agent, filters=tickets.TicketFilters(q="acme")) == 3

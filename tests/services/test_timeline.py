@@ -3,7 +3,7 @@
 import pytest
 
 from helpdesk.errors import NotFound
-from helpdesk.models import Comment, Ticket, TicketHistory
+from helpdesk.models import Comment, OutboxEmail, OutboxStatus, Ticket, TicketHistory
 from helpdesk.services import contacts, tickets, timeline
 from tests.factories import make_agent, make_customer, make_ticket
 
@@ -105,3 +105,22 @@ async def test_comments_carry_their_authors_names_or_the_id_they_were_posted_und
     entries = await timeline.timeline_of(ticket=ticket, actor=agent)
     assert [e.who for e in entries if e.kind == "comment"] == ["USR-9", "Priya Shah"]
     assert all(e.at.tzinfo is not None for e in entries)
+
+
+async def test_notification_events_say_where_their_emails_are(app):
+    """History said "notification sent." while the email still waited in the outbox."""
+    agent = await make_agent()
+    contacts_ = tickets.Contacts(main_email="a@acme.example", additional_emails=["b@acme.example"])
+    ticket = await make_ticket(actor=agent, contacts=contacts_)
+    await tickets.post_comment(human_id=ticket.human_id, body="reply", actor=agent)
+
+    async def deliveries() -> dict[str, str]:
+        entries = await timeline.ticket_timeline(human_id=ticket.human_id, actor=agent)
+        return {e.item.key: e.item.delivery for e in entries if e.kind == "event"}
+
+    created, reply = "notification.ticket.create", "notification.ticket.reply"
+    assert await deliveries() == {created: "queued", reply: "queued"}
+    emails = await OutboxEmail.filter(ticket_id=ticket.id).order_by("id")
+    await OutboxEmail.filter(id__in=[e.id for e in emails[:2]]).update(status=OutboxStatus.SENT)
+    await OutboxEmail.filter(id=emails[2].id).update(status=OutboxStatus.FAILED)
+    assert await deliveries() == {created: "sent", reply: "failed"}

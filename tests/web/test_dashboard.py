@@ -129,3 +129,56 @@ async def test_user_text_is_escaped_in_charts_and_tables(client):
         html = await (await client.get("/reports", headers=headers)).get_data(as_text=True)
         assert payload not in html and "<script>alert" not in html
         assert html.count(str(escape(payload))) >= 6  # org and group: svg title, bar title, label/table
+
+
+async def test_a_past_period_says_its_open_panels_are_now_and_steps_read_apart(client):
+    """Viewing November, "Open tickets by …" showed the present unlabelled; Previous/Next looked alike."""
+    await sign_in(client, await make_agent())
+    past = await (await client.get("/reports?period=monthly&date=2026-11-01", headers=HTMX)).get_data(
+        as_text=True
+    )
+    for what in ("state", "priority", "group"):
+        assert f'Open tickets by {what} <small class="now">now</small></h2>' in past
+    assert re.search(r'rel="prev" class="period-prev">← Previous month</a>', past)
+    assert re.search(
+        r'href="[^"]*date=2026-12-01[^"]*"[^>]*rel="next" class="period-next">Next month →</a>', past
+    )
+    today = await (await client.get("/reports?period=weekly", headers=HTMX)).get_data(as_text=True)
+    assert (
+        '<span class="button period-next disabled" aria-disabled="true"' in today
+        and ">Next week →</span>" in today
+    )
+    assert 'class="period-next">' not in today.replace('class="button period-next disabled"', "")
+
+
+async def test_the_board_filters_by_group_and_organisation_as_the_report_api_does(client):
+    await make_organisation("ORG-1", name="Acme Trading")
+    await make_organisation("ORG-2", name="Globex")
+    agent = await make_agent()
+    desk = await Group.create(name="Service desk")
+    await make_ticket(actor=agent, organisation_hid="ORG-1", group_id=desk.id)
+    await make_ticket(actor=agent, organisation_hid="ORG-1")
+    await make_ticket(actor=agent, organisation_hid="ORG-2", group_id=desk.id)
+    await sign_in(client, agent)
+
+    async def created(query: str) -> str:
+        html = await (await client.get(f"/reports?period=weekly&{query}", headers=HTMX)).get_data(
+            as_text=True
+        )
+        return re.search(r"<dt>Created</dt><dd>(\d+)</dd>", html).group(1)
+
+    assert await created("") == "3"
+    assert await created(f"group={desk.id}") == "2"
+    assert await created("organisation=Acme Trading") == "2"
+    assert await created(f"organisation=ORG-2&group={desk.id}") == "1"
+    board = await (await client.get(f"/reports?period=weekly&group={desk.id}", headers=HTMX)).get_data(
+        as_text=True
+    )
+    assert f'<option value="{desk.id}" selected>Service desk</option>' in board
+    assert "/reports/panels/headline?period=weekly&amp;date=" in board and f"group={desk.id}" in board
+    panel = await client.get(f"/reports/panels/headline?period=weekly&group={desk.id}&organisation=ORG-1")
+    assert "<dt>Open now</dt><dd>1</dd>" in await panel.get_data(as_text=True)
+    download = await client.get("/reports/download?period=weekly&organisation=Globex")
+    rows = list(csv.DictReader(io.StringIO(await download.get_data(as_text=True))))
+    assert len(rows) == 1
+    assert (await client.get("/reports?group=abc")).status_code == 400

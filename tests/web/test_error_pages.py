@@ -41,3 +41,12 @@ async def test_unexpected_errors_are_a_500_page(app, client, monkeypatch):
         app.config["PROPAGATE_EXCEPTIONS"] = None
     html = await response.get_data(as_text=True)
     assert response.status_code == 500 and "Something went wrong" in html and "boom" not in html
+
+
+async def test_favicon_is_served_and_linked(client):
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon.headers["Location"].endswith("/static/favicon.svg")
+    svg = await client.get(icon.headers["Location"])
+    assert svg.status_code == 200 and "image/svg+xml" in svg.headers["Content-Type"]
+    login = await (await client.get("/login")).get_data(as_text=True)
+    assert 'rel="icon" type="image/svg+xml" href="/static/favicon.svg' in login

@@ -180,3 +180,91 @@ async def test_a_search_sorted_by_date_sorts_only_its_newest_matches(client, mon
         await sign_in(client, user)
         response = await client.get("/queues/open?q=printer&sort=dateCreated", headers=HTMX)
         assert ids(await response.get_data(as_text=True)) == made[2:]
+
+
+async def test_the_organisation_filter_takes_a_name_and_suggests_names(client):
+    """The filter took only an ID: typing "Acme" showed nothing."""
+    await make_organisation("ORG-1", name="Acme Trading", legal_name="Acme Trading Ltd")
+    await make_organisation("ORG-2", name="Globex", legal_name="Globex Corporation")
+    agent = await make_agent()
+    await make_ticket(actor=agent, title="Ours", organisation_hid="ORG-1")
+    await make_ticket(actor=agent, title="Theirs", organisation_hid="ORG-2")
+    await sign_in(client, agent)
+    for typed in ("Acme Trading", "acme trading ltd", "acme", "ORG-1"):
+        html = await (await client.get(f"/queues/open?organisation={typed}", headers=HTMX)).get_data(
+            as_text=True
+        )
+        assert "Ours" in html and "Theirs" not in html, typed
+    html = await (await client.get("/queues/open?organisation=nobody", headers=HTMX)).get_data(as_text=True)
+    assert "No tickets match." in html
+    page = await (await client.get("/queues/open")).get_data(as_text=True)
+    assert 'list="queues-organisations"' in page and 'hx-get="/organisations/suggest"' in page
+    suggested = await client.get("/organisations/suggest?organisation=glo", headers=HTMX)
+    html = await suggested.get_data(as_text=True)
+    assert html.lstrip().startswith('<datalist id="queues-organisations">')
+    assert '<option value="Globex">ORG-2 · Globex Corporation</option>' in html and "Acme" not in html
+
+
+async def test_customers_cannot_browse_the_organisation_directory(client):
+    await make_organisation("ORG-2", name="Globex")
+    await sign_in(client, await make_customer("ORG-1"))
+    response = await client.get("/organisations/suggest?organisation=glo", headers=HTMX)
+    assert response.status_code == 403 and "Globex" not in await response.get_data(as_text=True)
+
+
+async def test_the_list_says_how_many_match_and_offers_to_clear_the_filters(client, monkeypatch):
+    from helpdesk.services import queues
+
+    agent = await make_agent()
+    for n in range(4):
+        await make_ticket(actor=agent, title=f"Printer {n}", organisation_hid="ORG-1" if n else "ORG-2")
+    await sign_in(client, agent)
+    monkeypatch.setattr("helpdesk.web.queues.PAGE_SIZE", 2)
+    html = await (await client.get("/queues/open", headers=HTMX)).get_data(as_text=True)
+    assert '<span class="shown">2</span> of <span class="total">4</span> tickets' in html
+    assert "Clear filters" not in html
+    html = await (await client.get("/queues/open?organisation=ORG-1", headers=HTMX)).get_data(as_text=True)
+    assert '<span class="shown">2</span> of <span class="total">3</span> tickets match the filters' in html
+    assert '<a class="clear-filters" href="/queues/open">Clear filters</a>' in html
+    monkeypatch.setattr(queues, "COUNT_CAP", 3)  # as the menu's counts: bounded, "1000+"
+    html = await (await client.get("/queues/open", headers=HTMX)).get_data(as_text=True)
+    assert '<span class="total">3+</span>' in html
+
+
+async def test_age_arrow_points_the_way_ages_run(client):
+    """Newest first (the youngest at the top) showed ▼ beside Age, whose values then go up."""
+    await sign_in(client, await make_agent())
+    newest = await (await client.get("/queues/open?sort=-dateCreated", headers=HTMX)).get_data(as_text=True)
+    oldest = await (await client.get("/queues/open?sort=dateCreated", headers=HTMX)).get_data(as_text=True)
+    assert 'aria-sort="ascending"' in newest and ">Age ▲</a>" in newest
+    assert 'aria-sort="descending"' in oldest and ">Age ▼</a>" in oldest
+
+
+async def test_the_queue_sorts_by_priority_state_and_assignee(client, monkeypatch):
+    agent = await make_agent(name="Ann")
+    other = await make_agent(name="Bob")
+    priorities = sorted(await State.filter(kind=StateKind.PRIORITY).values_list("id", flat=True))
+    states = sorted(await State.filter(kind=StateKind.STATE).values_list("id", flat=True))
+    made = []
+    for n, assignee in enumerate([other.id, None, agent.id, other.id]):
+        classification = {"priority": priorities[n % 2], "state": states[(n + 1) % 2]}
+        made.append(await make_ticket(actor=agent, classification=classification, assignee_id=assignee))
+    await sign_in(client, agent)
+    monkeypatch.setattr("helpdesk.web.queues.PAGE_SIZE", 2)
+
+    async def walk(sort: str) -> list[str]:
+        html = await (await client.get(f"/queues/open?sort={sort}", headers=HTMX)).get_data(as_text=True)
+        found = ids(html)
+        while cursor := re.search(r'href="[^"]*cursor=([^"&]+)', html):
+            url = f"/queues/open?sort={sort}&cursor={cursor.group(1)}"
+            html = await (await client.get(url, headers=HTMX)).get_data(as_text=True)
+            found += ids(html)
+        return found
+
+    for key, column in (("priority", "priority_id"), ("state", "state_id")):
+        for sort, down in ((key, False), (f"-{key}", True)):
+            found = await walk(sort)
+            expected = sorted(made, key=lambda t: (getattr(t, column), t.id), reverse=down)
+            assert found == [t.human_id for t in expected], sort
+    assert await walk("assignee") == [made[2].human_id, made[0].human_id, made[3].human_id, made[1].human_id]
+    assert await walk("-assignee") == [made[3].human_id, made[0].human_id, made[2].human_id, made[1].human_id]

@@ -197,7 +197,7 @@ async def test_timeline_merges_changes_comments_and_events_newest_first(client, 
         assert "HX-Request" in response.headers["Vary"]
     order = [
         html.index(text)
-        for text in ("changed <em>title</em>", "Internal note", "Reply notification sent.", "Public reply")
+        for text in ("changed <em>title</em>", "Internal note", "Reply notification queued.", "Public reply")
     ]
     assert order == sorted(order) and html.index("opened the ticket") > order[-1]
-    assert 'class="timeline-comment internal"' in html and "Create ticket notification sent." in html
+    assert 'class="timeline-comment internal"' in html and "Create ticket notification queued." in html
