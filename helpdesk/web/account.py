@@ -2,16 +2,26 @@
 
 Plain forms that post and redirect (no htmx needed): rare, deliberate changes."""
 
+from functools import partial
 from typing import Any
 
 from quart import Blueprint, abort, current_app, redirect, request, session, url_for
 from wtforms import Form
 
-from helpdesk.errors import Invalid, NotFound, RateLimited
+from helpdesk.errors import Invalid, RateLimited
 from helpdesk.services import accounts, sessions, users
 from helpdesk.web.auth import current_user, login_required
-from helpdesk.web.forms import ChangePasswordForm, CsrfForm, EndSessionForm, NewEmailForm
-from helpdesk.web.pages import form_status, render
+from helpdesk.web.forms import (
+    SESSION_EXPIRED,
+    ChangePasswordForm,
+    CsrfForm,
+    EndSessionForm,
+    NewEmailForm,
+    check_csrf,
+    show_refusal,
+    submit,
+)
+from helpdesk.web.pages import render
 
 bp = Blueprint("account", __name__)
 # What a redirect back to the page says; the URL carries only the key, never user text.
@@ -22,15 +32,7 @@ NOTICES = {
 }
 
 
-def show_error(form: Form, error: Invalid | NotFound | RateLimited) -> None:
-    """A service's refusal on the form: field errors on their fields, the rest above the form."""
-    placed = False
-    for name, messages in error.errors.items():
-        if name in form:
-            form[name].errors = list(messages)
-            placed = True
-    if not placed:
-        form.form_errors.append(error.message)
+show_error = show_refusal  # the name web/passwords.py imports
 
 
 async def account_page(status: int = 200, notice: str = "", **forms: Form) -> tuple[str, int, dict]:
@@ -46,8 +48,9 @@ async def account_page(status: int = 200, notice: str = "", **forms: Form) -> tu
     return await render("account/page.html", **context), status, {"Cache-Control": "no-store"}
 
 
-def done(notice: str) -> Any:
-    return redirect(url_for("account.page", done=notice), 303)
+def back_with_notice(key: str) -> Any:
+    """Back to the page, which says what was done (one of NOTICES)."""
+    return redirect(url_for("account.page", done=key), 303)
 
 
 @bp.get("/account")
@@ -62,17 +65,16 @@ async def page() -> Any:
 async def change_password() -> Any:
     """Change one's password with the current one; other sessions end."""
     form = await ChangePasswordForm.from_request()
-    if not form.validate():
-        return await account_page(form_status(form), password_form=form)
-    try:
-        await accounts.change_password(
-            actor=await current_user(), current_password=form.current_password.data,
-            new_password=form.new_password.data, session_id=session["sid"],
-        )  # fmt: skip
-    except (Invalid, RateLimited) as error:
-        show_error(form, error)
-        return await account_page(error.status, password_form=form)
-    return done("password")
+    change = partial(
+        accounts.change_password, actor=await current_user(), current_password=form.current_password.data,
+        new_password=form.new_password.data, session_id=session["sid"],
+    )  # fmt: skip
+    outcome = await submit(form, change, Invalid, RateLimited)
+    return (
+        await account_page(outcome.status, password_form=form)
+        if outcome.refused
+        else back_with_notice("password")
+    )
 
 
 @bp.post("/account/email")
@@ -80,16 +82,12 @@ async def change_password() -> Any:
 async def change_email() -> Any:
     """Ask for a new email: a link goes to it, and the answer never says whether it is taken."""
     form = await NewEmailForm.from_request()
-    if not form.validate():
-        return await account_page(form_status(form), email_form=form)
-    try:
-        answer = await users.request_email_change(
-            actor=await current_user(), new_email=form.email.data, config=current_app.config
-        )
-    except Invalid as error:
-        show_error(form, error)
-        return await account_page(error.status, email_form=form)
-    return await account_page(notice=answer)
+    actor, email = await current_user(), form.email.data
+    ask = partial(users.request_email_change, actor=actor, new_email=email, config=current_app.config)
+    outcome = await submit(form, ask, Invalid)
+    if outcome.refused:
+        return await account_page(outcome.status, email_form=form)
+    return await account_page(notice=outcome.result)
 
 
 @bp.post("/account/sessions/end")
@@ -98,16 +96,15 @@ async def end_session() -> Any:
     """End one of one's own sessions (this browser's too, which signs it out)."""
     form = await EndSessionForm.from_request()
     if not form.validate():
-        abort(400, "Your session expired. Reload the page and try again.")
+        abort(400, SESSION_EXPIRED)
     await sessions.end_session(actor=await current_user(), key=form.session.data)
-    return done("session")
+    return back_with_notice("session")
 
 
 @bp.post("/account/sessions/end-others")
 @login_required
 async def end_other_sessions() -> Any:
     """Sign out everywhere but here."""
-    if not (await CsrfForm.from_request()).validate():
-        abort(400, "Your session expired. Reload the page and try again.")
+    await check_csrf()
     await sessions.end_other_sessions(actor=await current_user(), session_id=session["sid"])
-    return done("others")
+    return back_with_notice("others")

@@ -27,7 +27,7 @@ PANELS: dict[str, Loader] = {
 }
 
 
-def _period_args() -> tuple[str, date | None]:
+def _kind_and_day() -> tuple[str, date | None]:
     """`period` and `date` from the query string; a date that is not YYYY-MM-DD is a bad request."""
     text = request.args.get("date") or None
     try:
@@ -46,19 +46,18 @@ async def _scope_args(user: User) -> tuple[int | None, str | None]:
     return (int(group) if group else None), organisation or None
 
 
-async def _period(user: User, now: datetime) -> Period:
-    kind, day = _period_args()
+async def _report_args(user: User, now: datetime) -> dict[str, Any]:
+    """The period and scope the query string asks for, as the keywords of both the board's period
+    (dashboard.dashboard_period) and the CSV's rows (reports.report_rows)."""
+    kind, day = _kind_and_day()
     group_id, organisation_hid = await _scope_args(user)
     timezone = current_app.config["TIMEZONE"]
-    return dashboard.dashboard_period(
-        actor=user,
-        period=kind,
-        day=day,
-        timezone=timezone,
-        now=now,
-        group_id=group_id,
-        organisation_hid=organisation_hid,
-    )
+    scope = {"group_id": group_id, "organisation_hid": organisation_hid}
+    return {"actor": user, "period": kind, "day": day, "timezone": timezone, "now": now} | scope
+
+
+async def _period(user: User, now: datetime) -> Period:
+    return dashboard.dashboard_period(**await _report_args(user, now))
 
 
 @bp.get("/reports")
@@ -81,12 +80,8 @@ async def panel(name: str) -> Response:
     user, now = await current_user(), datetime.now(UTC)
     period = await _period(user, now)
     partial = f"dashboard/_{name}.html"
-    return await page_or_partial(
-        partial,
-        partial,
-        period=period,
-        **{name: await PANELS[name](user, period, now)},
-    )
+    context = {name: await PANELS[name](user, period, now)}
+    return await page_or_partial(partial, partial, period=period, **context)
 
 
 @bp.get("/reports/download")
@@ -94,16 +89,9 @@ async def panel(name: str) -> Response:
 async def download() -> Response:
     """The period's report as the same streamed CSV the API gives (DECISIONS 32)."""
     user, now = await current_user(), datetime.now(UTC)
-    period = await _period(user, now)
-    rows = reports.report_rows(
-        actor=user,
-        period=period.kind,
-        day=period.first,
-        timezone=period.timezone,
-        now=now,
-        group_id=period.group_id,
-        organisation_hid=period.organisation_hid,
-    )
+    args = await _report_args(user, now)
+    period = dashboard.dashboard_period(**args)  # the same checks as the board, and the file's label
+    rows = reports.report_rows(**args)
     response = Response(reports.report_csv(rows), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{reports.report_filename(period.label)}"'

@@ -1,10 +1,13 @@
-"""WTForms base for every HTML form: CSRF bound to the browser's session cookie."""
+"""WTForms base for every HTML form: CSRF bound to the browser's session cookie; a service's
+refusal shown on the form; the screens' forms."""
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Self
 
 from markupsafe import Markup
-from quart import current_app, request, session
+from quart import abort, current_app, request, session
 from wtforms import (
     BooleanField,
     Form,
@@ -21,7 +24,12 @@ from wtforms.csrf.session import SessionCSRF
 from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
-from helpdesk.models import MAX_ID, StateKind
+from helpdesk.errors import DomainError
+from helpdesk.models import MAX_ID, State, StateKind
+from helpdesk.services.tickets import CLASSIFICATIONS
+from helpdesk.web.pages import form_status
+
+SESSION_EXPIRED = "Your session expired. Reload the page and try again."
 
 
 class _CsrfTokenField(CSRFTokenField):
@@ -41,7 +49,7 @@ class _SessionCSRF(SessionCSRF):
 
     def validate_csrf_token(self, form: Form, field: Any) -> None:
         if "csrf" not in self.session:
-            raise ValidationError("Your session expired. Reload the page and try again.")
+            raise ValidationError(SESSION_EXPIRED)
         super().validate_csrf_token(form, field)
 
 
@@ -66,6 +74,59 @@ class CsrfForm(Form):
         """Bind the form to the submitted body on POST, or render it empty (or from `obj`)."""
         formdata = await request.form if request.method == "POST" else None
         return cls(formdata=formdata, **kwargs)
+
+
+async def check_csrf() -> None:
+    """A button that posts nothing but the token: a failed check is a 400 page, nothing changes."""
+    if not (await CsrfForm.from_request()).validate():
+        abort(400, SESSION_EXPIRED)
+
+
+def show_refusal(form: Form, error: DomainError) -> int:
+    """A service's refusal on the form: its message above the form, each field error it names on
+    that field. The refusal's status (409, 422, 429...) is what the response should carry."""
+    for name, messages in error.errors.items():
+        if name in form:
+            form[name].errors = list(messages)
+    form.form_errors.append(error.message)
+    return error.status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a submitted form: the service's answer, or the status (400, 409, 422...) to
+    show the form again with, its errors on it."""
+
+    result: Any = None
+    status: int = 200
+
+    @property
+    def refused(self) -> bool:
+        return self.status >= 400
+
+
+async def submit(form: CsrfForm, call: Callable[[], Awaitable[Any]], *refusals: type[DomainError]) -> Outcome:
+    """Validate the form, then make the service call. A failed check, or a refusal of one of the
+    kinds this screen shows on its form, comes back as the status to show the form again with."""
+    if not form.validate():
+        return Outcome(status=form_status(form))
+    try:
+        return Outcome(result=await call())
+    except refusals as error:
+        return Outcome(status=show_refusal(form, error))
+
+
+def one_line(form: Form) -> str:
+    """What is wrong with a form whose fields are not shown one by one, for a single alert:
+    the refusal's message if a service refused, else every field's errors."""
+    if form.form_errors:
+        return " ".join(form.form_errors)
+    return " ".join(e for errors in form.errors.values() for e in errors)
+
+
+def classification_choices(states: list[State]) -> dict[str, list[State]]:
+    """The catalogue split into each classification select's choices, by the select's name."""
+    return {name: [s for s in states if s.kind == kind] for name, kind in CLASSIFICATIONS.items()}
 
 
 def _strip(value: Any) -> Any:

@@ -5,10 +5,10 @@ from typing import Any
 
 from quart import Blueprint, Response, request, url_for
 
-from helpdesk.models import Group, StateKind, User
+from helpdesk.models import Group, User
 from helpdesk.services import catalog, organisations, queues, tickets, users
 from helpdesk.web.auth import current_user, login_required
-from helpdesk.web.forms import QueueFilterForm
+from helpdesk.web.forms import QueueFilterForm, classification_choices
 from helpdesk.web.pages import is_htmx, page_or_partial
 
 bp = Blueprint("queues", __name__)
@@ -130,10 +130,9 @@ def _url_maker(name: str, params: dict[str, Any]):
 
 async def _page_context(user: User, all_queues: list[queues.Queue], groups: list[Group]) -> dict[str, Any]:
     """What only the full page shows: the queue menu and the filter choices."""
-    states = await catalog.list_states()
     return {
         "queues": all_queues,
-        "choices": {kind: [s for s in states if s.kind == kind] for kind in StateKind},
+        "choices": classification_choices(await catalog.list_states()),
         "groups": groups,
         "agents": await users.list_agents(actor=user) if user.is_staff else [],
     }

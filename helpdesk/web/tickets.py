@@ -1,14 +1,26 @@
 """The ticket page and its panels (header, fields, thread, reply, contacts, emails, history), new tickets."""
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from quart import Blueprint, Response, current_app, redirect, request, url_for
 
 from helpdesk.errors import Conflict, Invalid
-from helpdesk.models import StateKind, Ticket, User
+from helpdesk.models import Ticket, User
 from helpdesk.services import catalog, ticket_contacts, tickets, timeline, users
 from helpdesk.web.auth import current_user, login_required, staff_required
-from helpdesk.web.forms import CommentForm, ContactForm, CsrfForm, NewTicketForm, TicketFieldsForm
+from helpdesk.web.forms import (
+    CommentForm,
+    ContactForm,
+    CsrfForm,
+    NewTicketForm,
+    TicketFieldsForm,
+    classification_choices,
+    one_line,
+    show_refusal,
+    submit,
+)
 from helpdesk.web.pages import changed, form_status, is_htmx, page_or_partial
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -17,11 +29,6 @@ PANEL_PAGE = "tickets/panel.html"
 
 def ticket_url(human_id: str) -> str:
     return url_for("tickets.show", human_id=human_id)
-
-
-async def panel(human_id: str, partial: str, status: int = 200, /, **context: Any) -> Response:
-    """A panel partial for htmx, or the panel alone in a page for a plain browser request."""
-    return await page_or_partial(PANEL_PAGE, partial, status, partial=partial, human_id=human_id, **context)
 
 
 # --- context of each panel -----------------------------------------------------------------
@@ -33,7 +40,7 @@ async def visible_ticket(human_id: str, related: bool = False) -> Ticket:
     return await tickets.get_ticket(human_id=human_id, actor=await current_user(), related=related)
 
 
-async def header_context(ticket: Ticket) -> dict[str, Any]:
+async def header_context(user: User, ticket: Ticket) -> dict[str, Any]:
     consumer = (await tickets.organisations_for([ticket])).get(ticket.organisation_hid)
     buyer = (consumer.parent or consumer) if consumer else None
     return {"ticket": ticket, "consumer": consumer, "buyer": buyer}
@@ -41,15 +48,12 @@ async def header_context(ticket: Ticket) -> dict[str, Any]:
 
 async def fields_context(user: User, ticket: Ticket, message: str = "", ok: bool = False) -> dict[str, Any]:
     """The selects and their choices for agents; customers see the ticket's own values alone."""
-    states = await catalog.list_states() if user.is_staff else []
     return {
         "ticket": ticket,
         "form": CsrfForm() if user.is_staff else None,  # the selects are written out: only the token
         "message": message,
         "ok": ok,
-        "choices": {
-            name: [s for s in states if s.kind == kind] for name, kind in tickets.CLASSIFICATIONS.items()
-        },
+        "choices": classification_choices(await catalog.list_states() if user.is_staff else []),
         "groups": await catalog.list_groups(actor=user) if user.is_staff else [],
         "agents": await users.list_agents(actor=user) if user.is_staff else [],
     }
@@ -100,6 +104,50 @@ async def history_context(
     }
 
 
+@dataclass(frozen=True)
+class Panel:
+    """One panel of the ticket page. Its partial `tickets/_<name>.html` reads what `build` returns
+    under the panel's name; `related` panels show the ticket's organisation, catalogue entries and people."""
+
+    build: Callable[..., Awaitable[dict[str, Any]]]
+    related: bool = False
+
+
+PANELS: dict[str, Panel] = {
+    "header": Panel(header_context, related=True),
+    "fields": Panel(fields_context, related=True),
+    "thread": Panel(thread_context),
+    "contacts": Panel(contacts_context),
+    "emails": Panel(emails_context),
+    "history": Panel(history_context),
+}
+
+
+async def panel_context(human_id: str, name: str, **options: Any) -> dict[str, Any]:
+    """The panel's context under its name, built from the ticket as the signed-in user may see it
+    (the one access check); `options` go to its builder (a form, a message)."""
+    panel = PANELS[name]
+    ticket = await visible_ticket(human_id, related=panel.related)
+    return {name: await panel.build(await current_user(), ticket, **options)}
+
+
+async def on_panel_page(human_id: str, partial: str, status: int = 200, /, **context: Any) -> Response:
+    """A panel partial for htmx, or the panel alone in a page for a plain browser request."""
+    return await page_or_partial(PANEL_PAGE, partial, status, partial=partial, human_id=human_id, **context)
+
+
+async def show_panel(human_id: str, name: str, status: int = 200, /, **options: Any) -> Response:
+    """One panel, fresh: after a GET, or with the errors of a form that did not go through."""
+    context = await panel_context(human_id, name, **options)
+    return await on_panel_page(human_id, f"tickets/_{name}.html", status, **context)
+
+
+async def panel_changed(human_id: str, name: str, /, **options: Any) -> Response:
+    """After a write: the panel afresh, and `ticket-changed` for the others; browsers go to the ticket."""
+    context = await panel_context(human_id, name, **options)
+    return await changed("ticket-changed", ticket_url(human_id), f"tickets/_{name}.html", **context)
+
+
 # --- the page and its panels ---------------------------------------------------------------
 
 
@@ -108,35 +156,22 @@ async def history_context(
 async def show(human_id: str) -> Response:
     """The whole ticket: header, fields, thread and reply form, contacts and (agents) emails and history."""
     user, ticket = await current_user(), await visible_ticket(human_id, related=True)
-    thread = await thread_context(user, ticket)
-    context = await header_context(ticket)
-    context |= {"fields": await fields_context(user, ticket), "thread": thread, "reply": CommentForm()}
-    context |= {"contacts": await contacts_context(user, ticket)}
+    context: dict[str, Any] = {"ticket": ticket, "reply": CommentForm()}
+    for name in ("header", "fields", "thread", "contacts"):
+        context[name] = await PANELS[name].build(user, ticket)
     if user.is_staff:
         emails = await emails_context(user, ticket)
-        history = await history_context(user, ticket, thread["comments"], emails["emails"])
+        history = await history_context(user, ticket, context["thread"]["comments"], emails["emails"])
         context |= {"emails": emails, "history": history}
     return await page_or_partial("tickets/page.html", "tickets/_header.html", **context)
 
 
-@bp.get("/<human_id>/header")
+@bp.get(f"/<human_id>/<any({', '.join(PANELS)}):name>")
 @login_required
-async def header(human_id: str) -> Response:
-    """The title block, re-fetched after a change."""
-    return await panel(
-        human_id, "tickets/_header.html", **await header_context(await visible_ticket(human_id, related=True))
-    )
-
-
-@bp.get("/<human_id>/fields")
-@login_required
-async def fields(human_id: str) -> Response:
-    """The classification, group and assignee selects."""
-    return await panel(
-        human_id,
-        "tickets/_fields.html",
-        fields=await fields_context(await current_user(), await visible_ticket(human_id, related=True)),
-    )
+async def panel(human_id: str, name: str) -> Response:
+    """One panel, re-fetched after a change. The services decide what it holds: customers never see
+    internal notes, and get 404 for the agents' emails and history."""
+    return await show_panel(human_id, name)
 
 
 @bp.post("/<human_id>/fields")
@@ -145,40 +180,16 @@ async def update_fields(human_id: str) -> Response:
     """Save the selects against the version the agent saw; a stale version is a 409 in place."""
     user, form = await current_user(), await TicketFieldsForm.from_request()
     if not form.validate():
-        message = " ".join(e for errors in form.errors.values() for e in errors)
-        return await panel(
-            human_id,
-            "tickets/_fields.html",
-            form_status(form),
-            fields=await fields_context(user, await visible_ticket(human_id, related=True), message),
-        )
+        return await show_panel(human_id, "fields", form_status(form), message=one_line(form))
     try:
         changes = tickets.TicketChanges(values=form.values())
         await tickets.update_ticket(
             human_id=human_id, changes=changes, actor=user, expected_version=form.version.data
         )
     except (Conflict, Invalid) as error:
-        return await panel(
-            human_id,
-            "tickets/_fields.html",
-            error.status,
-            fields=await fields_context(user, await visible_ticket(human_id, related=True), error.message),
-        )
-    context = {
-        "fields": await fields_context(user, await visible_ticket(human_id, related=True), "Saved.", ok=True)
-    }
-    return await changed("ticket-changed", ticket_url(human_id), "tickets/_fields.html", **context)
-
-
-@bp.get("/<human_id>/thread")
-@login_required
-async def thread(human_id: str) -> Response:
-    """The comment thread (customers never see internal notes)."""
-    return await panel(
-        human_id,
-        "tickets/_thread.html",
-        thread=await thread_context(await current_user(), await visible_ticket(human_id)),
-    )
+        status = show_refusal(form, error)
+        return await show_panel(human_id, "fields", status, message=one_line(form))
+    return await panel_changed(human_id, "fields", message="Saved.", ok=True)
 
 
 @bp.post("/<human_id>/comments")
@@ -188,22 +199,12 @@ async def post_comment(human_id: str) -> Response:
     user, form = await current_user(), await CommentForm.from_request()
     ticket = await tickets.get_ticket(human_id=human_id, actor=user)
     if not form.validate():
-        return await panel(human_id, "tickets/_reply.html", form_status(form), ticket=ticket, reply=form)
+        status = form_status(form)
+        return await on_panel_page(human_id, "tickets/_reply.html", status, ticket=ticket, reply=form)
     internal = form.visibility.data == "internal"
     await tickets.post_comment(human_id=human_id, body=form.body.data, actor=user, internal=internal)
     location = ticket_url(human_id) + "#tickets-thread"
     return await changed("comment-added", location, "tickets/_reply.html", ticket=ticket, reply=CommentForm())
-
-
-@bp.get("/<human_id>/contacts")
-@login_required
-async def contacts(human_id: str) -> Response:
-    """The ticket's contact rows."""
-    return await panel(
-        human_id,
-        "tickets/_contacts.html",
-        contacts=await contacts_context(await current_user(), await visible_ticket(human_id)),
-    )
 
 
 @bp.post("/<human_id>/contacts")
@@ -212,18 +213,15 @@ async def set_contact(human_id: str) -> Response:
     """Set a contact (or add an additional email)."""
     user, form = await current_user(), await ContactForm.from_request()
     if not form.validate():
-        context = await contacts_context(user, await visible_ticket(human_id), form)
-        return await panel(human_id, "tickets/_contacts.html", form_status(form), contacts=context)
+        return await show_panel(human_id, "contacts", form_status(form), form=form)
     try:
         await ticket_contacts.set_contact(
             human_id=human_id, key=form.key.data, value=form.value.data, actor=user
         )
     except (Conflict, Invalid) as error:
         form.value.errors = error.errors.get("value", [])
-        context = await contacts_context(user, await visible_ticket(human_id), form, message=error.message)
-        return await panel(human_id, "tickets/_contacts.html", error.status, contacts=context)
-    context = {"contacts": await contacts_context(user, await visible_ticket(human_id))}
-    return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
+        return await show_panel(human_id, "contacts", error.status, form=form, message=error.message)
+    return await panel_changed(human_id, "contacts")
 
 
 @bp.post("/<human_id>/contacts/<int:attribute_id>/<any(on, off):switch>")
@@ -231,14 +229,12 @@ async def set_contact(human_id: str) -> Response:
 async def switch_contact(human_id: str, attribute_id: int, switch: str) -> Response:
     """Switch one contact on or off."""
     user, form = await current_user(), await CsrfForm.from_request()
-    if form.validate():
-        await ticket_contacts.set_contact_enabled(
-            human_id=human_id, attribute_id=attribute_id, enabled=switch == "on", actor=user
-        )
-    context = {"contacts": await contacts_context(user, await visible_ticket(human_id))}
-    if form.errors:
-        return await panel(human_id, "tickets/_contacts.html", 400, **context)
-    return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
+    if not form.validate():
+        return await show_panel(human_id, "contacts", 400)
+    await ticket_contacts.set_contact_enabled(
+        human_id=human_id, attribute_id=attribute_id, enabled=switch == "on", actor=user
+    )
+    return await panel_changed(human_id, "contacts")
 
 
 @bp.post("/<human_id>/contacts/confirmation")
@@ -247,56 +243,23 @@ async def request_confirmation(human_id: str) -> Response:
     """Email each enabled contact a link to confirm their details; the emails and history follow."""
     user, form = await current_user(), await CsrfForm.from_request()
     if not form.validate():
-        context = await contacts_context(
-            user, await visible_ticket(human_id), message=" ".join(form.csrf_token.errors)
-        )
-        return await panel(human_id, "tickets/_contacts.html", 400, contacts=context)
+        return await show_panel(human_id, "contacts", 400, message=" ".join(form.csrf_token.errors))
     asked = await ticket_contacts.request_confirmation(
         human_id=human_id, actor=user, config=current_app.config
     )
     if asked.repeated:
         message = "The contacts were asked less than a minute ago: no second email was sent."
-        context = await contacts_context(user, await visible_ticket(human_id), message=message, ok=True)
-        return await panel(human_id, "tickets/_contacts.html", contacts=context)
-    context = {
-        "contacts": await contacts_context(
-            user, await visible_ticket(human_id), message=asked.event.value, ok=True
-        )
-    }
-    return await changed("ticket-changed", ticket_url(human_id), "tickets/_contacts.html", **context)
-
-
-@bp.get("/<human_id>/emails")
-@login_required
-async def emails(human_id: str) -> Response:
-    """The ticket's latest emails and whether each left (agents only; customers get 404)."""
-    return await panel(
-        human_id,
-        "tickets/_emails.html",
-        emails=await emails_context(await current_user(), await visible_ticket(human_id)),
-    )
-
-
-@bp.get("/<human_id>/history")
-@login_required
-async def history(human_id: str) -> Response:
-    """Changes, comments and events in one timeline (agents only; customers get 404)."""
-    return await panel(
-        human_id,
-        "tickets/_history.html",
-        history=await history_context(await current_user(), await visible_ticket(human_id)),
-    )
+        return await show_panel(human_id, "contacts", message=message, ok=True)
+    return await panel_changed(human_id, "contacts", message=asked.event.value, ok=True)
 
 
 # --- new tickets ---------------------------------------------------------------------------
 
 
 async def new_context(user: User, form: NewTicketForm) -> dict[str, Any]:
-    states = await catalog.list_states() if user.is_staff else []
     return {
         "form": form,
-        "priorities": [s for s in states if s.kind == StateKind.PRIORITY],
-        "types": [s for s in states if s.kind == StateKind.TYPE],
+        "choices": classification_choices(await catalog.list_states() if user.is_staff else []),
         "groups": await catalog.list_groups(actor=user) if user.is_staff else [],
     }
 
@@ -307,16 +270,14 @@ async def new_ticket() -> Response:
     """The new-ticket form; errors come back inline (422), success goes to the ticket."""
     user = await current_user()
     form = await NewTicketForm.from_request(data=new_ticket_defaults(user))
-    if request.method == "POST" and form.validate():
-        try:
-            created = await tickets.create_ticket(data=new_ticket_data(form), actor=user)
-            return redirect_to_ticket(created)
-        except Invalid as error:
-            for name, messages in error.errors.items():
-                if name in form:
-                    form[name].errors = list(messages)
-            form.form_errors.append(error.message)
-    status = form_status(form) if form.errors or form.form_errors else 200
+    status = 200
+    if request.method == "POST":
+        outcome = await submit(
+            form, lambda: tickets.create_ticket(data=new_ticket_data(form), actor=user), Invalid
+        )
+        if not outcome.refused:
+            return redirect_to_ticket(outcome.result)
+        status = outcome.status
     return await page_or_partial(
         "tickets/new.html", "tickets/_new.html", status, **await new_context(user, form)
     )

@@ -76,6 +76,8 @@ async def test_changing_the_password_on_the_account_page(client):
         form={"csrf_token": token, "current_password": "not the one!", "new_password": NEW, "repeat": NEW},
     )
     assert wrong.status_code == 422 and "is not right" in await text(wrong)
+    # Like every form: the refusal above the form, and beside the field it names.
+    assert 'role="alert">The current password is not right.' in await text(wrong)
     changed = await client.post(
         "/account/password",
         form={"csrf_token": token, "current_password": PASSWORD, "new_password": NEW, "repeat": NEW},

@@ -154,3 +154,25 @@ async def test_an_admin_removing_their_own_admin_flag_gets_a_message_not_an_erro
     assert response.status_code == 403 and "cannot remove your own admin rights" in html
     assert 'name="email"' in html  # the form again, with the message, not an error page
     assert (await User.get(id=me.id)).admin
+
+
+async def test_a_refusal_is_said_once_above_the_form_and_beside_the_field_it_names(admin_client):
+    customer, group = await make_customer(), await Group.first()
+    token = await csrf_token(admin_client, "/admin/groups")
+    member = await post(admin_client, f"/admin/groups/{group.id}/members", token, user=str(customer.id))
+    assert (await member.get_data(as_text=True)).count("Only active agents join groups") == 1
+    form = {"human_id": "ORG-C", "name": "Acme", "legal_name": "Acme plc", "role": "customer"}
+    bad = await post(admin_client, "/admin/organisations", token, **form, parent="ORG-NOPE")
+    html = await bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'role="alert">Unknown parent.' in html
+    assert re.search(r'class="field has-error">\s*<label for="parent"', html)
+    assert 'id="parent-error">ORG-NOPE is not another organisation' in html
+
+
+async def test_only_the_state_section_offers_resolves(admin_client):
+    html = await (await admin_client.get("/admin/states")).get_data(as_text=True)
+    sections = {
+        title: body for title, body in re.findall(r"<h2>(\w+)</h2>(.*?)</section>", html, flags=re.DOTALL)
+    }
+    assert "Resolves" in sections["State"] and "Resolves" not in sections["Priority"]
+    assert not any("Resolves" in sections[kind] for kind in ("Type", "Stage", "Outcome") if kind in sections)

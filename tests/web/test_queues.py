@@ -268,3 +268,16 @@ async def test_the_queue_sorts_by_priority_state_and_assignee(client, monkeypatc
             assert found == [t.human_id for t in expected], sort
     assert await walk("assignee") == [made[2].human_id, made[0].human_id, made[3].human_id, made[1].human_id]
     assert await walk("-assignee") == [made[3].human_id, made[0].human_id, made[2].human_id, made[1].human_id]
+
+
+async def test_each_filter_offers_its_own_classification(client):
+    await sign_in(client, await make_agent())
+    html = await (await client.get("/queues/open")).get_data(as_text=True)
+    selects = dict(re.findall(r'<select id="f-(\w+)" name="\w+">(.*?)</select>', html, flags=re.DOTALL))
+    for name, kind in (
+        ("state", StateKind.STATE),
+        ("priority", StateKind.PRIORITY),
+        ("type", StateKind.TYPE),
+    ):
+        offered = set(re.findall(r'<option value="(\d+)"', selects[name]))
+        assert offered == {str(s.id) for s in await State.filter(kind=kind)}, name

@@ -291,3 +291,10 @@ async def test_a_customer_files_web_tickets_as_themselves_only(client):
     }
     assert (await client.post("/tickets/new", form=form)).status_code == 303
     assert (await Ticket.get(title="Help")).reporter_hid == "USR-70"
+
+
+async def test_the_panel_endpoint_serves_panels_only(client, agent_ticket):
+    _, ticket = agent_ticket
+    assert (await client.get(f"/tickets/{ticket.human_id}/nothing")).status_code == 404
+    assert (await client.get(f"/tickets/{ticket.human_id}/comments")).status_code == 405
+    assert (await client.get(f"/tickets/{ticket.human_id}/reply")).status_code == 404
