@@ -22,6 +22,7 @@ from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
 from helpdesk.models import MAX_ID, StateKind
+from helpdesk.services.ticket_fields import LINKS
 
 
 class _CsrfTokenField(CSRFTokenField):
@@ -31,7 +32,7 @@ class _CsrfTokenField(CSRFTokenField):
     def __call__(self, **kwargs: Any) -> Markup:
         if kwargs:
             return super().__call__(**kwargs)
-        return Markup('<input name="%s" type="hidden" value="%s">') % (self.name, self._value() or "")
+        return Markup('<input name="%s" type="hidden" value="%s">') % (self.name, self.current_token or "")
 
 
 class _SessionCSRF(SessionCSRF):
@@ -103,9 +104,6 @@ class QueueFilterForm(Form):
         return self
 
 
-TICKET_LINKS = ("state", "type", "priority", "stage", "outcome", "group", "assignee")
-
-
 class TicketFieldsForm(CsrfForm):
     """Classification, group and assignee of one ticket; an empty value clears the field."""
 
@@ -119,7 +117,7 @@ class TicketFieldsForm(CsrfForm):
     assignee = IntegerField("Assignee", [Optional(), AN_ID])
 
     def values(self) -> dict[str, int | None]:
-        return {name: self[name].data for name in TICKET_LINKS}
+        return {name: self[name].data for name in LINKS}
 
 
 class CommentForm(CsrfForm):
