@@ -1,6 +1,6 @@
-"""The only place that reaches into Tortoise's, asyncpg's and aiosqlite's private parts;
-tests/test_compat.py and tests/test_compat_pool.py fail loudly when a new version of one of them
-moves them."""
+"""The only place that reaches into a library's private parts (Tortoise's, asyncpg's, aiosqlite's,
+quart-schema's); tests/test_compat.py and tests/test_compat_pool.py fail loudly when a new version
+of one of them moves them."""
 
 import asyncio
 import sqlite3
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import asyncpg
+from quart import Quart
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionContext
 from tortoise.backends.sqlite.client import (
@@ -105,3 +106,14 @@ def wait_for_pooled_connections(client: BaseDBAsyncClient, seconds: float) -> No
     client.create_pool = bounded_pool  # type: ignore[method-assign]
     if client._pool is not None and not isinstance(client._pool, _BoundedPool):
         client._pool = _BoundedPool(client._pool, seconds)  # type: ignore[assignment]
+
+
+# --- quart-schema: responses as the views return them ---------------------------------------
+# QuartSchema wraps `app.make_response` to pass every view's result through pydantic. The API's
+# views return plain JSON-ready dicts, and that pass was a large part of a list page's time.
+
+
+def skip_quart_schema_response_conversion(app: Quart) -> None:
+    """Give the app back Quart's own make_response, which QuartSchema wrapped (functools.wraps
+    keeps it as `__wrapped__`); raises AttributeError at start-up if quart-schema stops wrapping."""
+    app.make_response = app.make_response.__wrapped__  # type: ignore[method-assign]

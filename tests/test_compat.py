@@ -106,3 +106,22 @@ async def test_opening_the_search_table_at_connect_reads_its_settings_there(clie
     await compat.run_in_sqlite_thread(client, lambda connection: connection.set_authorizer(authorize))
     await ticket_writes._sqlite_write(client, ticket_writes.Rows.of("ticket", [TICKET]), lambda _: [])
     assert "ticket" in tables and "ticket_search_config" not in tables
+
+
+def test_quart_schema_still_wraps_make_response_and_the_app_gets_quarts_own_back():
+    """The API's views return JSON-ready dicts; QuartSchema's pydantic pass over every response was
+    a third of a list page. If quart-schema stops wrapping (or wraps another way), this fails."""
+    from quart import Quart
+    from quart_schema import QuartSchema
+
+    app = Quart(__name__)
+    QuartSchema(app)
+    assert app.make_response.__wrapped__.__func__ is Quart.make_response  # functools.wraps
+    compat.skip_quart_schema_response_conversion(app)
+    assert app.make_response.__func__ is Quart.make_response
+
+
+def test_the_app_answers_with_quarts_own_make_response(app):
+    from quart import Quart
+
+    assert app.make_response.__func__ is Quart.make_response

@@ -3,7 +3,7 @@
 from quart import g
 from quart_schema import document_querystring
 
-from helpdesk.api import api
+from helpdesk.api.blueprint import api
 from helpdesk.api.http import query_args
 from helpdesk.api.openapi import documents
 from helpdesk.api.schemas import GroupOut, StateOut, StateQuery, envelope, group_out, state_out

@@ -5,7 +5,7 @@ from typing import Any
 from quart import Response, current_app, render_template
 from quart_schema import hide
 
-from helpdesk.api import api
+from helpdesk.api.blueprint import api
 from helpdesk.config import PROJECT_ROOT
 
 METHOD_ORDER = ("get", "post", "patch", "put", "delete")

@@ -2,7 +2,7 @@
 
 from quart import Response, current_app, g
 
-from helpdesk.api import api
+from helpdesk.api.blueprint import api
 from helpdesk.api.http import empty, idempotency_key
 from helpdesk.api.openapi import documents
 from helpdesk.api.schemas import EventOut, envelope, event_out

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from quart import Response, request
-from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE, DataSource
+from quart_schema import document_request
 
 from helpdesk.errors import BadRequest, Invalid
 
@@ -105,7 +105,7 @@ def json_body(model: type[BaseModel]) -> Callable:
     """Validate the JSON body against `model` (422 with field errors) and pass it as `data`."""
 
     def decorator(handler: Callable) -> Callable:
-        setattr(handler, QUART_SCHEMA_REQUEST_ATTRIBUTE, (model, DataSource.JSON))
+        document_request(model)(handler)
 
         @wraps(handler)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -5,9 +5,11 @@ wherever it is used; operations are named after their handler and tagged by reso
 
 from collections.abc import Callable, Iterable
 from typing import Any
+from weakref import proxy
 
 from pydantic import BaseModel
-from quart_schema import document_response
+from quart import Quart
+from quart_schema import QuartSchema, document_response
 from quart_schema.openapi import OpenAPIProvider
 from werkzeug.routing import Rule
 
@@ -69,6 +71,10 @@ def _referenced(body: dict[str, Any], components: dict[str, Any]) -> None:
 
 
 class ApiOnlyProvider(OpenAPIProvider):
+    def __init__(self, app: Quart, extension: QuartSchema) -> None:
+        super().__init__(app, extension)
+        self.app = proxy(app)  # ours: the provider's own reference is private
+
     def generate_rules(self) -> Iterable[Rule]:
         """The API's routes, once each: `/api/states/` is the same operation as `/api/states`."""
         seen = set()
@@ -84,7 +90,7 @@ class ApiOnlyProvider(OpenAPIProvider):
 
     def build_paths(self, rule: Rule) -> tuple[dict, dict]:
         paths, components = super().build_paths(rule)
-        handler = self._app.view_functions[rule.endpoint]
+        handler = self.app.view_functions[rule.endpoint]
         error, error_components = self.build_response_object(ErrorOut, None)
         components.update(error_components)
         _referenced(error, components)

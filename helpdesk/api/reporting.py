@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from quart import Response, current_app, g
 from quart_schema import document_querystring
 
-from helpdesk.api import api
+from helpdesk.api.blueprint import api
 from helpdesk.api.http import query_args
 from helpdesk.api.openapi import documents
 from helpdesk.api.schemas import ReportQuery, ReportRowOut, envelope

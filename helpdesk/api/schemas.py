@@ -212,27 +212,22 @@ def user_out(user: User) -> dict[str, Any]:
     return {key: value for key, value in body.items() if value is not None}
 
 
+def _dated(row: Any, body: dict[str, Any], *, updated: bool = True) -> dict[str, Any]:
+    """The body followed by the row's dateCreated (and dateUpdated), as the blueprint writes them."""
+    body["dateCreated"] = timestamp(row.created_at)
+    if updated:
+        body["dateUpdated"] = timestamp(row.updated_at)
+    return body
+
+
 def state_out(state: State | None) -> dict[str, Any] | None:
     if state is None:
         return None
-    return {
-        "id": state.id,
-        "description": state.description,
-        "type": int(state.kind),
-        "dateCreated": timestamp(state.created_at),
-        "dateUpdated": timestamp(state.updated_at),
-    }
+    return _dated(state, {"id": state.id, "description": state.description, "type": int(state.kind)})
 
 
 def group_out(group: Group | None) -> dict[str, Any] | None:
-    if group is None:
-        return None
-    return {
-        "id": group.id,
-        "name": group.name,
-        "dateCreated": timestamp(group.created_at),
-        "dateUpdated": timestamp(group.updated_at),
-    }
+    return None if group is None else _dated(group, {"id": group.id, "name": group.name})
 
 
 def organisation_out(org: Organisation | None) -> dict[str, Any] | None:
@@ -296,36 +291,19 @@ def tickets_out(tickets: list[Ticket], related: "Related", viewer: User) -> list
 
 
 def comment_out(comment: Comment, ticket: Ticket) -> dict[str, Any]:
-    return {
-        "id": comment.id,
-        "ticketId": ticket.human_id,
-        "description": comment.body,
-        "userHumanId": comment.author_hid or (comment.author.human_id if comment.author else "") or "",
-        "internal": comment.internal,
-        "dateCreated": timestamp(comment.created_at),
-        "dateUpdated": timestamp(comment.updated_at),
-    }
+    author = comment.author_hid or (comment.author.human_id if comment.author else "") or ""
+    body = {"id": comment.id, "ticketId": ticket.human_id, "description": comment.body}
+    return _dated(comment, body | {"userHumanId": author, "internal": comment.internal})
 
 
 def attribute_out(row: TicketAttribute) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "key": row.key,
-        "value": row.value,
-        "type": row.type,
-        "enabled": row.enabled,
-        "dateCreated": timestamp(row.created_at),
-    }
+    body = {"id": row.id, "key": row.key, "value": row.value, "type": row.type, "enabled": row.enabled}
+    return _dated(row, body, updated=False)
 
 
 def event_out(event: Event) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "key": event.key,
-        "value": event.value,
-        "target": event.target,
-        "dateCreated": timestamp(event.created_at),
-    }
+    body = {"id": event.id, "key": event.key, "value": event.value, "target": event.target}
+    return _dated(event, body, updated=False)
 
 
 # --- Documented response shapes (the OpenAPI document; schemathesis checks responses against them) ---

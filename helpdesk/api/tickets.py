@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from quart import Response, g, request
 from quart_schema import document_querystring
 
-from helpdesk.api import api
+from helpdesk.api.blueprint import api
 from helpdesk.api.http import empty, idempotency_key, json_body, query_args
 from helpdesk.api.openapi import documents
 from helpdesk.api.schemas import (
@@ -24,7 +24,8 @@ from helpdesk.api.schemas import (
     tickets_out,
 )
 from helpdesk.services import tickets
-from helpdesk.services.tickets import Contacts, NewTicket, TicketChanges, TicketFilters
+from helpdesk.services.ticket_fields import CLASSIFIED, LINKS, TicketFilters
+from helpdesk.services.tickets import Contacts, NewTicket, TicketChanges
 
 TEXT = {
     "organisationHumanId": "organisation_hid",
@@ -34,7 +35,6 @@ TEXT = {
     "title": "title",
     "description": "description",
 }
-LINKS = ("state", "type", "priority", "stage", "outcome", "group", "assignee")
 CONTACT_FIELDS = {
     "mainEmail": "main_email",
     "phoneNumber": "phone_number",
@@ -85,7 +85,7 @@ async def create_ticket(data: TicketCreate) -> Response:
     new = NewTicket(
         **{name: getattr(data, key) for key, name in TEXT.items()},
         contacts=_contacts(data.attributes) if data.attributes else None,
-        classification={k: getattr(data, k) for k in LINKS[:5] if getattr(data, k) is not None},
+        classification={k: getattr(data, k) for k in CLASSIFIED if getattr(data, k) is not None},
         group_id=data.group,
         assignee_id=data.assignee,
     )

@@ -2,7 +2,7 @@
 
 from quart import Response, current_app, g
 
-from helpdesk.api import api
+from helpdesk.api.blueprint import api
 from helpdesk.api.http import empty, idempotency_key, json_body
 from helpdesk.api.openapi import documents
 from helpdesk.api.schemas import UserCreate, UserOut, UserUpdate, envelope, user_out

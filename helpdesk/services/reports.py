@@ -14,7 +14,7 @@ from tortoise.expressions import Q
 from helpdesk.errors import BadRequest, NotFound
 from helpdesk.models import Organisation, TicketAttribute, TicketHistory, User
 from helpdesk.models.tickets import TICKET_PREFIX
-from helpdesk.services.sql import Params, connection, is_postgres, moment
+from helpdesk.services.sql import Params, moment, select_rows
 
 COLUMNS = (
     "ticketNumber",
@@ -161,11 +161,9 @@ async def _batches(window: _Window) -> AsyncIterator[list[dict]]:
 
     Plain SQL: the ORM's values() parsed every timestamp with a regular expression, half the time
     of a report."""
-    client = connection()
-    postgres = is_postgres(client)
     after: tuple[datetime, int] | None = None
     while True:
-        p = Params(postgres)
+        p = Params()
         # The other filters are wrapped in COALESCE so no index serves them: the query walks the
         # created_at index in order instead of reading every ticket of a group and sorting them.
         where = [f"t.created_at >= {p(window.start)}", f"t.created_at < {p(window.end)}"]
@@ -179,7 +177,7 @@ async def _batches(window: _Window) -> AsyncIterator[list[dict]]:
             where.append(f"t.created_at >= {p(created)}")
             where.append(f"(t.created_at > {p(created)} OR t.id > {p(last_id)})")
         sql = BATCH_SQL.format(where=" AND ".join(where), limit=p(BATCH))
-        _, rows = await client.execute_query(sql, p.values)
+        rows = await select_rows(sql, *p.values)
         batch = [dict(zip(TICKET_FIELDS, _datetimes(row), strict=True)) for row in rows]
         if batch:
             yield batch

@@ -1,45 +1,76 @@
-"""The few pieces every hand-written query shares: bound parameters in the connection's style,
-running a fixed query, and reading back a stored timestamp.
+"""The one way hand-written SQL reaches the database: `?` placeholders in every query, numbered for
+PostgreSQL here; values bound as each database keeps them; the one dialect check.
 
 The hot reads and writes (ticket_queries, ticket_writes, timeline, reports) skip the ORM's query
 builder and model loading, which cost several times the database's own work on each request."""
 
+import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
+
+from helpdesk import db
+
+# What a `?` may sit inside without being a placeholder: a string, a quoted name, a comment.
+_QUOTED_OR_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\?", re.DOTALL)
 
 
 def connection() -> BaseDBAsyncClient:
     return Tortoise.get_connection("default")
 
 
-def is_postgres(client: BaseDBAsyncClient) -> bool:
-    return client.capabilities.dialect == "postgres"
+def is_postgres() -> bool:
+    """The one question the hand-written SQL asks of the database: PostgreSQL, or SQLite."""
+    return db.dialect() == "postgres"
 
 
 class Params:
-    """Bound parameters in the connection's style: `?` on SQLite, `$n` on PostgreSQL."""
+    """Values bound in order, each written `?` where the SQL uses it."""
 
-    def __init__(self, postgres: bool) -> None:
-        self.postgres, self.values = postgres, []
+    def __init__(self) -> None:
+        self.values: list[Any] = []
 
     def __call__(self, value: Any) -> str:
-        if isinstance(value, datetime):  # SQLite compares the stored text: always UTC, same format
-            value = value.astimezone(UTC)
-            value = value if self.postgres else str(value)
         self.values.append(value)
-        return f"${len(self.values)}" if self.postgres else "?"
+        return "?"
+
+
+@lru_cache(maxsize=1024)
+def numbered(sql: str) -> str:
+    """The query with its `?` placeholders as PostgreSQL's `$1, $2, ...`; a `?` inside a string,
+    a quoted name or a comment stays as written."""
+    count = 0
+
+    def placeholder(token: re.Match) -> str:
+        nonlocal count
+        if token.group() != "?":
+            return token.group()
+        count += 1
+        return f"${count}"
+
+    return _QUOTED_OR_PLACEHOLDER.sub(placeholder, sql)
+
+
+def bound(values: list[Any] | tuple[Any, ...], *, postgres: bool) -> list[Any]:
+    """Values as the database compares them: SQLite compares a timestamp's stored text, always in
+    UTC and in the format Tortoise writes."""
+    return [_stored(value, postgres) if isinstance(value, datetime) else value for value in values]
+
+
+def _stored(value: datetime, postgres: bool) -> datetime | str:
+    value = value.astimezone(UTC)
+    return value if postgres else str(value)
 
 
 async def select_rows(sql: str, *values: Any) -> list[Any]:
-    """The rows of a fixed query written with `?` placeholders (`$n` on PostgreSQL), values bound."""
-    client = connection()
-    if is_postgres(client):
-        parts = sql.split("?")
-        sql = "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
-    _, rows = await client.execute_query(sql, list(values))
+    """The rows of a query written with `?` placeholders, values bound."""
+    postgres = is_postgres()
+    _, rows = await connection().execute_query(
+        numbered(sql) if postgres else sql, bound(values, postgres=postgres)
+    )
     return rows
 
 

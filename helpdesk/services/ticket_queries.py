@@ -2,27 +2,69 @@
 
 Built with the ORM's query builder, and with a model per joined row, these reads spent ten times
 longer in Python than in the database. Here each query is a short string with bound parameters,
-rows become Ticket models directly, and the states, groups, assignees and organisations they
-point at come from the per-process cache (services/cache.py).
+rows become plain TicketRows, and the states, groups, assignees and organisations they point at
+come from the per-process cache (services/cache.py).
 """
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
 
-from helpdesk.models import Ticket, User
+from helpdesk.models import User
+from helpdesk.models.tickets import TICKET_PREFIX
 from helpdesk.services import search
-from helpdesk.services.sql import Params, connection, is_postgres, moment
+from helpdesk.services.sql import Params, is_postgres, moment, select_rows
+from helpdesk.services.ticket_fields import LINKS, TicketFilters
 
-if TYPE_CHECKING:
-    from helpdesk.services.tickets import TicketFilters
 
-COLUMNS = (
-    "id", "organisation_hid", "contract_hid", "tenant_hid", "reporter_hid", "title", "description",
-    "state_id", "type_id", "priority_id", "stage_id", "outcome_id", "group_id", "assignee_id",
-    "created_at", "updated_at", "first_assigned_at", "resolved_at", "deleted_at", "version",
-)  # fmt: skip
+@dataclass(slots=True)
+class TicketRow:
+    """A ticket's stored row, as the lists and the API read it. What it links to (states, group,
+    assignee, organisation) the caller looks up by id in the per-process cache (tickets.Related)."""
+
+    id: int
+    organisation_hid: str
+    contract_hid: str
+    tenant_hid: str
+    reporter_hid: str
+    title: str
+    description: str
+    state_id: int | None
+    type_id: int | None
+    priority_id: int | None
+    stage_id: int | None
+    outcome_id: int | None
+    group_id: int | None
+    assignee_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    first_assigned_at: datetime | None
+    resolved_at: datetime | None
+    deleted_at: datetime | None
+    version: int
+
+    @property
+    def human_id(self) -> str:
+        return f"{TICKET_PREFIX}{self.id}"
+
+    def columns(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in COLUMNS}
+
+
+COLUMNS = tuple(f.name for f in fields(TicketRow))
 SELECT = ", ".join(f"t.{column}" for column in COLUMNS)
-LINKS = ("state", "type", "priority", "stage", "outcome", "group", "assignee")
+DATETIMES = tuple(i for i, column in enumerate(COLUMNS) if column.endswith("_at"))
+NULLABLE = ("assignee_id",)  # sortable columns that may hold NULL besides resolved_at
+
+
+def _rows(rows: list[Any]) -> list[TicketRow]:
+    tickets = []
+    for row in rows:
+        values = list(row)
+        for i in DATETIMES:
+            values[i] = moment(values[i])
+        tickets.append(TicketRow(*values))
+    return tickets
 
 
 @dataclass
@@ -33,28 +75,46 @@ class Keyset:
     pk: int
 
 
-NULLABLE = ("assignee_id",)  # sortable columns that may hold NULL besides resolved_at
-DATETIMES = tuple(i for i, column in enumerate(COLUMNS) if column.endswith("_at"))
+@dataclass(frozen=True, kw_only=True)
+class ListQuery:
+    """One page of a ticket list: which tickets, in which order, after which, how many."""
+
+    filters: TicketFilters
+    actor: User
+    column: str = "id"
+    descending: bool = True
+    limit: int
+    after: Keyset | None = None
+    also: search.AlsoMatching | None = None  # what the search names besides its words
+
+    @property
+    def direction(self) -> str:
+        return "DESC" if self.descending else "ASC"
+
+    def nulls_last(self, postgres: bool) -> bool:
+        """Whether NULLs must be told to sort last. Nulls (an unresolved ticket's resolved_at, an
+        unassigned ticket's assignee) sort last both ways, as the keyset expects: PostgreSQL puts
+        them first going down, SQLite going up. Only there: on a NOT NULL column NULLS LAST would
+        keep PostgreSQL off the index (a full sort)."""
+        column = self.column
+        nullable = (column == "resolved_at" and self.filters.open is not False) or column in NULLABLE
+        return nullable and postgres == self.descending
 
 
-def _from_rows(rows: list[Any]) -> list[Ticket]:
-    """Ticket models as the ORM would build them, at a fraction of the cost."""
-    saved = {"_partial": False, "_saved_in_db": True, "_custom_generated_pk": False}
-    tickets = []
-    for row in rows:
-        values = list(row)
-        for i in DATETIMES:
-            values[i] = moment(values[i])
-        ticket = Ticket.__new__(Ticket)
-        ticket.__dict__.update(zip(COLUMNS, values, strict=True), **saved, _await_when_save={})
-        tickets.append(ticket)
-    return tickets
-
-
-def _source(
-    filters: "TicketFilters", actor: User, p: Params, also: search.AlsoMatching | None = None
-) -> tuple[str, list[str], str]:
+@dataclass
+class _Where:
     """FROM clause, WHERE conditions and the id expression to order by."""
+
+    source: str
+    conditions: list[str]
+    key: str = "t.id"
+
+    def sql(self) -> str:
+        return f"FROM {self.source} WHERE {' AND '.join(self.conditions)}"
+
+
+def _filtered(filters: TicketFilters, actor: User, p: Params) -> list[str]:
+    """The conditions of every filter but the search, and of what the actor may see."""
     conditions = ["t.deleted_at IS NULL"]
     if not actor.is_staff:
         conditions.append(f"t.organisation_hid = {p(actor.organisation_hid or '')}")
@@ -74,172 +134,188 @@ def _source(
         conditions.append("t.assignee_id IS NULL")
     if filters.open is not None:
         conditions.append(f"t.resolved_at IS {'' if filters.open else 'NOT '}NULL")
-    source, key = "ticket t", "t.id"
-    if filters.q and filters.q.strip():
-        source, key, condition = _text_match(filters.q, actor, p, also or search.AlsoMatching())
-        conditions.append(condition)
-    return source, conditions, key
+    return conditions
 
 
-def _text_match(q: str, actor: User, p: Params, also: search.AlsoMatching) -> tuple[str, str, str]:
-    """FROM clause, id expression and condition of a search: its words, or what it also names."""
-    include_internal = actor.is_staff
-    if p.postgres:
-        query = search.tsquery(q, include_internal=include_internal)
-        words = f"t.search_vector @@ to_tsquery('simple', {p(query)})" if query else "1 = 0"
+def _source(query: ListQuery, p: Params, postgres: bool) -> _Where:
+    """The tickets the query's filters and search select. A search on SQLite walks the text index
+    in ticket id order (unless the search also names tickets), so a page stops after `limit` rows
+    instead of collecting every ticket that mentions a common word."""
+    where = _Where("ticket t", _filtered(query.filters, query.actor, p))
+    if not query.filters.searched:
+        return where
+    q, staff = query.filters.q or "", query.actor.is_staff
+    match = None if postgres else search.fts5_match(q, include_internal=staff)
+    if match and not query.also:
+        where.source = "ticket_search JOIN ticket t ON t.id = ticket_search.rowid"
+        where.conditions.append(f"ticket_search MATCH {p(match)}")
+        where.key = "ticket_search.rowid"
+        return where
+    where.conditions.append(_matches(query, p, postgres))
+    return where
+
+
+def _matches(query: ListQuery, p: Params, postgres: bool) -> str:
+    """The search as a condition on one ticket `t`: its words, or what it also names."""
+    q, staff = query.filters.q or "", query.actor.is_staff
+    if postgres:
+        text = search.tsquery(q, include_internal=staff)
+        words = f"t.search_vector @@ to_tsquery('simple', {p(text)})" if text else "1 = 0"
     else:
-        match = search.fts5_match(q, include_internal=include_internal)
-        if match and not also:
-            # The index walks its matches in ticket id order, so a page stops after `limit` rows
-            # instead of collecting every ticket that mentions a common word.
-            source = "ticket_search JOIN ticket t ON t.id = ticket_search.rowid"
-            return source, "ticket_search.rowid", f"ticket_search MATCH {p(match)}"
+        match = search.fts5_match(q, include_internal=staff)
         words = (
             f"t.id IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH {p(match)})"
             if match
             else "1 = 0"
         )
     alternatives = [words]
+    also = query.also or search.AlsoMatching()
     if also.ticket_id is not None:
         alternatives.append(f"t.id = {p(also.ticket_id)}")
     if also.organisations:
         alternatives.append(f"t.organisation_hid IN ({', '.join(p(hid) for hid in also.organisations)})")
-    return "ticket t", "t.id", f"({' OR '.join(alternatives)})"
+    return f"({' OR '.join(alternatives)})"
 
 
-async def _also(filters: "TicketFilters") -> search.AlsoMatching | None:
-    return await search.also_matching(filters.q) if filters.q and filters.q.strip() else None
-
-
-async def select_page(
-    *,
-    filters: "TicketFilters",
-    actor: User,
-    column: str,
-    descending: bool,
-    limit: int,
-    after: Keyset | None,
-) -> list[Ticket]:
+async def select_page(query: ListQuery) -> list[TicketRow]:
     """Up to `limit` tickets in (column, id) order after the keyset, using the matching index."""
-    client = connection()
-    postgres = is_postgres(client)
-    also = await _also(filters)
-    if postgres and column == "id" and descending and also is not None:
-        return await _newest_matches(
-            client, filters=filters, actor=actor, limit=limit, after=after, also=also
-        )
-    return await _page(client, filters, actor, column, descending, limit, after, also=also)
+    if query.filters.searched:
+        query = replace(query, also=await search.also_matching(query.filters.q or ""))
+        if query.column != "id":
+            return await _sorted_search(query)
+        if query.descending and is_postgres():
+            return await _newest_matches(query)
+    return await _page(query)
 
 
 async def _page(
-    client: Any,
-    filters: "TicketFilters",
-    actor: User,
-    column: str,
-    descending: bool,
-    limit: int,
-    after: Keyset | None,
-    *,
-    ids_from: int | None = None,
-    ids_below: int | None = None,
-    also: search.AlsoMatching | None = None,
-) -> list[Ticket]:
-    p = Params(is_postgres(client))
-    source, conditions, key = _source(filters, actor, p, also)
-    if column != "id" and filters.q and filters.q.strip():
-        source, conditions, key = _newest_candidates(source, conditions, key, p)
-    direction = "DESC" if descending else "ASC"
-    # Nulls (an unresolved ticket's resolved_at, an unassigned ticket's assignee) sort last both
-    # ways, as the keyset expects: PostgreSQL puts them first going down, SQLite going up. Only
-    # there: on a NOT NULL column NULLS LAST would keep PostgreSQL off the index (a full sort).
-    nullable = (column == "resolved_at" and filters.open is not False) or column in NULLABLE
-    nulls = " NULLS LAST" if nullable and p.postgres == descending else ""
-    if after is not None:
-        conditions.append(_after(column, descending, after, key, p))
+    query: ListQuery, *, ids_from: int | None = None, ids_below: int | None = None
+) -> list[TicketRow]:
+    postgres = is_postgres()
+    p = Params()
+    where = _source(query, p, postgres)
+    column, direction, key = query.column, query.direction, where.key
+    if query.after is not None:
+        where.conditions.append(_after(query, key, p))
+    nulls = " NULLS LAST" if query.nulls_last(postgres) else ""
     order = f"{key} {direction}" if column == "id" else f"t.{column} {direction}{nulls}, {key} {direction}"
     if ids_from is not None:
-        conditions.append(f"t.id >= {p(ids_from)}")
+        where.conditions.append(f"t.id >= {p(ids_from)}")
     if ids_below is not None:
-        conditions.append(f"t.id < {p(ids_below)}")
+        where.conditions.append(f"t.id < {p(ids_below)}")
         order = f"t.id + 0 {direction}"  # not the id index: the planner must use the text index
-    sql = f"SELECT {SELECT} FROM {source} WHERE {' AND '.join(conditions)} ORDER BY {order} LIMIT {p(limit)}"
-    _, rows = await client.execute_query(sql, p.values)
-    return _from_rows(rows)
-
-
-SORTED_SEARCH_CANDIDATES = 1000  # the newest matches a search sorted by a date may reorder
-
-
-def _newest_candidates(source: str, conditions: list[str], key: str, p: Params) -> tuple[str, list[str], str]:
-    """A search sorted by a date sorts only its newest matches: sorting every match of a common
-    word read the whole result for one page."""
-    newest = (
-        f"SELECT {SELECT} FROM {source} WHERE {' AND '.join(conditions)} "
-        f"ORDER BY {key} DESC LIMIT {p(SORTED_SEARCH_CANDIDATES)}"
+    return _rows(
+        await select_rows(f"SELECT {SELECT} {where.sql()} ORDER BY {order} LIMIT {p(query.limit)}", *p.values)
     )
-    return f"({newest}) t", ["1 = 1"], "t.id"
+
+
+SORTED_SEARCH_CANDIDATES = 1000  # the index rows a search sorted by a date (or state...) walks
+
+
+VALUED, WITHOUT = "IS NOT NULL", "IS NULL"  # the two walks where NULLs must be told to sort last
+
+
+async def _sorted_search(query: ListQuery) -> list[TicketRow]:
+    """A search sorted by anything but id walks that sort's index in order, at most
+    SORTED_SEARCH_CANDIDATES rows, and keeps the tickets that match: the page is the start of the
+    sorted result (perhaps shorter), without sorting every match of a common word.
+
+    Where NULLs must be told to sort last, no index gives that order in one walk: the tickets with
+    a value come first, then (when those ran out within the bound) the ones without, by id."""
+    bound = SORTED_SEARCH_CANDIDATES
+    if not query.nulls_last(is_postgres()):
+        return await _walk(query, None, bound)
+    if query.after is not None and query.after.value is None:  # the page starts among the NULLs
+        return await _walk(query, WITHOUT, bound)
+    valued = await _walk(query, VALUED, bound)
+    left = bound - await _walked(query, VALUED)
+    if len(valued) == query.limit or left <= 0:
+        return valued
+    rest = replace(query, limit=query.limit - len(valued), after=None)
+    return valued + await _walk(rest, WITHOUT, left)
+
+
+def _walk_sql(query: ListQuery, part: str | None, p: Params) -> tuple[str, str]:
+    """The walk (ticket ids in the sort's order after the keyset, within `part`) and that order."""
+    where = _Where("ticket t", _filtered(query.filters, query.actor, p))
+    if query.after is not None:
+        where.conditions.append(_after(query, "t.id", p))
+    if part is not None:
+        where.conditions.append(f"t.{query.column} {part}")
+    direction = query.direction
+    order = f"t.id {direction}" if part == WITHOUT else f"t.{query.column} {direction}, t.id {direction}"
+    return f"SELECT t.id {where.sql()} ORDER BY {order}", order
+
+
+async def _walk(query: ListQuery, part: str | None, bound: int) -> list[TicketRow]:
+    """The matches among the first `bound` tickets in the sort's order (within `part`)."""
+    postgres, p = is_postgres(), Params()
+    walk, order = _walk_sql(query, part, p)
+    sql = (
+        f"SELECT {SELECT} FROM ({walk} LIMIT {p(bound)}) walked JOIN ticket t ON t.id = walked.id"
+        f" WHERE {_matches(query, p, postgres)} ORDER BY {order} LIMIT {p(query.limit)}"
+    )
+    return _rows(await select_rows(sql, *p.values))
+
+
+async def _walked(query: ListQuery, part: str) -> int:
+    """How many index rows the walk within `part` reads (at most the bound)."""
+    p = Params()
+    walk, _ = _walk_sql(query, part, p)
+    sql = f"SELECT COUNT(*) FROM ({walk} LIMIT {p(SORTED_SEARCH_CANDIDATES)}) walked"
+    return int((await select_rows(sql, *p.values))[0][0])
 
 
 RECENT = 20_000  # ids a PostgreSQL search walks newest first before it asks the text index
 
 
-async def _newest_matches(
-    client: Any,
-    *,
-    filters: "TicketFilters",
-    actor: User,
-    limit: int,
-    after: Keyset | None,
-    also: search.AlsoMatching,
-) -> list[Ticket]:
+async def _newest_matches(query: ListQuery) -> list[TicketRow]:
     """A PostgreSQL search page, newest first, in at most two bounded steps.
 
     The planner estimates a search's matches from each word alone: when it expects many, it walks
     the id index newest first and checks each ticket, which is fast for a common word but reads
     the whole table when the words never meet (550 ms at 1M tickets for no result). So the walk
     covers the newest RECENT ids only; what it leaves of the page comes from the text index."""
-    if after is None:
-        _, rows = await client.execute_query("SELECT MAX(id) FROM ticket")
+    if query.after is None:
+        rows = await select_rows("SELECT MAX(id) FROM ticket")
         upper = (rows[0][0] or 0) + 1
     else:
-        upper = after.pk
+        upper = query.after.pk
     floor = upper - RECENT
-    found = await _page(client, filters, actor, "id", True, limit, after, ids_from=floor, also=also)
-    if len(found) == limit or floor <= 1:
+    found = await _page(query, ids_from=floor)
+    if len(found) == query.limit or floor <= 1:
         return found
-    rest = limit - len(found)
-    older = await _page(client, filters, actor, "id", True, rest, after, ids_below=floor, also=also)
-    return found + older
+    return found + await _page(replace(query, limit=query.limit - len(found)), ids_below=floor)
 
 
-def _after(column: str, descending: bool, after: Keyset, key: str, p: Params) -> str:
-    op = "<" if descending else ">"
+def _after(query: ListQuery, key: str, p: Params) -> str:
+    """The condition for the rows that follow the keyset in the query's order."""
+    column, after = query.column, query.after
+    assert after is not None
+    op = "<" if query.descending else ">"
     if column == "id":
         return f"{key} {op} {p(after.pk)}"
     if after.value is None:  # among the tickets without the value, which sort last
         return f"(t.{column} IS NULL AND {key} {op} {p(after.pk)})"
     value = p(after.value)
     following = f"t.{column} {op} {value} OR (t.{column} = {p(after.value)} AND {key} {op} {p(after.pk)})"
-    return f"({following} OR t.{column} IS NULL)" if descending or column in NULLABLE else f"({following})"
+    return (
+        f"({following} OR t.{column} IS NULL)" if query.descending or column in NULLABLE else f"({following})"
+    )
 
 
-async def count(*, filters: "TicketFilters", actor: User, cap: int | None) -> int:
+async def count(*, filters: TicketFilters, actor: User, cap: int | None) -> int:
     """How many tickets match; with a cap, the database stops after `cap` rows."""
-    client = connection()
-    also = await _also(filters)
-    p = Params(is_postgres(client))
-    source, conditions, _ = _source(filters, actor, p, also)
-    inner = f"SELECT 1 FROM {source} WHERE {' AND '.join(conditions)}"
+    also = await search.also_matching(filters.q or "") if filters.searched else None
+    query = ListQuery(filters=filters, actor=actor, limit=0, also=also)
+    p = Params()
+    inner = f"SELECT 1 {_source(query, p, is_postgres()).sql()}"
     limit = f" LIMIT {p(cap)}" if cap else ""
-    sql = f"SELECT COUNT(*) FROM ({inner}{limit}) matching"
-    _, rows = await client.execute_query(sql, p.values)
+    rows = await select_rows(f"SELECT COUNT(*) FROM ({inner}{limit}) matching", *p.values)
     return int(rows[0][0])
 
 
-async def select_one(pk: int) -> Ticket | None:
+async def select_one(pk: int) -> TicketRow | None:
     """The live ticket with this id, or None."""
-    client = connection()
-    p = Params(is_postgres(client))
-    sql = f"SELECT {SELECT} FROM ticket t WHERE t.id = {p(pk)} AND t.deleted_at IS NULL"
-    _, rows = await client.execute_query(sql, p.values)
-    return _from_rows(rows)[0] if rows else None
+    rows = await select_rows(f"SELECT {SELECT} FROM ticket t WHERE t.id = ? AND t.deleted_at IS NULL", pk)
+    return _rows(rows)[0] if rows else None

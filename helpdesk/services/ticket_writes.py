@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
 
 from helpdesk import compat
+from helpdesk.services import sql
 from helpdesk.services.sql import Params
 
 SAVEPOINT = "ticket_writes"  # inside a caller's transaction
@@ -67,28 +67,27 @@ async def insert_row(table: str, row: dict[str, Any], dependents: Dependents) ->
     `dependents` may need the id for more than a foreign key (an email body names INC-<id>, an
     idempotency key the comment it made): PostgreSQL takes the id from the sequence first, SQLite
     from the insert."""
-    connection = Tortoise.get_connection("default")
-    if connection.capabilities.dialect != "postgres":
-        return await _sqlite_write(connection, Rows.of(table, [row]), dependents)
-    _, rows = await connection.execute_query(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))")
+    if not sql.is_postgres():
+        return await _sqlite_write(sql.connection(), Rows.of(table, [row]), dependents)
+    rows = await sql.select_rows(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))")
     row_id = rows[0][0]
-    await _postgres_write(connection, [Rows.of(table, [row | {"id": row_id}]), *dependents(row_id)])
+    await _postgres_write([Rows.of(table, [row | {"id": row_id}]), *dependents(row_id)])
     return row_id
 
 
-async def _postgres_write(connection: Any, statements: list[Statement]) -> int:
+async def _postgres_write(statements: list[Statement]) -> int:
     """One statement: each write a WITH clause, all of them seeing the same snapshot; the first
     row's id. Foreign keys are checked at the end of the statement, so a row may name a sibling's."""
-    p = Params(postgres=True)
+    p = Params()
     clauses = [f"w{n} AS ({s.sql(p)} RETURNING id)" for n, s in enumerate(statements) if _writes(s)]
-    _, rows = await connection.execute_query(f"WITH {', '.join(clauses)} SELECT id FROM w0", p.values)
+    rows = await sql.select_rows(f"WITH {', '.join(clauses)} SELECT id FROM w0", *p.values)
     return rows[0][0]
 
 
-async def _sqlite_write(connection: Any, first: Rows, dependents: Dependents) -> int:
+async def _sqlite_write(client: Any, first: Rows, dependents: Dependents) -> int:
     """The whole transaction in one call to the connection's thread, under the lock every query takes."""
     try:
-        return await compat.run_in_sqlite_thread(connection, _sqlite_transaction, first, dependents)
+        return await compat.run_in_sqlite_thread(client, _sqlite_transaction, first, dependents)
     except sqlite3.IntegrityError as exc:
         raise IntegrityError(exc) from exc
     except sqlite3.OperationalError as exc:
@@ -116,8 +115,8 @@ def _sqlite_transaction(db: sqlite3.Connection, first: Rows, dependents: Depende
 
 
 def _sqlite_run(db: sqlite3.Connection, statement: Statement) -> int:
-    p = Params(postgres=False)
-    return db.execute(statement.sql(p), p.values).lastrowid
+    p = Params()
+    return db.execute(statement.sql(p), sql.bound(p.values, postgres=False)).lastrowid
 
 
 def _sqlite_undo(db: sqlite3.Connection, nested: bool) -> None:

@@ -25,15 +25,11 @@ from helpdesk.models import (
 )
 from helpdesk.models.tickets import CONTACT
 from helpdesk.services import cache, contacts, idempotency, ticket_queries, ticket_writes
+from helpdesk.services.ticket_fields import CLASSIFIED, DEFAULT_SORT, LINKS, SORTS, TicketFilters
+from helpdesk.services.ticket_queries import TicketRow
 
-CLASSIFICATIONS: dict[str, StateKind] = {
-    "state": StateKind.STATE,
-    "type": StateKind.TYPE,
-    "priority": StateKind.PRIORITY,
-    "stage": StateKind.STAGE,
-    "outcome": StateKind.OUTCOME,
-}
-RELATED = ("state", "type", "priority", "stage", "outcome", "group", "assignee")
+KINDS = (StateKind.STATE, StateKind.TYPE, StateKind.PRIORITY, StateKind.STAGE, StateKind.OUTCOME)
+CLASSIFICATIONS: dict[str, StateKind] = dict(zip(CLASSIFIED, KINDS, strict=True))
 TEXT_FIELDS = ("organisation_hid", "contract_hid", "tenant_hid", "reporter_hid", "title", "description")
 SINGLE_CONTACT_KEYS = {
     "main_email": "mainEmail",
@@ -74,53 +70,12 @@ class NewTicket:
     assignee_id: int | None = None
 
 
-@dataclass
-class TicketFilters:
-    """The filters of a ticket list (DECISIONS 16); None means "any"."""
-
-    state: int | None = None
-    type: int | None = None
-    priority: int | None = None
-    stage: int | None = None
-    outcome: int | None = None
-    group: int | None = None
-    assignee: int | None = None
-    unassigned: bool = False
-    open: bool | None = None
-    organisation: str | None = None
-    reporter: str | None = None
-    q: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    updated_since: datetime | None = None
-    resolved_since: datetime | None = None
-
-
-# sort name -> (column, descending)
-SORTS: dict[str, tuple[str, bool]] = {
-    "-id": ("id", True),
-    "id": ("id", False),
-    "-dateCreated": ("created_at", True),
-    "dateCreated": ("created_at", False),
-    "-dateUpdated": ("updated_at", True),
-    "dateUpdated": ("updated_at", False),
-    "-dateResolved": ("resolved_at", True),
-    # The queue's columns (the API's sort values are the contract's): catalogue order for state and
-    # priority, assignee by user id, unassigned last both ways.
-    "priority": ("priority_id", False),
-    "-priority": ("priority_id", True),
-    "state": ("state_id", False),
-    "-state": ("state_id", True),
-    "assignee": ("assignee_id", False),
-    "-assignee": ("assignee_id", True),
-}
-DEFAULT_SORT = "-id"
 CUSTOMER_PAGE_LIMIT = 100  # the API default page; agents may ask for up to 1000
 
 
 @dataclass
 class TicketPage:
-    tickets: list[Ticket]
+    tickets: list[TicketRow]
     next_cursor: str | None
     related: "Related"
 
@@ -133,7 +88,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def ensure_can_see(ticket: Ticket, actor: User) -> None:
+def ensure_can_see(ticket: Ticket | TicketRow, actor: User) -> None:
     """Customers see only their organisation's tickets; anything else reads as missing."""
     if not actor.is_staff and ticket.organisation_hid != actor.organisation_hid:
         raise NotFound(f"No ticket {ticket.human_id}.")
@@ -147,15 +102,17 @@ def ensure_staff(actor: User, what: str) -> None:
 async def get_ticket(*, human_id: str, actor: User, related: bool = False) -> Ticket:
     """The live ticket with this human ID, as far as the actor may see it.
 
-    `related`: attach its states, group and assignee (from the per-process cache)."""
+    `related`: with its states, group and assignee (from the per-process cache)."""
     pk = Ticket.parse_human_id(human_id)
-    ticket = await ticket_queries.select_one(pk) if pk else None
-    if ticket is None:
+    row = await ticket_queries.select_one(pk) if pk else None
+    if row is None:
         raise NotFound(f"No ticket {human_id}.")
-    ensure_can_see(ticket, actor)
+    ensure_can_see(row, actor)
+    values = row.columns()
     if related:
-        await attach_related([ticket])
-    return ticket
+        values |= _links(row, await related_for([row]))
+    # The services change it through the ORM: the model of the row just read, as loading it would give.
+    return Ticket.construct(_saved_in_db=True, **values)
 
 
 @dataclass
@@ -168,7 +125,7 @@ class Related:
     organisations: dict[str, Organisation]
 
 
-async def related_for(tickets: list[Ticket]) -> Related:
+async def related_for(tickets: list[Ticket] | list[TicketRow]) -> Related:
     """The states, groups, assignees and organisations (with their partner) the tickets name,
     from the per-process cache: a query only for what it has not seen lately."""
     state_ids = {i for t in tickets for i in (t.state_id, t.type_id, t.priority_id, t.stage_id, t.outcome_id)}
@@ -180,33 +137,25 @@ async def related_for(tickets: list[Ticket]) -> Related:
     )
 
 
-async def organisations_for(tickets: list[Ticket]) -> dict[str, Organisation]:
+async def organisations_for(tickets: list[TicketRow]) -> dict[str, Organisation]:
     """The directory entries (with their parent partner) the tickets name."""
     return await cache.organisations.many({t.organisation_hid for t in tickets})
 
 
-async def attach_related(tickets: list[Ticket]) -> Related:
-    """Attach the tickets' states, group and assignee as select_related would (templates read
-    `ticket.state.description`); returns what it attached."""
-    related = await related_for(tickets)
-    state = related.states.get
-    for ticket in tickets:
-        ticket.__dict__.update(
-            _state=state(ticket.state_id),
-            _type=state(ticket.type_id),
-            _priority=state(ticket.priority_id),
-            _stage=state(ticket.stage_id),
-            _outcome=state(ticket.outcome_id),
-            _group=related.groups.get(ticket.group_id),
-            _assignee=related.users.get(ticket.assignee_id),
-        )
-    return related
+def _links(row: TicketRow, related: Related) -> dict[str, Any]:
+    """The states, group and assignee the row names, as the model's relations (templates read
+    `ticket.state.description`); one the cache did not find stays unset rather than clear its id."""
+    links: dict[str, Any] = {name: related.states.get(getattr(row, f"{name}_id")) for name in CLASSIFIED}
+    links |= {"group": related.groups.get(row.group_id), "assignee": related.users.get(row.assignee_id)}
+    return {
+        name: link for name, link in links.items() if link is not None or getattr(row, f"{name}_id") is None
+    }
 
 
 # --- Listing -------------------------------------------------------------------------------
 
 
-def encode_cursor(ticket: Ticket, sort: str) -> str:
+def encode_cursor(ticket: TicketRow, sort: str) -> str:
     column = SORTS[sort][0]
     value = getattr(ticket, column)
     raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, ticket.id])
@@ -241,11 +190,12 @@ async def list_tickets(
     if not actor.is_staff:
         limit = min(limit, CUSTOMER_PAGE_LIMIT)
     after = ticket_queries.Keyset(*decode_cursor(cursor, sort)) if cursor else None
-    rows = await ticket_queries.select_page(
+    query = ticket_queries.ListQuery(
         filters=filters, actor=actor, column=column, descending=descending, limit=limit + 1, after=after
     )
+    rows = await ticket_queries.select_page(query)
     tickets, more = rows[:limit], len(rows) > limit
-    related = await attach_related(tickets)
+    related = await related_for(tickets)
     next_cursor = encode_cursor(tickets[-1], sort) if more else None
     return TicketPage(tickets, next_cursor, related)
 
@@ -372,15 +322,15 @@ async def _insert_ticket(
             ticket_writes.Rows.of("idempotency_key", keys),
         ]
 
-    ticket.id = await ticket_writes.insert_row("ticket", _ticket_columns(ticket), dependents)
-    ticket._saved_in_db = True
-    return ticket
+    columns = _ticket_columns(ticket)
+    ticket_id = await ticket_writes.insert_row("ticket", columns, dependents)
+    return Ticket.construct(_saved_in_db=True, **columns, id=ticket_id, **states)
 
 
 def _ticket_columns(ticket: Ticket) -> dict[str, Any]:
     """The row of a new ticket, as the ORM would insert it."""
     columns = {name: getattr(ticket, name) for name in TEXT_FIELDS}
-    columns |= {f"{name}_id": getattr(ticket, f"{name}_id") for name in RELATED}
+    columns |= {f"{name}_id": getattr(ticket, f"{name}_id") for name in LINKS}
     dates = ("created_at", "updated_at", "first_assigned_at", "resolved_at", "deleted_at")
     return columns | {name: getattr(ticket, name) for name in dates} | {"version": ticket.version}
 
@@ -483,7 +433,7 @@ async def _apply(ticket: Ticket, values: dict[str, Any], actor: User) -> bool:
 async def _save_versioned(ticket: Ticket) -> None:
     """Write the ticket only if nobody else wrote it since we read it."""
     fields = {name: getattr(ticket, name) for name in TEXT_FIELDS}
-    fields |= {f"{name}_id": getattr(ticket, f"{name}_id") for name in RELATED}
+    fields |= {f"{name}_id": getattr(ticket, f"{name}_id") for name in LINKS}
     fields |= {"resolved_at": ticket.resolved_at, "first_assigned_at": ticket.first_assigned_at}
     updated = await Ticket.filter(id=ticket.id, version=ticket.version).update(
         **fields, version=F("version") + 1, updated_at=now()
@@ -583,9 +533,8 @@ async def _insert_comment(comment: Comment, actor: User, retry: idempotency.Requ
         touch = ticket_writes.Update("ticket", ticket.id, {"updated_at": moment})
         return [touch, *_notification_rows(notification), ticket_writes.Rows.of("idempotency_key", keys)]
 
-    comment.id = await ticket_writes.insert_row("comment", row, dependents)
-    comment._saved_in_db = True
-    return comment
+    comment_id = await ticket_writes.insert_row("comment", row, dependents)
+    return Comment.construct(_saved_in_db=True, **row, id=comment_id, ticket=ticket, author=comment.author)
 
 
 async def _comment_by_id(comment_id: int) -> Comment:

@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 
 from helpdesk.errors import DomainError
 from helpdesk.models import MAX_ID, State, StateKind
+from helpdesk.services.ticket_fields import LINKS
 from helpdesk.services.tickets import CLASSIFICATIONS
 from helpdesk.web.pages import form_status
 
@@ -39,7 +40,7 @@ class _CsrfTokenField(CSRFTokenField):
     def __call__(self, **kwargs: Any) -> Markup:
         if kwargs:
             return super().__call__(**kwargs)
-        return Markup('<input name="%s" type="hidden" value="%s">') % (self.name, self._value() or "")
+        return Markup('<input name="%s" type="hidden" value="%s">') % (self.name, self.current_token or "")
 
 
 class _SessionCSRF(SessionCSRF):
@@ -164,9 +165,6 @@ class QueueFilterForm(Form):
         return self
 
 
-TICKET_LINKS = ("state", "type", "priority", "stage", "outcome", "group", "assignee")
-
-
 class TicketFieldsForm(CsrfForm):
     """Classification, group and assignee of one ticket; an empty value clears the field."""
 
@@ -180,7 +178,7 @@ class TicketFieldsForm(CsrfForm):
     assignee = IntegerField("Assignee", [Optional(), AN_ID])
 
     def values(self) -> dict[str, int | None]:
-        return {name: self[name].data for name in TICKET_LINKS}
+        return {name: self[name].data for name in LINKS}
 
 
 class CommentForm(CsrfForm):

@@ -37,7 +37,7 @@ def add_plain_templates(app: Quart) -> None:
 
 async def render(template: str, /, **context: Any) -> str:
     """Quart's render_template (the same context processors), rendered without async overhead."""
-    app = current_app._get_current_object()
+    app = current_app
     await app.update_template_context(context)
     environment: Environment = app.extensions["plain_templates"]
     return environment.get_template(template).render(context)

@@ -26,14 +26,23 @@ async def test_over_1000_is_still_a_bad_request_for_everyone(customer):
     assert (await customer.get("/api/tickets?limit=1001")).status_code == 400
 
 
-async def test_a_search_sorted_by_date_sorts_only_its_newest_matches(monkeypatch, agent, customer):
+async def test_a_search_sorted_by_date_walks_a_bounded_stretch_of_that_order(monkeypatch, agent, customer):
+    """Each page reads at most SORTED_SEARCH_CANDIDATES tickets in the sort's order after its cursor
+    and shows the matches among them: the start of the sorted result, perhaps cut short."""
     monkeypatch.setattr(ticket_queries, "SORTED_SEARCH_CANDIDATES", 3)
     made = [(await make_ticket(title=f"printer jam {n}")).human_id for n in range(5)]
     await make_ticket(title="unrelated")
     for user in (agent, customer):
         oldest_first, next_link = await ids(user, "/api/tickets?q=printer&sort=dateCreated&limit=2")
-        assert oldest_first == made[2:4]
+        assert oldest_first == made[:2]
+        more, next_link = await ids(user, "/api" + next_link)
+        assert more == made[2:4]
         rest, _ = await ids(user, "/api" + next_link)
         assert rest == made[4:]
         by_id, _ = await ids(user, "/api/tickets?q=printer&sort=id")
         assert by_id == made, "an id-ordered search is not bounded: its index walks the matches in order"
+    for _ in range(2):
+        await make_ticket(title="unrelated")
+    last = (await make_ticket(title="printer jam 5")).human_id
+    newest_first, next_link = await ids(agent, "/api/tickets?q=printer&sort=-dateCreated")
+    assert newest_first == [last] and next_link is None, "the walk ends after three tickets, two not matching"

@@ -1,9 +1,11 @@
 """Paging through ticket lists with every sort: each ticket exactly once, in the stated order."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from tortoise import Tortoise
 
-from helpdesk.models import State, StateKind
+from helpdesk.models import State, StateKind, Ticket
 from helpdesk.services import ticket_queries, tickets
 from helpdesk.services.tickets import SORTS, TicketChanges, TicketFilters
 from tests.factories import make_agent, make_ticket
@@ -83,3 +85,61 @@ async def test_only_the_nullable_sort_asks_for_nulls_last(app, monkeypatch, sort
     page_query = next(q for q in seen if "ORDER BY" in q)
     postgres = connection.capabilities.dialect == "postgres"
     assert ("NULLS LAST" in page_query) == (postgres and sort == "-dateResolved")
+
+
+SORTED_SEARCHES = sorted(sort for sort, (column, _) in SORTS.items() if column != "id")
+
+
+async def _scrambled_matches(agent) -> list[Ticket]:
+    """Six tickets that match "printer" and three that do not, whose dates, priorities and
+    assignees run in an order unlike their ids (a ticket resolved last was created long ago)."""
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    priorities = [s.id for s in await State.filter(kind=StateKind.PRIORITY).order_by("id")]
+    made = []
+    for n, place in enumerate([3, 0, 7, 5, 1, 8, 4, 2, 6]):
+        ticket = await make_ticket(agent, title="printer jam" if n % 3 != 2 else "unrelated")
+        await Ticket.filter(id=ticket.id).update(
+            created_at=base + timedelta(days=place),
+            updated_at=base + timedelta(days=(place * 5) % 9),
+            resolved_at=base + timedelta(days=20 - place) if place % 3 != 2 else None,
+            priority_id=priorities[place % len(priorities)],
+            assignee_id=agent.id if place % 2 else None,
+        )
+        made.append(ticket)
+    return [t for t in await Ticket.filter(id__in=[t.id for t in made]) if "printer" in t.title]
+
+
+def _sorted(rows: list[Ticket], column: str, descending: bool) -> list[int]:
+    """The ids in (column, id) order, the tickets without a value last either way."""
+    valued = [r for r in rows if getattr(r, column) is not None]
+    valued.sort(key=lambda r: (getattr(r, column), r.id), reverse=descending)
+    empty = sorted((r for r in rows if getattr(r, column) is None), key=lambda r: r.id, reverse=descending)
+    return [r.id for r in valued + empty]
+
+
+async def _search_pages(agent, sort: str, limit: int) -> list[int]:
+    seen, cursor = [], None
+    while True:
+        page = await tickets.list_tickets(
+            actor=agent, filters=TicketFilters(q="printer"), limit=limit, cursor=cursor, sort=sort
+        )
+        seen += [t.id for t in page.tickets]
+        if not (cursor := page.next_cursor):
+            return seen
+
+
+@pytest.mark.parametrize("sort", SORTED_SEARCHES)
+async def test_a_bounded_sorted_search_is_the_start_of_the_full_sorted_result(app, monkeypatch, sort):
+    """A search sorted by a date took the newest matches by id and sorted those by the date: a
+    ticket resolved lately but created long ago was missing from the first page (issue 12,
+    finding 11). Now the search walks the sort's own order, so a bounded walk gives its start."""
+    agent = await make_agent()
+    matches = await _scrambled_matches(agent)
+    column, descending = SORTS[sort]
+    expected = _sorted(matches, column, descending)
+    assert await _search_pages(agent, sort, limit=100) == expected
+    assert await _search_pages(agent, sort, limit=2) == expected
+    monkeypatch.setattr(ticket_queries, "SORTED_SEARCH_CANDIDATES", 4)
+    for limit in (1, 2, 100):
+        bounded = await _search_pages(agent, sort, limit=limit)
+        assert bounded and bounded == expected[: len(bounded)], (limit, bounded, expected)
