@@ -128,3 +128,23 @@ async def test_a_key_of_255_characters_is_kept_whole(agent):
     assert await Comment.all().count() == 2
     assert sorted(k.key[-1] for k in await IdempotencyKey.all()) == ["a", "b"]
 
+
+async def test_openapi_declares_the_optional_header_on_every_post_that_creates(client):
+    spec = await (await client.get("/api/openapi.json")).get_json()
+    declared = {
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+    }
+    assert declared == {
+        ("POST", "/api/tickets"),
+        ("POST", "/api/tickets/{ticket_id}"),
+        ("POST", "/api/events/confirm-contacts/{ticket_id}"),
+        ("POST", "/api/users"),
+    }
+    [header] = [
+        p for p in spec["paths"]["/api/tickets"]["post"]["parameters"] if p["name"] == "Idempotency-Key"
+    ]
+    assert (header["in"], header["required"]) == ("header", False)
+    assert (header["schema"]["minLength"], header["schema"]["maxLength"]) == (1, 255)
