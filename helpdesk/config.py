@@ -4,8 +4,10 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - refused outside development
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 ENVIRONMENTS = {"development", "test", "production"}
 MIN_SECRET_BYTES = 32
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,20 +50,37 @@ def check_config(config: dict[str, Any]) -> None:
         raise ConfigError(f"ENV must be development, test or production, got {env!r}")
     if env == "production":
         _check_secret_key(str(config.get("SECRET_KEY", "")))
+    elif env == "test" and not _serves_this_machine(base_url := str(config.get("BASE_URL", ""))):
+        # Else ENV=test would be a way to deploy with the published key.
+        _check_secret_key(
+            str(config.get("SECRET_KEY", "")),
+            f", which ENV=test accepts only with BASE_URL on http://127.0.0.1, localhost or [::1], "
+            f"not {base_url!r}",
+        )
     url = str(config.get("DATABASE_URL", ""))
     if not url.startswith(("sqlite://", "postgres://", "postgresql://")):
         raise ConfigError(f"DATABASE_URL must start with sqlite:// or postgres://, got {url.split(':')[0]!r}")
 
 
-def _check_secret_key(key: str) -> None:
-    """In production the key signs sessions and emailed links: a public or short one forges them."""
+def _serves_this_machine(base_url: str) -> bool:
+    """Whether the app's address is plain http on a loopback host (a test run on this machine)."""
+    try:
+        url = urlsplit(base_url)
+    except ValueError:  # "http://[::1" and the like: not an address of this machine
+        return False
+    return url.scheme == "http" and (url.hostname or "") in LOOPBACK_HOSTS
+
+
+def _check_secret_key(key: str, why_test: str = "") -> None:
+    """The key signs sessions and emailed links: a public or short one forges them."""
     if key == DEFAULT_SECRET_KEY:
+        hint = "" if why_test else " (or HELPDESK_ENV=development on your own machine)"
         raise ConfigError(
-            "SECRET_KEY is the default from config.toml; set HELPDESK_SECRET_KEY to a long random value "
-            "(or HELPDESK_ENV=development on your own machine)"
+            f"SECRET_KEY is the default from config.toml{why_test}; "
+            f"set HELPDESK_SECRET_KEY to a long random value{hint}"
         )
     if len(key.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(
-            f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; "
+            f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes{why_test}; "
             "set HELPDESK_SECRET_KEY to a long random value"
         )

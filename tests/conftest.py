@@ -57,7 +57,7 @@ def app_config(database_url: str) -> dict:
     return {
         "ENV": "test",
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-of-32-bytes-or-longer",  # BASE_URL is not loopback: ENV=test wants 32
         "BASE_URL": "http://testserver.local",
         "WORKER_IN_PROCESS": False,
     }

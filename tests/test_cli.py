@@ -91,6 +91,18 @@ def test_a_short_secret_key_is_refused_in_production():
     assert "SECRET_KEY is shorter than 32 bytes" in result.stderr
 
 
+def test_env_test_serving_a_public_address_refuses_the_shipped_secret_in_one_line():
+    nowhere = f"postgres://helpdesk@127.0.0.1:{free_port()}/helpdesk"  # never reached: config comes first
+    result = helpdesk(
+        "create-token", "--email", "a@b.c", database_url=nowhere, HELPDESK_BASE_URL="https://help.example.com"
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        "helpdesk: error: SECRET_KEY is the default from config.toml, which ENV=test"
+    )
+
+
 @pytest.fixture
 def cli_database(make_database_url) -> str:
     url = make_database_url("cli")

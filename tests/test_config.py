@@ -3,7 +3,7 @@
 import pytest
 
 from helpdesk import create_app
-from helpdesk.config import ConfigError, load_config
+from helpdesk.config import DEFAULT_SECRET_KEY, ConfigError, load_config
 
 
 @pytest.fixture
@@ -56,9 +56,42 @@ def test_short_secret_refused_in_production(key):
         load_config({"ENV": "production", "SECRET_KEY": key})
 
 
-def test_short_secret_allowed_in_development_and_test():
-    for env in ("development", "test"):
-        assert load_config({"ENV": env, "SECRET_KEY": "short"})["ENV"] == env
+LOOPBACK = ["http://127.0.0.1:8000", "http://localhost:5000/", "http://[::1]:8000", "http://LOCALHOST"]
+ELSEWHERE = [
+    "https://127.0.0.1:8000",  # https is how a real deployment is reached
+    "https://help.example.com",
+    "http://help.example.com",
+    "http://10.0.0.5:8000",
+    "http://127.0.0.2:8000",
+    "http://localhost.example.com",
+    "http://127.0.0.1@evil.example",
+    "http://[::1",
+    "",
+]
+
+
+@pytest.mark.parametrize("base_url", LOOPBACK)
+def test_default_and_short_secrets_allowed_in_test_on_this_machine(base_url):
+    for key in (DEFAULT_SECRET_KEY, "short"):
+        assert load_config({"ENV": "test", "SECRET_KEY": key, "BASE_URL": base_url})["ENV"] == "test"
+
+
+@pytest.mark.parametrize("base_url", ELSEWHERE)
+def test_test_environment_refuses_the_default_and_short_secrets_anywhere_else(base_url):
+    """ENV=test is no way to deploy with the published key."""
+    with pytest.raises(ConfigError, match="SECRET_KEY is the default from config.toml, which ENV=test"):
+        load_config({"ENV": "test", "SECRET_KEY": DEFAULT_SECRET_KEY, "BASE_URL": base_url})
+    with pytest.raises(ConfigError, match="shorter than 32 bytes, which ENV=test"):
+        load_config({"ENV": "test", "SECRET_KEY": "x" * 31, "BASE_URL": base_url})
+    config = load_config({"ENV": "test", "SECRET_KEY": "k" * 32, "BASE_URL": base_url})
+    assert config["ENV"] == "test"
+
+
+@pytest.mark.parametrize("base_url", [*LOOPBACK, *ELSEWHERE])
+def test_development_accepts_any_secret(base_url):
+    config = load_config({"ENV": "development", "SECRET_KEY": DEFAULT_SECRET_KEY, "BASE_URL": base_url})
+    assert config["ENV"] == "development"
+    assert load_config({"ENV": "development", "SECRET_KEY": "short"})["ENV"] == "development"
 
 
 def test_unknown_environment_name_is_refused():

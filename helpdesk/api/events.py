@@ -4,7 +4,7 @@ from quart import Response, current_app, g
 
 from helpdesk.api.blueprint import api
 from helpdesk.api.http import empty, idempotency_key
-from helpdesk.api.openapi import documents
+from helpdesk.api.openapi import documents, takes_idempotency_key
 from helpdesk.api.schemas import EventOut, envelope, event_out
 from helpdesk.errors import NotFound
 from helpdesk.services import contacts, tickets
@@ -12,6 +12,7 @@ from helpdesk.services import contacts, tickets
 
 @api.post("/events/confirm-contacts/<ticket_id>")
 @documents(201, location=True)
+@takes_idempotency_key
 async def confirm_contacts(ticket_id: str) -> Response:
     """Record the event and queue one email per enabled contact; 201 with `Location: <event id>`.
     A repeat within a minute, or with the same `Idempotency-Key`, answers the same, with the first

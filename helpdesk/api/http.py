@@ -25,8 +25,9 @@ def empty(status: int, location: str | None = None) -> Response:
 
 
 def idempotency_key() -> str | None:
-    """The request's `Idempotency-Key` header: a retried create with it makes nothing new."""
-    return request.headers.get("Idempotency-Key") or None
+    """The request's `Idempotency-Key` header, as sent (None without one): a retried create with it
+    makes nothing new; the service refuses a malformed key (services/idempotency.py)."""
+    return request.headers.get("Idempotency-Key")
 
 
 def field_errors(error: ValidationError) -> dict[str, list[str]]:

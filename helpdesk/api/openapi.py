@@ -14,10 +14,25 @@ from quart_schema.openapi import OpenAPIProvider
 from werkzeug.routing import Rule
 
 from helpdesk.api.schemas import ErrorOut
+from helpdesk.services import idempotency
 
 EMPTY_ATTRIBUTE = "_helpdesk_empty_responses"
+IDEMPOTENT_ATTRIBUTE = "_helpdesk_takes_idempotency_key"
 ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429)
 JSON = "application/json"
+# Every operation of the document is behind the per-token limit (api/limits.py), whose 429 says when.
+RETRY_AFTER = {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}
+ERROR_HEADERS = {429: {"Retry-After": RETRY_AFTER}}
+IDEMPOTENCY_KEY = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
+    "description": f"Makes a retry safe: the same key again creates nothing and answers as the first "
+    f"call did. 1 to {idempotency.MAX_LENGTH} printable ASCII characters; anything else is 400.",
+    "schema": {
+        "type": "string", "minLength": 1, "maxLength": idempotency.MAX_LENGTH, "pattern": idempotency.PATTERN,
+    },
+}  # fmt: skip
 ERROR_REF = {"$ref": f"#/components/schemas/{ErrorOut.__name__}"}
 # Each API module is one resource, and one tag of the document.
 TAGS = {
@@ -48,6 +63,12 @@ def documents(
     return decorator
 
 
+def takes_idempotency_key(handler: Callable) -> Callable:
+    """Declare the optional `Idempotency-Key` request header of a POST that creates."""
+    setattr(handler, IDEMPOTENT_ATTRIBUTE, True)
+    return handler
+
+
 def _plain_response(location: bool, media_type: str | None) -> dict[str, Any]:
     if media_type:
         return {"description": media_type, "content": {media_type: {"schema": {"type": "string"}}}}
@@ -58,7 +79,10 @@ def _plain_response(location: bool, media_type: str | None) -> dict[str, Any]:
 
 
 def _error_response(status: int) -> dict[str, Any]:
-    return {"description": f"{status}, in the error shape", "content": {JSON: {"schema": ERROR_REF}}}
+    response = {"description": f"{status}, in the error shape", "content": {JSON: {"schema": ERROR_REF}}}
+    if headers := ERROR_HEADERS.get(status):
+        response["headers"] = headers
+    return response
 
 
 def _referenced(body: dict[str, Any], components: dict[str, Any]) -> None:
@@ -97,6 +121,8 @@ class ApiOnlyProvider(OpenAPIProvider):
         for operations in paths.values():
             for operation in operations.values():
                 operation["tags"] = [TAGS[handler.__module__]]
+                if getattr(handler, IDEMPOTENT_ATTRIBUTE, False):
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
                 if "requestBody" in operation:
                     operation["requestBody"]["required"] = True
                     _referenced(operation["requestBody"], components)

@@ -7,7 +7,7 @@ from quart_schema import document_querystring
 
 from helpdesk.api.blueprint import api
 from helpdesk.api.http import empty, idempotency_key, json_body, query_args
-from helpdesk.api.openapi import documents
+from helpdesk.api.openapi import documents, takes_idempotency_key
 from helpdesk.api.schemas import (
     AttributeOut,
     CommentCreate,
@@ -79,6 +79,7 @@ async def list_tickets() -> dict:
 
 @api.post("/tickets")
 @documents(201, location=True)
+@takes_idempotency_key
 @json_body(TicketCreate)
 async def create_ticket(data: TicketCreate) -> Response:
     """Open a ticket; 201 with `Location: INC-<n>`. `Idempotency-Key` makes retries safe."""
@@ -129,6 +130,7 @@ async def delete_ticket(ticket_id: str) -> Response:
 
 @api.post("/tickets/<ticket_id>")
 @documents(201, location=True)
+@takes_idempotency_key
 @json_body(CommentCreate)
 async def create_comment(ticket_id: str, data: CommentCreate) -> Response:
     """Comment on the ticket the URL names; 201 with `Location: <comment id>`. `Idempotency-Key`

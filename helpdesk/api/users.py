@@ -4,7 +4,7 @@ from quart import Response, current_app, g
 
 from helpdesk.api.blueprint import api
 from helpdesk.api.http import empty, idempotency_key, json_body
-from helpdesk.api.openapi import documents
+from helpdesk.api.openapi import documents, takes_idempotency_key
 from helpdesk.api.schemas import UserCreate, UserOut, UserUpdate, envelope, user_out
 from helpdesk.services import users
 
@@ -27,6 +27,7 @@ async def get_agents() -> dict:
 
 @api.post("/users")
 @documents(201, location=True)
+@takes_idempotency_key
 @json_body(UserCreate)
 async def create_user(data: UserCreate) -> Response:
     """Create a user (admins only: anyone else gets 403); 201 with `Location: <id>`.

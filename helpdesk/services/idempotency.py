@@ -5,17 +5,21 @@ The key is written in the same transaction as what it creates, so a client that 
 the client's for one request: sent again with a different kind of create, or for another ticket,
 it is a Conflict."""
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError
 
-from helpdesk.errors import Conflict
+from helpdesk.errors import BadRequest, Conflict
 from helpdesk.models import IdempotencyKey, User
 
 T = TypeVar("T")
+HEADER = "Idempotency-Key"
 MAX_LENGTH = 255
+PATTERN = "^[ -~]*[!-~][ -~]*$"  # printable ASCII with at least one character that is not a space
+PRINTABLE = re.compile(PATTERN)
 TICKET, COMMENT, EVENT, USER = "ticket", "comment", "event", "user"  # what a key created
 
 
@@ -42,9 +46,24 @@ class Request:
 
 
 def request(actor: User, key: str | None, scope: str, ticket_id: int | None = None) -> Request | None:
-    """The request a key names, or None without a key."""
-    key = (key or "").strip()[:MAX_LENGTH]
-    return Request(actor, key, scope, ticket_id) if key else None
+    """The request a key names, or None when no key was sent; a malformed key is a BadRequest."""
+    if key is None:
+        return None
+    return Request(actor, checked_key(key), scope, ticket_id)
+
+
+def checked_key(key: str) -> str:
+    """The key, if it is 1 to MAX_LENGTH printable ASCII characters, not all spaces; else a
+    BadRequest naming the header. A longer key is refused, not cut: two keys that differ only past
+    the cut would be one request. (The IETF draft makes the key a structured-field string, which
+    is printable ASCII too.)"""
+    if not 0 < len(key) <= MAX_LENGTH:
+        why = f"must be 1 to {MAX_LENGTH} characters"
+    elif not PRINTABLE.fullmatch(key):
+        why = "must be printable ASCII characters (no control characters), not only spaces"
+    else:
+        return key
+    raise BadRequest(f"The {HEADER} header {why}.", {HEADER: [why]})
 
 
 async def earlier(req: Request) -> int | None:

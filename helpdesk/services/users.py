@@ -128,6 +128,24 @@ async def get_user(*, user_id: int, actor: User, active_only: bool = False) -> U
     return user
 
 
+def sees(actor: User, user: User) -> bool:
+    """Whether the actor can see this user at all: admins everyone, everyone themselves, staff also
+    the active agents and admins (the agents list they read). A customer sees no other user, and
+    nobody but admins sees a customer: tickets name their people by human ID only."""
+    return actor.admin or actor.id == user.id or (actor.is_staff and user.is_staff and user.active)
+
+
+async def _user_to_change(*, user_id: int, actor: User, active_only: bool, refusal: str) -> User:
+    """A user the actor may change (admins anyone, others themselves). One the actor can see but
+    may not change is Forbidden with `refusal` (DECISIONS 3); one it cannot see reads as missing."""
+    user = await User.get_or_none(id=user_id) if names_rows(user_id) else None
+    if user is None or not sees(actor, user) or (active_only and not user.active):
+        raise NotFound(f"No user {user_id}.")
+    if not (actor.admin or actor.id == user.id):
+        raise Forbidden(refusal)
+    return user
+
+
 async def list_agents(*, actor: User) -> list[User]:
     """Active agents and admins, by name (staff only; customers never list other users)."""
     if not actor.is_staff:
@@ -147,7 +165,9 @@ async def update_user(
 
     A new email for oneself is not applied: a link to confirm it goes to the new address (see
     request_email_change), and the answer is the same whether or not that address is taken."""
-    user = await get_user(user_id=user_id, actor=actor, active_only=active_only)
+    user = await _user_to_change(
+        user_id=user_id, actor=actor, active_only=active_only, refusal="Only admins change other users."
+    )
     allowed = ADMIN_EDITABLE if actor.admin else SELF_EDITABLE
     if refused := sorted(set(changes) - allowed):
         raise Forbidden(f"Only admins change {', '.join(refused)}.")
@@ -179,9 +199,10 @@ async def _change_own_email(user: User, email: str, config: Mapping[str, Any] | 
 
 async def deactivate_user(*, user_id: int, actor: User) -> None:
     """Admins deactivate a user: history keeps the name, tokens and sessions stop working."""
+    refusal = "Only admins deactivate users."
+    user = await _user_to_change(user_id=user_id, actor=actor, active_only=True, refusal=refusal)
     if not actor.admin:
-        raise NotFound(f"No user {user_id}.")
-    user = await get_user(user_id=user_id, actor=actor, active_only=True)
+        raise Forbidden(refusal)
     if user.id == actor.id:
         raise Forbidden("You cannot deactivate yourself.")
     await User.filter(id=user.id).update(active=False, updated_at=datetime.now(UTC))

@@ -11,6 +11,7 @@ ACCESS = {
     ("GET", "/api/users"): (200, 200, 200),
     ("GET", "/api/users/agents"): (200, 200, 404),
     ("POST", "/api/users"): (201, 403, 403),  # everyone sees /api/users; only admins add to it
+    # The user changed is a customer, whom agents do not see; another agent is 403 (test below).
     ("PATCH", "/api/users/<int:user_id>"): (202, 404, 404),
     ("DELETE", "/api/users/<int:user_id>"): (202, 404, 404),
     ("GET", "/api/tickets"): (200, 200, 200),
@@ -141,6 +142,21 @@ async def test_customers_see_only_the_assignees_name_not_their_contact_details(a
     assert as_customer["assignee"] == {"id": admin.user.id, "name": admin.user.name}
     [as_admin] = (await (await admin.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
     assert as_admin["assignee"]["email"] == admin.user.email
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+async def test_an_agent_changing_another_agent_is_403_and_a_user_it_cannot_see_is_404(admin, agent, method):
+    """An agent sees the other agents and admins (GET /api/users/agents) but no customer."""
+    listed = (await (await agent.get("/api/users/agents")).get_json())["data"]
+    assert admin.user.id in [user["id"] for user in listed]
+    customer = await admin.post("/api/users", json={"email": "c@x.example", "name": "C"})
+    body = {"json": {"name": "Renamed"}} if method == "patch" else {}
+    for user_id, status in ((admin.user.id, 403), (customer.headers["Location"], 404), (999_999, 404)):
+        response = await getattr(agent, method)(f"/api/users/{user_id}", **body)
+        assert response.status_code == status, (user_id, await response.get_data())
+        assert set(await response.get_json()) == {"title", "message"}
+    me = (await (await admin.get("/api/users")).get_json())["data"]
+    assert (me["name"], me["admin"]) == (admin.user.name, True)
 
 
 async def test_patching_a_flag_with_null_leaves_it_unchanged(admin, agent):

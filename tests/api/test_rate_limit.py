@@ -39,3 +39,32 @@ async def test_api_answers_429_with_retry_after_in_the_error_shape(app, agent):
     assert statuses == [200, 200]
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
     assert (await refused.get_json())["title"] == "Too Many Requests"
+
+
+async def test_openapi_declares_429_with_retry_after_on_every_operation(client):
+    """The limit is checked before every API route but the public documents, which the OpenAPI
+    document does not list."""
+    spec = await (await client.get("/api/openapi.json")).get_json()
+    operations = [op for methods in spec["paths"].values() for op in methods.values()]
+    assert len(operations) == 20
+    for operation in operations:
+        refused = operation["responses"]["429"]
+        assert refused["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
+        assert refused["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
+
+
+async def test_every_operation_answers_429_with_retry_after_once_the_token_is_over_its_limit(app, agent):
+    spec = await (await agent.get("/api/openapi.json")).get_json()
+    saved = app.extensions["api_limiter"]
+    app.extensions["api_limiter"] = RateLimiter(per_minute=1, clock=FakeClock())  # time stands still
+    try:
+        assert (await agent.get("/api/users")).status_code == 200  # the minute's one request
+        for path, methods in spec["paths"].items():
+            url = path.replace("{ticket_id}", "INC-1").replace("{user_id}", "1").replace("{group_id}", "1")
+            for method in methods:
+                refused = await getattr(agent.client, method)(url, headers=agent.headers())
+                assert refused.status_code == 429, (method, path)
+                assert int(refused.headers["Retry-After"]) == 60, (method, path)
+                assert set(await refused.get_json()) == {"title", "message"}
+    finally:
+        app.extensions["api_limiter"] = saved

@@ -1,4 +1,5 @@
-"""schemathesis fuzzes every operation of /api/openapi.json against the live server, with every check."""
+"""schemathesis fuzzes every operation of /api/openapi.json against the live server, with every check
+(its default; the exceptions, each with its reason, are in schemathesis.toml)."""
 
 import re
 import subprocess
@@ -17,7 +18,7 @@ def test_schemathesis_finds_no_failures(live_server):
     result = subprocess.run(
         [str(SCHEMATHESIS), "run", f"{live_server.base_url}/api/openapi.json",
          "--header", f"Authorization: Bearer {live_server.token}",
-         "--checks", "all", "--max-examples", "25", "--workers", "1", "--seed", "20261129",
+         "--max-examples", "25", "--workers", "1", "--seed", "20261129",
          "--no-color", "--request-timeout", "10"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip

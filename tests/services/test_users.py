@@ -2,10 +2,10 @@
 
 import pytest
 
-from helpdesk.errors import Conflict, Forbidden
+from helpdesk.errors import Conflict, Forbidden, NotFound
 from helpdesk.models import ApiToken, User
 from helpdesk.services import passwords, users
-from tests.factories import make_agent, make_user
+from tests.factories import make_admin, make_agent, make_customer, make_user
 
 
 async def test_tokens_are_stored_as_digests_and_resolve_to_their_user(app):
@@ -59,3 +59,42 @@ async def test_only_admins_create_tokens_even_for_themselves(app):
         await users.create_token(user=agent, name="mine", actor=agent)
     admin = await make_user(admin=True)
     assert (await users.create_token(user=agent, name="for-agent", actor=admin)).startswith("hd_")
+
+
+async def _refusal(call) -> type[Exception]:
+    """The error a service call raises (the test fails if it raises none)."""
+    with pytest.raises((Forbidden, NotFound)) as refused:
+        await call
+    return refused.type
+
+
+async def test_an_agent_changing_a_user_it_can_see_is_forbidden_and_one_it_cannot_see_is_missing(app):
+    """Agents see the active agents and admins (the agents list) and themselves; not customers, not
+    deactivated users, not ids that name nobody (DECISIONS 3: 403 only for what the caller sees)."""
+    agent, colleague, admin, customer = (
+        await make_agent(),
+        await make_agent(),
+        await make_admin(),
+        await make_customer(),
+    )
+    gone = await make_agent()
+    await User.filter(id=gone.id).update(active=False)
+    expected = {colleague.id: Forbidden, admin.id: Forbidden, customer.id: NotFound, gone.id: NotFound}
+    for user_id, error in (expected | {999_999: NotFound}).items():
+        change = users.update_user(user_id=user_id, changes={"name": "X"}, actor=agent, active_only=True)
+        assert await _refusal(change) is error, user_id
+        assert await _refusal(users.deactivate_user(user_id=user_id, actor=agent)) is error, user_id
+    assert await _refusal(users.deactivate_user(user_id=agent.id, actor=agent)) is Forbidden
+    assert [u.name for u in await User.filter(id__in=list(expected)).order_by("id")] == [
+        colleague.name, admin.name, customer.name, gone.name,
+    ]  # fmt: skip
+    assert all(u.active for u in await User.filter(id__in=[colleague.id, admin.id, customer.id]))
+
+
+async def test_a_customer_sees_no_other_user(app):
+    customer, agent, other = await make_customer(), await make_agent(), await make_customer()
+    for user_id in (agent.id, other.id):
+        change = users.update_user(user_id=user_id, changes={"name": "X"}, actor=customer)
+        assert await _refusal(change) is NotFound
+        assert await _refusal(users.deactivate_user(user_id=user_id, actor=customer)) is NotFound
+    assert await _refusal(users.deactivate_user(user_id=customer.id, actor=customer)) is Forbidden
