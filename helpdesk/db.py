@@ -302,18 +302,33 @@ READY_SECONDS = 2.0
 
 
 async def readiness() -> str:
-    """Whether this process can use the database now: "ok", "read-only" or "unreachable"."""
+    """Whether this process can use the database now: "ok"; "busy" (a writer holds SQLite just now,
+    or no pooled connection came free: requests wait their turn); or what makes it unusable:
+    "read-only", "disk full" or "unreachable"."""
     try:
         async with asyncio.timeout(READY_SECONDS):
-            connection = Tortoise.get_connection("default")
-            if dialect() == "postgres":
-                _, rows = await connection.execute_query("SELECT current_setting('transaction_read_only')")
-                return "read-only" if rows[0][0] == "on" else "ok"
-            _, rows = await connection.execute_query("PRAGMA query_only")
-            return "read-only" if rows[0][0] or not _sqlite_writable(connection) else "ok"
-    except Exception as error:  # noqa: BLE001 - whatever the driver says, the database is not usable
-        report_fault(error, "/readyz")
-        return "unreachable"
+            return await _probe(Tortoise.get_connection("default"))
+    except Exception as error:  # noqa: BLE001 - whatever the driver says, it is one of the states
+        state = fault_of(error) or _timed_out(error) or "unreachable"
+        if state != "busy":
+            report_fault(error, "/readyz")
+        return state
+
+
+def _timed_out(error: BaseException) -> str | None:
+    """SQLite is a file on this machine: its one connection is slow to answer only while a write
+    holds it (queued behind another writer), so that is busy; PostgreSQL that slow is unreachable."""
+    if not isinstance(error, TimeoutError):
+        return None
+    return "busy" if dialect() == "sqlite" else "unreachable"
+
+
+async def _probe(connection: BaseDBAsyncClient) -> str:
+    if connection.capabilities.dialect == "postgres":
+        _, rows = await connection.execute_query("SELECT current_setting('transaction_read_only')")
+        return "read-only" if rows[0][0] == "on" else "ok"
+    _, rows = await connection.execute_query("PRAGMA query_only")
+    return "read-only" if rows[0][0] or not _sqlite_writable(connection) else "ok"
 
 
 def _sqlite_writable(connection: Any) -> bool:
