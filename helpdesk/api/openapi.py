@@ -14,7 +14,17 @@ from werkzeug.routing import Rule
 from helpdesk.api.schemas import ErrorOut
 
 EMPTY_ATTRIBUTE = "_helpdesk_empty_responses"
-ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+# Too many requests, and the database briefly unavailable (every operation may meet that): both
+# say when to try again.
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before trying again",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+RETRY_STATUSES = {429, 503}
 JSON = "application/json"
 ERROR_REF = {"$ref": f"#/components/schemas/{ErrorOut.__name__}"}
 # Each API module is one resource, and one tag of the document.
@@ -56,7 +66,8 @@ def _plain_response(location: bool, media_type: str | None) -> dict[str, Any]:
 
 
 def _error_response(status: int) -> dict[str, Any]:
-    return {"description": f"{status}, in the error shape", "content": {JSON: {"schema": ERROR_REF}}}
+    response = {"description": f"{status}, in the error shape", "content": {JSON: {"schema": ERROR_REF}}}
+    return response | ({"headers": RETRY_AFTER} if status in RETRY_STATUSES else {})
 
 
 def _referenced(body: dict[str, Any], components: dict[str, Any]) -> None:
