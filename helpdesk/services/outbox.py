@@ -240,11 +240,11 @@ async def deliver_due(
     return delivered
 
 
-async def renew_claims(claims: Claims, *, now: datetime | None = None) -> int:
+async def renew_claims(claims: Claims) -> int:
     """Extend the claims this worker still holds (its heartbeat); returns how many rows it renewed."""
     if not claims.held:
         return 0
-    until = (now or utc_now()) + timedelta(seconds=CLAIM_SECONDS)
+    until = utc_now() + timedelta(seconds=CLAIM_SECONDS)
     return await OutboxEmail.filter(
         id__in=sorted(claims.held), claimed_by=claims.worker, status=OutboxStatus.SENDING
     ).update(claimed_until=until)
