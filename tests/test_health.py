@@ -1,7 +1,6 @@
 """/healthz and /readyz: liveness whatever the database does; readiness says whether it can serve."""
 
 import asyncio
-import contextvars
 
 from tortoise.transactions import in_transaction
 
@@ -18,10 +17,21 @@ async def test_a_write_under_way_leaves_the_node_ready(client, monkeypatch):
     """On SQLite a write holds the one connection (the probe waits, then says busy); PostgreSQL
     has other pooled connections. Either way requests queue rather than fail: ready, 200."""
     monkeypatch.setattr(db, "READY_SECONDS", 0.2)
-    async with in_transaction() as writing:
-        await writing.execute_query("UPDATE outbox_email SET attempts = attempts WHERE id = 0")
-        # asked from outside the write's context, as a load balancer's probe is
-        ready = await asyncio.create_task(client.get("/readyz"), context=contextvars.Context())
+    writing, written = asyncio.Event(), asyncio.Event()
+
+    async def write() -> None:  # in a task of its own, as another request's write is
+        async with in_transaction() as connection:
+            await connection.execute_query("UPDATE outbox_email SET attempts = attempts WHERE id = 0")
+            writing.set()
+            await written.wait()
+
+    writer = asyncio.create_task(write())
+    await writing.wait()
+    try:
+        ready = await client.get("/readyz")
+    finally:
+        written.set()
+        await writer
     busy = "busy" if db.dialect() == "sqlite" else "ok"
     assert (ready.status_code, await ready.get_json()) == (200, {"status": "ready", "database": busy})
     assert "Retry-After" not in ready.headers
