@@ -6,7 +6,7 @@ from typing import Any
 
 from quart import Quart
 
-from helpdesk import db, response_headers
+from helpdesk import db, health, response_headers
 from helpdesk.config import PROJECT_ROOT, load_config
 from helpdesk.services import cache, outbox, sessions
 from helpdesk.unread_body import AnswerAfterBody
@@ -55,22 +55,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     from helpdesk.web.confirm import bp as confirm_bp
 
     register_api(app)
+    app.register_blueprint(health.bp)
     app.register_blueprint(confirm_bp)
     register_web(app)
     response_headers.install(app)
     app.asgi_app = AnswerAfterBody(app.asgi_app)  # type: ignore[method-assign]
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        """A bare endpoint: load balancers probe it, benchmarks compare against it."""
-        return {"status": "ok"}
-
-    @app.get("/readyz")
-    async def readyz() -> tuple[dict[str, str], int, dict[str, str]]:
-        """Readiness: 200 when the database answers and takes writes, else 503 naming what is wrong."""
-        state = await db.readiness()
-        if state == "ok":
-            return {"status": "ready", "database": state}, 200, {}
-        return {"status": "unavailable", "database": state}, 503, {"Retry-After": str(db.RETRY_AFTER_SECONDS)}
 
     return app

@@ -1,5 +1,6 @@
 """Configuration: config.toml, then HELPDESK_* environment variables, then overrides."""
 
+import math
 import os
 import tomllib
 from pathlib import Path
@@ -25,13 +26,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for key, raw in os.environ.items():
         if key.startswith("HELPDESK_") and key != "HELPDESK_CONFIG":
             name = key.removeprefix("HELPDESK_")
-            config[name] = _coerce(raw, config.get(name))
+            config[name] = _coerce(key, raw, config.get(name))
     config.update(overrides or {})
     check_config(config)
     return config
 
 
-def _coerce(raw: str, current: Any) -> Any:
+def _coerce(key: str, raw: str, current: Any) -> Any:
     """Give an environment string the type of the value it overrides."""
     if isinstance(current, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
@@ -39,7 +40,12 @@ def _coerce(raw: str, current: Any) -> Any:
         try:
             return int(raw)
         except ValueError:
-            raise ConfigError(f"expected a whole number, got {raw!r}") from None
+            raise ConfigError(f"{key} expects a whole number, got {raw!r}") from None
+    if isinstance(current, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{key} expects a number, got {raw!r}") from None
     return raw
 
 
@@ -60,6 +66,19 @@ def check_config(config: dict[str, Any]) -> None:
     url = str(config.get("DATABASE_URL", ""))
     if not url.startswith(("sqlite://", "postgres://", "postgresql://")):
         raise ConfigError(f"DATABASE_URL must start with sqlite:// or postgres://, got {url.split(':')[0]!r}")
+    config["DATABASE_POOL_WAIT"] = _seconds(config, "DATABASE_POOL_WAIT")
+
+
+def _seconds(config: dict[str, Any], key: str) -> float:
+    """A setting in seconds: a number above 0 (fractions allowed, from a file or the environment)."""
+    value = config.get(key)
+    try:
+        seconds = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigError(f"{key} must be a number of seconds above 0 (e.g. 0.5 or 5), got {value!r}")
+    return seconds
 
 
 def _serves_this_machine(base_url: str) -> bool:

@@ -2,12 +2,12 @@
 
 import asyncio
 import contextlib
-import errno
 import logging
 import os
 import re
 import sqlite3
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
-from tortoise.exceptions import DBConnectionError
+from tortoise.exceptions import BaseORMException, DBConnectionError
 
 from helpdesk import compat
 
@@ -176,25 +176,45 @@ async def migrate_database(database_url: str) -> None:
 
 RETRY_AFTER_SECONDS = 5  # what a 503 tells clients to wait; PostgreSQL restarts in about this
 FAULT_LOG_SECONDS = 10.0  # the same fault is logged again at most this often, with a count
-_SQLITE_FAULTS = {
+_SQLITE_FAULTS = {  # "database table is locked" is missing on purpose: our own transaction's bug
     "readonly": "read-only",
     "disk is full": "disk full",
     "database is locked": "busy",
-    "database table is locked": "busy",
     "unable to open": "unreachable",
     "disk i/o error": "unreachable",
 }
-_UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT, errno.EPIPE}
+# Where the database driver's code lives: an OS error (a refused or reset connection, a timeout)
+# means the database is unreachable only when it came up through here, not from the mail client.
+_DRIVER_MODULES = ("asyncpg", "aiosqlite", "tortoise.backends", "helpdesk.compat")
 _fault_log: dict[str, tuple[float, int]] = {}
 
 
+def _wrapped(error: BaseException) -> BaseException | None:
+    """The driver's exception a Tortoise exception was made from: Tortoise's SQLite client wraps
+    it as `OperationalError(exc)` without `from`, so it is the argument rather than the cause."""
+    if isinstance(error, BaseORMException) and error.args and isinstance(error.args[0], BaseException):
+        return error.args[0]
+    return None
+
+
 def _chain(error: BaseException) -> list[BaseException]:
-    """The exception and those it was raised from or during (Tortoise wraps the driver's)."""
+    """The exception and those it explicitly wraps (`raise ... from`, or Tortoise's wrapping).
+    Not `__context__`: an unrelated error raised while handling an outage is not an outage."""
     chain: list[BaseException] = []
-    while error is not None and error not in chain and len(chain) < 10:
-        chain.append(error)
-        error = error.__cause__ or error.__context__
+    link: BaseException | None = error
+    while link is not None and link not in chain and len(chain) < 10:
+        chain.append(link)
+        link = link.__cause__ or _wrapped(link)
     return chain
+
+
+def _raised_by_driver(error: BaseException) -> bool:
+    """Whether the exception came up through the database driver's code."""
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        module = frame.f_globals.get("__name__", "")
+        if any(module == name or module.startswith(f"{name}.") for name in _DRIVER_MODULES):
+            return True
+    return False
 
 
 def _postgres_fault(error: BaseException) -> str | None:
@@ -204,8 +224,10 @@ def _postgres_fault(error: BaseException) -> str | None:
         return "read-only"
     if isinstance(error, asyncpg.DiskFullError):
         return "disk full"
-    if isinstance(error, (asyncpg.InsufficientResourcesError, compat.NoPooledConnection)):
+    if isinstance(error, asyncpg.InsufficientResourcesError):
         return "busy"
+    if isinstance(error, asyncpg.ProtocolViolationError):  # 08P01: what we sent was wrong, a bug
+        return None
     unreachable = (asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError)
     if isinstance(error, (asyncpg.PostgresConnectionError, *unreachable)):
         return "unreachable"
@@ -216,11 +238,15 @@ def _one_fault(error: BaseException) -> str | None:
     if isinstance(error, sqlite3.OperationalError):
         text = str(error).lower()
         return next((fault for words, fault in _SQLITE_FAULTS.items() if words in text), None)
-    if isinstance(error, (ConnectionError, DBConnectionError)):
+    if isinstance(error, compat.NoPooledConnection):
+        return "busy"
+    if isinstance(error, DBConnectionError):
         return "unreachable"
-    if isinstance(error, OSError) and error.errno in _UNREACHABLE_ERRNOS:
+    if fault := _postgres_fault(error):
+        return fault
+    if isinstance(error, OSError) and _raised_by_driver(error):
         return "unreachable"
-    return _postgres_fault(error)
+    return None
 
 
 def fault_of(error: BaseException) -> str | None:
@@ -276,18 +302,33 @@ READY_SECONDS = 2.0
 
 
 async def readiness() -> str:
-    """Whether this process can use the database now: "ok", "read-only" or "unreachable"."""
+    """Whether this process can use the database now: "ok"; "busy" (a writer holds SQLite just now,
+    or no pooled connection came free: requests wait their turn); or what makes it unusable:
+    "read-only", "disk full" or "unreachable"."""
     try:
         async with asyncio.timeout(READY_SECONDS):
-            connection = Tortoise.get_connection("default")
-            if dialect() == "postgres":
-                _, rows = await connection.execute_query("SELECT current_setting('transaction_read_only')")
-                return "read-only" if rows[0][0] == "on" else "ok"
-            _, rows = await connection.execute_query("PRAGMA query_only")
-            return "read-only" if rows[0][0] or not _sqlite_writable(connection) else "ok"
-    except Exception as error:  # noqa: BLE001 - whatever the driver says, the database is not usable
-        report_fault(error, "/readyz")
-        return "unreachable"
+            return await _probe(Tortoise.get_connection("default"))
+    except Exception as error:  # noqa: BLE001 - whatever the driver says, it is one of the states
+        state = fault_of(error) or _timed_out(error) or "unreachable"
+        if state != "busy":
+            report_fault(error, "/readyz")
+        return state
+
+
+def _timed_out(error: BaseException) -> str | None:
+    """SQLite is a file on this machine: its one connection is slow to answer only while a write
+    holds it (queued behind another writer), so that is busy; PostgreSQL that slow is unreachable."""
+    if not isinstance(error, TimeoutError):
+        return None
+    return "busy" if dialect() == "sqlite" else "unreachable"
+
+
+async def _probe(connection: BaseDBAsyncClient) -> str:
+    if connection.capabilities.dialect == "postgres":
+        _, rows = await connection.execute_query("SELECT current_setting('transaction_read_only')")
+        return "read-only" if rows[0][0] == "on" else "ok"
+    _, rows = await connection.execute_query("PRAGMA query_only")
+    return "read-only" if rows[0][0] or not _sqlite_writable(connection) else "ok"
 
 
 def _sqlite_writable(connection: Any) -> bool:

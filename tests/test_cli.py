@@ -55,6 +55,14 @@ def test_bad_database_url_is_one_clear_line():
     assert "DATABASE_URL must start with sqlite:// or postgres://" in result.stderr
 
 
+@pytest.mark.parametrize("wait", ["0", "soon"])
+def test_a_bad_pool_wait_is_one_clear_line(wait):
+    result = helpdesk("worker", "--once", HELPDESK_DATABASE_POOL_WAIT=wait)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("helpdesk: error: ") and "DATABASE_POOL_WAIT" in result.stderr
+
+
 def test_unreachable_postgres_is_one_clear_line_without_password():
     url = f"postgres://helpdesk:s3cret@127.0.0.1:{free_port()}/helpdesk"
     result = helpdesk("create-token", "--email", "a@b.c", database_url=url)

@@ -33,6 +33,26 @@ def test_non_numeric_environment_value_for_a_number_is_refused(monkeypatch):
         load_config()
 
 
+def test_pool_wait_takes_fractions_of_a_second_from_the_environment(monkeypatch, development):
+    assert load_config()["DATABASE_POOL_WAIT"] == 5.0
+    monkeypatch.setenv("HELPDESK_DATABASE_POOL_WAIT", "0.5")
+    assert load_config()["DATABASE_POOL_WAIT"] == 0.5
+    assert load_config({"DATABASE_POOL_WAIT": 2})["DATABASE_POOL_WAIT"] == 2.0
+
+
+@pytest.mark.parametrize("wait", ["0", "-1", "-0.5", "soon", "", "nan", "inf"])
+def test_pool_wait_that_is_not_a_positive_number_is_refused(monkeypatch, development, wait):
+    monkeypatch.setenv("HELPDESK_DATABASE_POOL_WAIT", wait)
+    with pytest.raises(ConfigError, match="DATABASE_POOL_WAIT"):
+        load_config()
+
+
+@pytest.mark.parametrize("wait", [0, -3, True, None, "soon"])
+def test_pool_wait_override_that_is_not_a_positive_number_is_refused(development, wait):
+    with pytest.raises(ConfigError, match="DATABASE_POOL_WAIT must be a number of seconds above 0"):
+        load_config({"DATABASE_POOL_WAIT": wait})
+
+
 def test_default_secret_refused_outside_development():
     with pytest.raises(ConfigError, match="SECRET_KEY is the default"):
         load_config({"ENV": "production"})

@@ -18,11 +18,18 @@ from helpdesk.services import idempotency
 
 EMPTY_ATTRIBUTE = "_helpdesk_empty_responses"
 IDEMPOTENT_ATTRIBUTE = "_helpdesk_takes_idempotency_key"
-ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+# Too many requests, and the database briefly unavailable (every operation may meet that): both
+# say when to try again.
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before trying again",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+RETRY_STATUSES = {429, 503}
 JSON = "application/json"
-# Every operation of the document is behind the per-token limit (api/limits.py), whose 429 says when.
-RETRY_AFTER = {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}
-ERROR_HEADERS = {429: {"Retry-After": RETRY_AFTER}}
 IDEMPOTENCY_KEY = {
     "name": idempotency.HEADER,
     "in": "header",
@@ -80,9 +87,7 @@ def _plain_response(location: bool, media_type: str | None) -> dict[str, Any]:
 
 def _error_response(status: int) -> dict[str, Any]:
     response = {"description": f"{status}, in the error shape", "content": {JSON: {"schema": ERROR_REF}}}
-    if headers := ERROR_HEADERS.get(status):
-        response["headers"] = headers
-    return response
+    return response | ({"headers": RETRY_AFTER} if status in RETRY_STATUSES else {})
 
 
 def _referenced(body: dict[str, Any], components: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ import asyncio
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -12,24 +12,26 @@ from typing import Any
 
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from tortoise.expressions import F, Q
-from tortoise.transactions import in_transaction
+from tortoise.expressions import Q
 
 from helpdesk import db
 from helpdesk.config import PROJECT_ROOT
 from helpdesk.models import OutboxEmail, OutboxStatus, Ticket
+from helpdesk.services import sql
 
 log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
 
-# A claim lapses this long after its worker's last heartbeat; then another worker takes the row
-# over (within CLAIM_SECONDS + POLL_SECONDS of a crash). A live worker renews its claims every
-# HEARTBEAT_SECONDS, however long its SMTP conversation takes (cut off after SEND_SECONDS).
-CLAIM_SECONDS = 10
-HEARTBEAT_SECONDS = 3
+# A claim lapses CLAIM_SECONDS after its worker's last heartbeat; then another worker, polling
+# every POLL_SECONDS, takes the row over: within CLAIM_SECONDS + POLL_SECONDS (13 s) of a crash.
+# A live worker renews its claims every HEARTBEAT_SECONDS, however long its SMTP conversation takes
+# (cut off after SEND_SECONDS), so it keeps them through several missed or slow beats.
+CLAIM_SECONDS = 12
+HEARTBEAT_SECONDS = 2
+POLL_SECONDS = 1.0
 SEND_SECONDS = 150
 FIRST_RETRY_SECONDS = 30
 LONGEST_RETRY_SECONDS = 3600
-POLL_SECONDS = 2.0
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
 _templates = Environment(
     loader=FileSystemLoader(PROJECT_ROOT / "templates" / "email"),
@@ -84,12 +86,6 @@ def email_columns(
     }
 
 
-def _due(now: datetime) -> Q:
-    """Pending rows whose time has come, and rows whose sender vanished mid-send."""
-    pending = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-    return pending | Q(status=OutboxStatus.SENDING, claimed_until__lt=now)
-
-
 class Claims:
     """The rows one worker holds, under a name of its own: its heartbeat renews just these."""
 
@@ -98,53 +94,38 @@ class Claims:
         self.held: set[int] = set()
 
 
-def _claim_columns(now: datetime, worker: str) -> dict[str, Any]:
-    return {
-        "status": OutboxStatus.SENDING,
-        "claimed_until": now + timedelta(seconds=CLAIM_SECONDS),
-        "claimed_by": worker,
-        "send_started_at": None,
-    }
+# Due rows: pending ones whose time has come, and rows whose sender's claim lapsed mid-send (a
+# row that was with the SMTP server then may have gone out: it is marked maybe_duplicate). One
+# statement takes them, so the rows it returns are exactly the ones this worker now holds.
+_CLAIM = """
+UPDATE outbox_email
+SET status = 'sending', attempts = attempts + 1, claimed_until = {until}, claimed_by = {worker},
+    maybe_duplicate = (maybe_duplicate OR send_started_at IS NOT NULL), send_started_at = NULL
+WHERE id IN (
+    SELECT id FROM outbox_email
+    WHERE (status = 'pending' AND next_attempt_at <= {due})
+       OR (status = 'sending' AND claimed_until < {lapsed})
+    ORDER BY next_attempt_at, id LIMIT {limit}{skip_locked}
+)
+RETURNING id
+"""
 
 
-def _taken_over(rows: list[OutboxEmail]) -> list[OutboxEmail]:
-    """The rows whose last sender died while the SMTP server had them: they may have gone out."""
-    return [row for row in rows if row.send_started_at is not None]
-
-
-async def _claim_postgres(now: datetime, limit: int, worker: str) -> list[OutboxEmail]:
-    """Lock due rows, skipping those another worker holds, and mark them ours."""
-    async with in_transaction():
-        query = OutboxEmail.filter(_due(now)).order_by("next_attempt_at", "id").limit(limit)
-        rows = await query.select_for_update(skip_locked=True)
-        await OutboxEmail.filter(id__in=[row.id for row in rows]).update(
-            attempts=F("attempts") + 1, **_claim_columns(now, worker)
-        )
-        if interrupted := _taken_over(rows):
-            await OutboxEmail.filter(id__in=[row.id for row in interrupted]).update(maybe_duplicate=True)
-    for row in rows:
-        row.attempts += 1
-        row.maybe_duplicate = row.maybe_duplicate or row.send_started_at is not None
-    return rows
-
-
-async def _claim_sqlite(now: datetime, limit: int, worker: str) -> list[OutboxEmail]:
-    """Claim each due row with one conditional UPDATE; a row another worker took updates nothing."""
-    candidates = await OutboxEmail.filter(_due(now)).order_by("next_attempt_at", "id").limit(limit)
-    claimed = []
-    for row in candidates:
-        maybe_duplicate = row.maybe_duplicate or row.send_started_at is not None
-        taken = await OutboxEmail.filter(_due(now), id=row.id, attempts=row.attempts).update(
-            attempts=row.attempts + 1, maybe_duplicate=maybe_duplicate, **_claim_columns(now, worker)
-        )
-        if taken == 1:
-            row.attempts += 1
-            row.maybe_duplicate = maybe_duplicate
-            claimed.append(row)
-    return claimed
-
-
-_CLAIMS = {"postgres": _claim_postgres, "sqlite": _claim_sqlite}
+async def _claim(moment: datetime, limit: int, worker: str) -> list[OutboxEmail]:
+    """Take up to `limit` due rows for `worker` (skipping rows another worker is taking just now on
+    PostgreSQL; SQLite runs one writer at a time) and return them, as the claim left them."""
+    postgres = sql.is_postgres()
+    param = sql.Params()
+    query = _CLAIM.format(  # the parameters in the order they appear
+        until=param(moment + timedelta(seconds=CLAIM_SECONDS)), worker=param(worker),
+        due=param(moment), lapsed=param(moment), limit=param(limit),
+        skip_locked=" FOR UPDATE SKIP LOCKED" if postgres else "",
+    )  # fmt: skip
+    taken = [row["id"] for row in await sql.write_returning(query, *param.values)]
+    if not taken:
+        return []
+    held = OutboxEmail.filter(id__in=taken, claimed_by=worker, status=OutboxStatus.SENDING)
+    return await held.order_by("next_attempt_at", "id")
 
 
 def build_message(row: OutboxEmail, config: Mapping[str, Any]) -> EmailMessage:
@@ -191,59 +172,67 @@ def _ours(row: OutboxEmail) -> Q:
     return Q(id=row.id, status=OutboxStatus.SENDING, attempts=row.attempts)
 
 
-async def _start_send(row: OutboxEmail, worker: str, now: datetime) -> bool:
-    """Mark the row as being with the SMTP server; False when our claim lapsed and another worker has it."""
-    return await OutboxEmail.filter(_ours(row), claimed_by=worker).update(send_started_at=now) == 1
+async def _start_send(row: OutboxEmail, worker: str, moment: datetime) -> bool:
+    """Mark the row as being with the SMTP server, only while this worker's claim on it is live;
+    False when the claim lapsed (another worker may take the row over, or already has)."""
+    live = Q(_ours(row), claimed_by=worker, claimed_until__gt=moment)
+    return await OutboxEmail.filter(live).update(send_started_at=moment) == 1
 
 
-async def _record_sent(row: OutboxEmail, now: datetime) -> None:
+async def _record_sent(row: OutboxEmail, moment: datetime) -> None:
     await OutboxEmail.filter(_ours(row)).update(
-        status=OutboxStatus.SENT, sent_at=now, claimed_until=None, send_started_at=None, last_error=""
+        status=OutboxStatus.SENT, sent_at=moment, claimed_until=None, send_started_at=None, last_error=""
     )
 
 
 async def _record_failure(
-    row: OutboxEmail, error: Exception, now: datetime, config: Mapping[str, Any]
+    row: OutboxEmail, error: Exception, moment: datetime, config: Mapping[str, Any]
 ) -> None:
     """Retry later with exponential backoff, or give up when the error is final or the row too old."""
-    too_old = (now - row.created_at).total_seconds() >= float(config["MAIL_GIVE_UP_AFTER"])
+    too_old = (moment - row.created_at).total_seconds() >= float(config["MAIL_GIVE_UP_AFTER"])
     delay = min(FIRST_RETRY_SECONDS * 2 ** (row.attempts - 1), LONGEST_RETRY_SECONDS)
     await OutboxEmail.filter(_ours(row)).update(
         status=OutboxStatus.FAILED if too_old or _is_permanent(error) else OutboxStatus.PENDING,
-        next_attempt_at=now + timedelta(seconds=delay),
+        next_attempt_at=moment + timedelta(seconds=delay),
         claimed_until=None,
         send_started_at=None,
         last_error=f"{type(error).__name__}: {error}"[:1000],
     )
 
 
-async def _deliver(row: OutboxEmail, config: Mapping[str, Any], now: datetime, worker: str) -> bool:
-    """Send one claimed row and record the outcome; True when the server accepted it."""
-    if not await _start_send(row, worker, now):
+async def _deliver(row: OutboxEmail, config: Mapping[str, Any], clock: Clock, worker: str) -> bool:
+    """Send one claimed row and record the outcome, each step at its own time; True when the
+    server accepted it."""
+    if not await _start_send(row, worker, clock()):
         return False
     try:
         await _send(build_message(row, config), row.recipient, config)
     except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as error:
         log.warning("outbox: email %s not delivered (attempt %s): %s", row.id, row.attempts, error)
-        await _record_failure(row, error, now, config)
+        await _record_failure(row, error, clock(), config)
         return False
-    await _record_sent(row, now)
+    await _record_sent(row, clock())
     return True
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 async def deliver_due(
-    config: Mapping[str, Any], *, limit: int = 20, now: datetime | None = None, claims: Claims | None = None
+    config: Mapping[str, Any], *, limit: int = 20, clock: Clock = utc_now, claims: Claims | None = None
 ) -> int:
     """Claim up to `limit` due emails, send them one at a time, and return how many were delivered.
 
-    One at a time: a worker that dies leaves at most the one email the server was taking in doubt."""
-    now, claims = now or datetime.now(UTC), claims or Claims()
-    rows = await _CLAIMS[db.dialect()](now, limit, claims.worker)
+    One at a time: a worker that dies leaves at most the one email the server was taking in doubt.
+    `clock` tells the time of each step (tests pass their own)."""
+    claims = claims or Claims()
+    rows = await _claim(clock(), limit, claims.worker)
     claims.held.update(row.id for row in rows)
     delivered = 0
     try:
         for row in rows:
-            delivered += await _deliver(row, config, now, claims.worker)
+            delivered += await _deliver(row, config, clock, claims.worker)
             claims.held.discard(row.id)
     finally:
         claims.held.difference_update(row.id for row in rows)
@@ -254,30 +243,40 @@ async def renew_claims(claims: Claims) -> int:
     """Extend the claims this worker still holds (its heartbeat); returns how many rows it renewed."""
     if not claims.held:
         return 0
-    until = datetime.now(UTC) + timedelta(seconds=CLAIM_SECONDS)
+    until = utc_now() + timedelta(seconds=CLAIM_SECONDS)
     return await OutboxEmail.filter(
         id__in=sorted(claims.held), claimed_by=claims.worker, status=OutboxStatus.SENDING
     ).update(claimed_until=until)
+
+
+async def beat(claims: Claims) -> None:
+    """One heartbeat: renew the claims, or log one line why not (the next beat tries again; the
+    claims lapse, and other workers take the rows over, only if beats fail for CLAIM_SECONDS)."""
+    try:
+        await renew_claims(claims)
+    except Exception as error:  # noqa: BLE001 - a failed beat must not end the heartbeat
+        detail = next(iter(str(error).splitlines()), "")[:200]
+        log.warning("outbox: %s claims not renewed: %s: %s", len(claims.held), type(error).__name__, detail)
 
 
 async def _heartbeat(claims: Claims) -> None:
     """Renew this worker's claims every HEARTBEAT_SECONDS until cancelled."""
     while True:
         await asyncio.sleep(HEARTBEAT_SECONDS)
-        try:
-            await renew_claims(claims)
-        except Exception as error:  # noqa: BLE001 - the next beat tries again; the claims may lapse
-            log.warning("outbox: heartbeat failed: %s: %s", type(error).__name__, error)
+        await beat(claims)
 
 
 async def run_worker(config: Mapping[str, Any], *, once: bool = False) -> None:
     """Deliver due emails until cancelled; with `once`, until a round delivers nothing."""
     claims = Claims()
-    heartbeat = asyncio.create_task(_heartbeat(claims))
+    heartbeat = asyncio.create_task(_heartbeat(claims), name=f"outbox heartbeat {claims.worker}")
     try:
         await _deliver_rounds(config, claims, once=once)
     finally:
         heartbeat.cancel()
+        # Wait for it to end (whether or not this task is itself being cancelled): a heartbeat
+        # left pending outlives its worker and is destroyed with the event loop.
+        await asyncio.wait({heartbeat})
 
 
 async def _deliver_rounds(config: Mapping[str, Any], claims: Claims, *, once: bool) -> None:

@@ -74,6 +74,15 @@ async def select_rows(sql: str, *values: Any) -> list[Any]:
     return rows
 
 
+async def write_returning(sql: str, *values: Any) -> list[dict[str, Any]]:
+    """The rows an UPDATE/DELETE/INSERT ... RETURNING gives back (`select_rows` would get none on
+    PostgreSQL: Tortoise's execute_query runs such a statement without fetching its rows)."""
+    postgres = is_postgres()
+    return await connection().execute_query_dict(
+        numbered(sql) if postgres else sql, bound(values, postgres=postgres)
+    )
+
+
 def moment(value: Any) -> datetime | None:
     """A stored timestamp as a datetime: PostgreSQL gives one, SQLite the ISO text Tortoise wrote
     (fromisoformat reads it in C; the ORM's regular expression was a large part of a page)."""

@@ -123,6 +123,19 @@ async def test_openapi_lists_only_api_routes_and_docs_page_serves(client, app):
     assert "https://" not in page  # readable offline: no scripts or styles from a CDN
 
 
+async def test_every_operation_documents_503_with_retry_after(client):
+    """Any request may meet the database briefly unavailable: every operation says so."""
+    spec = await (await client.get("/api/openapi.json")).get_json()
+    operations = [op for methods in spec["paths"].values() for op in methods.values()]
+    error_shape = {"$ref": "#/components/schemas/ErrorOut"}
+    assert operations
+    for operation in operations:
+        unavailable = operation["responses"]["503"]
+        assert unavailable["content"]["application/json"]["schema"] == error_shape
+        assert unavailable["headers"]["Retry-After"]["required"] is True
+        assert unavailable["headers"]["Retry-After"]["schema"]["type"] == "integer"
+
+
 async def test_the_docs_page_points_at_the_contract_and_serves_it(client):
     page = await (await client.get("/api/docs")).get_data(as_text=True)
     assert 'href="/api/docs/tickets.apib"' in page and 'href="/api/docs/api.md"' in page

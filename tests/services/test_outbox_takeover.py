@@ -1,25 +1,20 @@
 """A worker killed mid-send: its emails move to another worker within seconds, at most one twice."""
 
 import asyncio
+import contextlib
+import logging
 import os
 import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+
+from tortoise import Tortoise
 
 from helpdesk.models import OutboxEmail, OutboxStatus
 from helpdesk.services import outbox
-from tests.services.test_outbox import queue
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float) -> None:
-    """Wait until `check()` holds, polling; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
+from tests.services.test_outbox import at, eventually, queue
 
 
 async def start_worker(database_url: str, smtp_port: int) -> asyncio.subprocess.Process:
@@ -80,3 +75,73 @@ async def test_heartbeat_renews_only_this_worker_s_claims(app):
     await theirs.refresh_from_db()
     assert mine.claimed_until > soon + timedelta(seconds=outbox.CLAIM_SECONDS - 2)
     assert theirs.claimed_until == soon
+
+
+def test_a_live_worker_keeps_its_claims_through_missed_beats_and_a_dead_one_s_move_on_within_15_s():
+    """A worker that dies just after a beat leaves claims that lapse CLAIM_SECONDS later; another
+    worker's next poll comes within POLL_SECONDS. A live one survives several missed beats."""
+    assert outbox.CLAIM_SECONDS + outbox.POLL_SECONDS < 15
+    assert outbox.CLAIM_SECONDS >= 5 * outbox.HEARTBEAT_SECONDS
+
+
+async def test_a_dead_worker_s_rows_are_taken_over_once_its_claims_lapse(app, mailbox):
+    """The dead worker's last beat was at `beat`: nothing moves before its claims lapse, everything
+    after, and the one the server was taking is marked as maybe sent twice."""
+    rows = await queue(3)
+    beat = datetime.now(UTC)
+    await OutboxEmail.filter(id__in=[row.id for row in rows]).update(
+        status=OutboxStatus.SENDING, claimed_by="dead worker", attempts=1,
+        claimed_until=beat + timedelta(seconds=outbox.CLAIM_SECONDS),
+    )  # fmt: skip
+    await OutboxEmail.filter(id=rows[0].id).update(send_started_at=beat)
+    config = mailbox.config(app.config)
+    assert await outbox.deliver_due(config, clock=at(beat + timedelta(seconds=outbox.CLAIM_SECONDS))) == 0
+    lapsed = beat + timedelta(seconds=outbox.CLAIM_SECONDS + outbox.POLL_SECONDS)
+    assert await outbox.deliver_due(config, clock=at(lapsed)) == 3
+    twice = await OutboxEmail.filter(maybe_duplicate=True).values_list("id", flat=True)
+    assert twice == [rows[0].id]
+
+
+async def test_the_heartbeat_ends_with_its_worker(app, mailbox):
+    """No heartbeat is left pending (to be destroyed with the event loop) when the worker returns,
+    or when it is cancelled as `helpdesk serve` does on shutdown."""
+    config = mailbox.config(app.config)
+    before = asyncio.all_tasks()
+    await queue(2)
+    await outbox.run_worker(config, once=True)
+    assert [task for task in asyncio.all_tasks() - before if not task.done()] == []
+
+    await queue(1)
+    worker = asyncio.create_task(outbox.run_worker(config))
+
+    async def all_sent() -> bool:
+        return len(mailbox.messages) == 3
+
+    await eventually(all_sent)
+    worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker
+    assert [task for task in asyncio.all_tasks() - before if not task.done()] == []
+
+
+async def test_a_failed_beat_is_one_line_and_the_next_one_renews(app, caplog):
+    [row] = await queue(1)
+    claims = outbox.Claims()
+    claims.held = {row.id}
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    await OutboxEmail.filter(id=row.id).update(
+        status=OutboxStatus.SENDING, claimed_by=claims.worker, claimed_until=soon
+    )
+    connection = Tortoise.get_connection("default")
+    await connection.execute_script("ALTER TABLE outbox_email RENAME TO outbox_email_away")
+    try:
+        with caplog.at_level(logging.WARNING, logger="helpdesk.services.outbox"):
+            await outbox.beat(claims)
+    finally:
+        await connection.execute_script("ALTER TABLE outbox_email_away RENAME TO outbox_email")
+    [record] = caplog.records
+    assert record.getMessage().startswith("outbox: 1 claims not renewed: ")
+    assert "\n" not in record.getMessage() and record.exc_info is None
+    await outbox.beat(claims)
+    await row.refresh_from_db()
+    assert row.claimed_until > soon
