@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Conflict, Invalid, NotFound
 from helpdesk.models import ContactProposal, Ticket, TicketAttribute, TicketHistory, User, names_rows
-from helpdesk.models.tickets import TRUSTED
+from helpdesk.models.tickets import PENDING, TRUSTED
 from helpdesk.services import contacts
 from helpdesk.services.sql import moment, select_rows
 from helpdesk.services.tickets import (
@@ -115,6 +115,25 @@ async def set_contact(*, human_id: str, key: str, value: str, actor: User) -> No
     else:
         raise NotFound(f"No contact kind {key}.")
     await update_ticket(human_id=human_id, changes=changes, actor=actor, expected_version=ticket.version)
+    if key in EMAIL_KEYS:
+        await _vouch_for(ticket, value, actor)
+
+
+async def _vouch_for(ticket: Ticket, address: str, actor: User) -> None:
+    """An agent who gives an address a customer named, still waiting to opt in, makes it trusted
+    (one that declined stays declined)."""
+    rows = await TicketAttribute.filter(
+        ticket=ticket, type=CONTACT, key__in=contacts.EMAIL_KEYS, consent=PENDING
+    )
+    ids = [row.id for row in rows if row.value.lower() == address.lower()]
+    if not ids:
+        return
+    async with in_transaction():
+        await TicketAttribute.filter(id__in=ids).update(consent=TRUSTED, updated_at=datetime.now(UTC))
+        await TicketHistory.create(
+            ticket=ticket, actor=actor, actor_label=actor.name, field="contact.consent",
+            old_value=f"{address}: {PENDING}", new_value=f"{address}: {TRUSTED}",
+        )  # fmt: skip
 
 
 async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool, actor: User) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from helpdesk.errors import Invalid
-from helpdesk.models import Event, OutboxEmail, OutboxStatus, Ticket, TicketAttribute
+from helpdesk.models import Event, OutboxEmail, OutboxStatus, Ticket, TicketAttribute, TicketHistory
 from helpdesk.services import contacts, outbox, ticket_contacts, tickets
 from helpdesk.services.tickets import Contacts, NewTicket
 from tests.factories import make_agent, make_customer, make_ticket
@@ -129,6 +129,19 @@ async def test_the_contacts_panel_rows_carry_each_consent(app):
         ("me@acme.example", "trusted"),
         ("colleague@acme.example", "pending"),
     ]
+
+
+async def test_an_agent_who_gives_a_waiting_address_makes_it_trusted(app):
+    customer = await make_customer(human_id="USR-9", email="me@acme.example")
+    ticket = await customer_ticket(customer, ["colleague@acme.example"])
+    agent = await make_agent(name="Priya")
+    await ticket_contacts.set_contact(
+        human_id=ticket.human_id, key="additional_email", value="colleague@acme.example", actor=agent
+    )
+    assert (await TicketAttribute.get(ticket=ticket, value="colleague@acme.example")).consent == "trusted"
+    assert "colleague@acme.example" in await contacts.email_contacts(ticket)
+    history = await TicketHistory.get(ticket=ticket, field="contact.consent")
+    assert (history.actor_label, history.new_value) == ("Priya", "colleague@acme.example: trusted")
 
 
 # --- hourly caps ------------------------------------------------------------------------
