@@ -8,7 +8,7 @@ from quart import Quart
 
 from helpdesk import db, health, response_headers
 from helpdesk.config import PROJECT_ROOT, load_config
-from helpdesk.services import cache, outbox, sessions
+from helpdesk.services import cache, contacts, outbox, sessions
 from helpdesk.unread_body import AnswerAfterBody
 
 
@@ -30,6 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     async def start_database() -> None:
         cache.configure(app.config["CACHE_SECONDS"])
         sessions.configure(app.config)
+        contacts.configure(app.config)
         await db.open_database(
             app.config["DATABASE_URL"], serving=True, pool_wait=app.config["DATABASE_POOL_WAIT"]
         )

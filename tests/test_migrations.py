@@ -31,6 +31,7 @@ EXPECTED_TABLES = {
     "outbox_email",
     "consumed_token",
     "attempt",
+    "contact_proposal",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -57,7 +58,8 @@ EXPECTED_INDEXES = {
     "ticket_history": [("ticket_id", "id")],
     "ticket_attribute": [("ticket_id", "type", "key")],
     "event": [("target", "key", "id")],
-    "outbox_email": [("status", "next_attempt_at")],
+    "outbox_email": [("status", "next_attempt_at"), ("ticket_id", "id"), ("status", "sent_at")],
+    "contact_proposal": [("ticket_id", "id")],
     "user": [("agent", "active"), ("organisation_hid",)],
     "attempt": [("key", "created_at"), ("created_at",)],
     "web_session": [("user_id",), ("expires_at",)],

@@ -11,7 +11,14 @@ from helpdesk.models.people import (
     User,
     WebSession,
 )
-from helpdesk.models.tickets import Comment, IdempotencyKey, Ticket, TicketAttribute, TicketHistory
+from helpdesk.models.tickets import (
+    Comment,
+    ContactProposal,
+    IdempotencyKey,
+    Ticket,
+    TicketAttribute,
+    TicketHistory,
+)
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases: larger ones name nothing
 
@@ -28,6 +35,7 @@ __all__ = [
     "Attempt",
     "Comment",
     "ConsumedToken",
+    "ContactProposal",
     "Event",
     "Group",
     "GroupMember",

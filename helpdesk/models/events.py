@@ -31,6 +31,7 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    HELD = "held"  # over an hourly cap on notifications: never sent, the reason in last_error
 
 
 class OutboxEmail(Model):
@@ -59,7 +60,8 @@ class OutboxEmail(Model):
 
     class Meta:
         table = "outbox_email"
-        indexes = (("status", "next_attempt_at"), ("ticket_id", "id"))
+        # (status, sent_at): the hourly caps count what was sent in the last hour.
+        indexes = (("status", "next_attempt_at"), ("ticket_id", "id"), ("status", "sent_at"))
 
 
 class ConsumedToken(Model):

@@ -8,6 +8,10 @@ from helpdesk.models.people import Group, User
 
 TICKET_PREFIX = "INC-"
 CONTACT = "Contact"  # TicketAttribute.type of the rows that name a ticket's contacts
+# TicketAttribute.consent: whether the contact may be sent the ticket's emails. Contacts an agent
+# gives (and a customer's own account address) are trusted; other addresses a customer gives are
+# pending until their owner opts in from the invitation's link (confirmed) or declines.
+TRUSTED, PENDING, CONFIRMED, DECLINED = "trusted", "pending", "confirmed", "declined"
 
 
 def _state_link(related_name: str) -> fields.ForeignKeyNullableRelation[State]:
@@ -91,12 +95,35 @@ class TicketAttribute(Model):
     value = fields.CharField(max_length=1000)
     type = fields.CharField(max_length=50, default=CONTACT)
     enabled = fields.BooleanField(default=True)
+    consent = fields.CharField(max_length=16, default=TRUSTED, db_default=TRUSTED)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "ticket_attribute"
         indexes = (("ticket_id", "type", "key"),)
+
+
+class ContactProposal(Model):
+    """What a contact, from their link, says is wrong with the ticket's other contacts: agents
+    accept (and make the change themselves) or dismiss it. `status` is open, accepted or dismissed."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "helpdesk.Ticket", related_name="contact_proposals", on_delete=fields.CASCADE
+    )
+    address = fields.CharField(max_length=254)  # the contact whose link sent it
+    note = fields.TextField()
+    status = fields.CharField(max_length=16, default="open")
+    decided_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "helpdesk.User", related_name="contact_proposals_decided", null=True, on_delete=fields.SET_NULL
+    )
+    decided_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "contact_proposal"
+        indexes = (("ticket_id", "id"),)
 
 
 class Comment(Model):

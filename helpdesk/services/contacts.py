@@ -1,4 +1,9 @@
-"""A ticket's contacts: notification emails, and confirming contact details from a signed link."""
+"""A ticket's contacts: notification emails, and confirming contact details from a signed link.
+
+Addresses a customer names (other than their own) get nothing about the ticket until their owner
+opts in: one content-free invitation with a signed link, the same link that later lets a contact
+confirm or correct their own details (never the other contacts': those go to agents as a proposal).
+"""
 
 import hashlib
 import re
@@ -17,6 +22,7 @@ from helpdesk.errors import Invalid, LinkExpired, LinkGone, LinkRefused, LinkUse
 from helpdesk.models import (
     Comment,
     ConsumedToken,
+    ContactProposal,
     Event,
     OutboxEmail,
     Ticket,
@@ -24,7 +30,7 @@ from helpdesk.models import (
     TicketHistory,
     User,
 )
-from helpdesk.models.tickets import CONTACT
+from helpdesk.models.tickets import CONFIRMED, CONTACT, DECLINED, PENDING, TRUSTED
 from helpdesk.services import idempotency
 from helpdesk.services.outbox import email_columns, queue_email, render_email
 
@@ -32,21 +38,46 @@ CONFIRM_SALT = "helpdesk.confirm-contacts"
 REQUEST_KEY = "notification.ticket.confirm-contacts"
 CONFIRMED_KEY = "contacts.confirmed"
 REQUESTED_FIELD = "contacts.confirmationRequested"  # TicketHistory.field of an agent's request
+PROPOSED_FIELD = "contacts.proposal"  # a contact's note to the agents about the other contacts
 RESEND_AFTER = timedelta(minutes=1)  # a repeat request sooner than this stands for the last one
+INVITATION_KEY = "notification.contact.invitation"
+CHANGED_KEY = "notification.contact.changed"  # the old main email told it was replaced
+OPTED_IN_KEY = "contacts.optedIn"
+DECLINED_KEY = "contacts.declined"
 EMAIL_KEYS = ("mainEmail", "additionalEmail")
-# What a customer may correct from the link, and the longest value each may hold.
-CORRECTABLE = {"mainEmail": 254, "phoneNumber": 64, "preferredContactMethod": 100}
+RECEIVING = (TRUSTED, CONFIRMED)  # the consents that let a contact receive the ticket's emails
+# What a contact may correct from their link ("email" is their own address, main or additional;
+# the phone and preferred method only the main contact's), and the longest value each may hold.
+CORRECTABLE = {"email": 254, "phoneNumber": 64, "preferredContactMethod": 100}
+MAIN_ONLY = ("phoneNumber", "preferredContactMethod")
+NOTE_LENGTH = 2000
+# Set from the app's configuration when it starts (configure): the cap on a customer's contacts,
+# and the settings that sign invitation links (queued with the ticket, inside its transaction).
+settings: dict[str, Any] = {"customer_contact_limit": 10, "config": None}
 _ADDRESS = re.compile(r"[^@\s,;:<>()\[\]\"\\]+@[^@\s,;:<>()\[\]\"\\]+\.[^@\s,;:<>()\[\]\"\\]+")
 
 
 @dataclass
 class ConfirmationLink:
-    """What a genuine, unexpired, unused link points at."""
+    """What a genuine, unexpired, unused link points at: the ticket, and the holder's own contact
+    rows (`contacts`: their address; with the phone and preferred method when they are the main
+    contact). `consent` is theirs: pending until they opt in."""
 
     ticket: Ticket
     address: str
     contacts: list[TicketAttribute]
     digest: str
+    main: bool = False
+    consent: str = TRUSTED
+
+    @property
+    def invited(self) -> bool:
+        """Whether the holder was named by a customer and has not yet opted in."""
+        return self.consent == PENDING
+
+    @property
+    def own_email(self) -> TicketAttribute:
+        return next(row for row in self.contacts if row.key in EMAIL_KEYS)
 
 
 @dataclass
@@ -69,6 +100,12 @@ class ConfirmationStatus:
 
     requested_at: datetime | None
     contacts: list[ContactConfirmation]
+    answered: bool = False  # some contact has used their link (only then can a proposal be waiting)
+
+
+def configure(config: Mapping[str, Any]) -> None:
+    """Take the cap on customers' contacts and the link settings from the app's configuration."""
+    settings.update(customer_contact_limit=int(config["CUSTOMER_CONTACT_LIMIT"]), config=config)
 
 
 def is_address(value: str) -> bool:
@@ -77,25 +114,48 @@ def is_address(value: str) -> bool:
 
 
 async def email_contacts(ticket: Ticket) -> list[str]:
-    """The ticket's enabled contact addresses, each once, in the order they were added."""
+    """The addresses the ticket's emails go to: enabled contacts that may receive them, each once,
+    in the order they were added."""
     return enabled_addresses(
-        await TicketAttribute.filter(ticket=ticket, type=CONTACT, key__in=EMAIL_KEYS, enabled=True)
+        await TicketAttribute.filter(
+            ticket=ticket, type=CONTACT, key__in=EMAIL_KEYS, enabled=True, consent__in=RECEIVING
+        )
     )
 
 
-def enabled_addresses(rows: list[TicketAttribute]) -> list[str]:
-    """The enabled email addresses among a ticket's contact rows, each once, in the order they were added."""
-    enabled = (row for row in sorted(rows, key=lambda row: row.id) if row.type == CONTACT and row.enabled)
-    return addresses_among([(row.key, row.value) for row in enabled])
+def enabled_addresses(rows: list) -> list[str]:
+    """The addresses among a ticket's contact rows that get its emails (enabled, trusted or opted
+    in), each once, in the order they were added."""
+    receiving = (
+        row
+        for row in sorted(rows, key=lambda row: row.id)
+        if row.type == CONTACT and row.enabled and row.consent in RECEIVING
+    )
+    return addresses_among([(row.key, row.value) for row in receiving])
 
 
-def addresses_among(contacts: list[tuple[str, str]]) -> list[str]:
-    """The email addresses among (key, value) contact pairs, each once, in their order."""
-    addresses: dict[str, str] = {}
-    for key, value in contacts:
-        if key in EMAIL_KEYS and is_address(value):
-            addresses.setdefault(value.lower(), value)
-    return list(addresses.values())
+def limit_customer_contacts(pairs: list[tuple[str, str]]) -> None:
+    """Invalid when a customer names more email contacts than CUSTOMER_CONTACT_LIMIT."""
+    limit = settings["customer_contact_limit"]
+    if sum(key in EMAIL_KEYS for key, _ in pairs) > limit:
+        raise Invalid(
+            f"A customer's ticket names at most {limit} email contacts.",
+            {"attributes.additionalEmails": [f"at most {limit} addresses with mainEmail"]},
+        )
+
+
+def with_consent(pairs: list[tuple[str, str]], actor: User) -> list[tuple[str, str, str]]:
+    """Each (key, value) a new ticket names, with its consent: what an agent gives is trusted, and so
+    is a customer's own account address; any other address a customer gives waits for an opt-in."""
+    own = (actor.email or "").lower()
+    return [
+        (
+            key,
+            value,
+            PENDING if key in EMAIL_KEYS and not actor.is_staff and value.lower() != own else TRUSTED,
+        )
+        for key, value in pairs
+    ]
 
 
 def _serializer(config: Mapping[str, Any]) -> URLSafeTimedSerializer:
@@ -161,6 +221,91 @@ def public_reply(ticket: Ticket, comment: Comment, addresses: list[str]) -> Noti
         template="public_reply",
         subject=_subject(ticket, "new reply"),
         comment=comment,
+    )
+
+
+def _signing_config() -> Mapping[str, Any]:
+    if settings["config"] is None:
+        raise RuntimeError("contacts.configure(config) was not called: invitation links cannot be signed")
+    return settings["config"]
+
+
+def invitations(ticket: Ticket, addresses: list[str]) -> Notification | None:
+    """One short invitation per address: the ticket's number and a link to opt in, nothing a
+    customer wrote (no title, no description), so the helpdesk carries no one's message to anyone."""
+    if not addresses:
+        return None
+    config, moment = _signing_config(), datetime.now(UTC)
+    hours = config.get("CONFIRM_LINK_HOURS", 72)
+    emails = []
+    for address in addresses:
+        link = confirmation_url(config, ticket_id=ticket.id, address=address)
+        text, html = render_email("contact_invitation", ticket=ticket, link=link, hours=hours)
+        subject = f"[{ticket.human_id}] Do you want emails about this helpdesk ticket?"
+        emails.append(
+            email_columns(
+                recipient=address,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                ticket_id=ticket.id,
+                moment=moment,
+            )  # fmt: skip
+        )
+    event = {
+        "key": INVITATION_KEY, "value": "Invitation to opt in sent.", "target": ticket.human_id,
+        "ticket_id": ticket.id, "created_at": moment, "updated_at": moment,
+    }  # fmt: skip
+    return Notification(emails, event)
+
+
+def new_ticket_notifications(
+    ticket: Ticket, given: list[tuple[str, str, str]]
+) -> tuple[Notification | None, Notification | None]:
+    """The "ticket received" emails to the contacts that may receive them, and one invitation to
+    each address that waits for its owner to opt in."""
+    receiving = addresses_among([(key, value) for key, value, consent in given if consent in RECEIVING])
+    waiting = addresses_among([(key, value) for key, value, consent in given if consent == PENDING])
+    known = {address.lower() for address in receiving}
+    return ticket_created(ticket, receiving), invitations(
+        ticket, [a for a in waiting if a.lower() not in known]
+    )
+
+
+def addresses_among(contacts: list[tuple[str, str]]) -> list[str]:
+    """The email addresses among (key, value) contact pairs, each once, in their order."""
+    addresses: dict[str, str] = {}
+    for key, value in contacts:
+        if key in EMAIL_KEYS and is_address(value):
+            addresses.setdefault(value.lower(), value)
+    return list(addresses.values())
+
+
+async def queue_invitations(ticket: Ticket, addresses: list[str]) -> Event | None:
+    """Invite addresses a customer or a contact named to opt in; call inside the change's transaction."""
+    return await _write(invitations(ticket, addresses))
+
+
+def mask_address(address: str) -> str:
+    """An address shown only in part ("n***@e***.example"): enough to recognise, not to use."""
+    local, _, domain = address.partition("@")
+    name, dot, top = domain.rpartition(".")
+    return f"{local[:1]}***@{(name or top)[:1]}***{dot}{top if name else ''}"
+
+
+async def queue_main_email_changed(ticket: Ticket, old: TicketAttribute | None, new: str | None) -> None:
+    """Tell the address that was the ticket's main email that it no longer is, without the new
+    address in full (inside the change's transaction). Only an address that got the ticket's
+    emails is told: a contact that never opted in hears nothing."""
+    if old is None or not old.enabled or old.consent not in RECEIVING or not is_address(old.value):
+        return
+    if new and new.lower() == old.value.lower():
+        return
+    text, html = render_email("contact_changed", ticket=ticket, masked=mask_address(new) if new else "")
+    subject = f"[{ticket.human_id}] The contact address of this ticket changed"
+    await queue_email(recipient=old.value, subject=subject, body_text=text, body_html=html, ticket=ticket)
+    await Event.create(
+        key=CHANGED_KEY, value="Main email change notice sent.", target=ticket.human_id, ticket=ticket
     )
 
 
@@ -268,46 +413,62 @@ async def read_link(
     ticket = await Ticket.get_or_none(id=ticket_id, deleted_at=None)
     if ticket is None:
         raise LinkGone("The ticket this link was sent about no longer exists.")
-    if address.lower() not in {value.lower() for value in await email_contacts(ticket)}:
+    rows = await TicketAttribute.filter(ticket=ticket, type=CONTACT, enabled=True).order_by("id")
+    own = [row for row in rows if row.key in EMAIL_KEYS and row.value.lower() == address.lower()]
+    if not own or not is_address(address):
         raise LinkGone("This address is no longer a contact of the ticket.")
+    if all(row.consent == DECLINED for row in own):
+        raise LinkGone("You asked us not to email you about this ticket.")
     digest = _digest(token)
     if await ConsumedToken.exists(digest=digest):
         raise LinkUsed("This link has already been used.")
-    contacts = await TicketAttribute.filter(ticket=ticket, type=CONTACT).order_by("id")
-    return ConfirmationLink(ticket=ticket, address=address, contacts=contacts, digest=digest)
+    own.sort(key=lambda row: row.key != "mainEmail")  # the main email first
+    main = own[0].key == "mainEmail"
+    details = [row for row in rows if row.key in MAIN_ONLY] if main else []
+    consent = next((row.consent for row in own if row.consent in RECEIVING), PENDING)
+    return ConfirmationLink(ticket, address, [own[0], *details], digest, main=main, consent=consent)
 
 
-def _correction_error(key: str, value: str) -> str | None:
+def _correction_error(link: ConfirmationLink, key: str, value: str) -> str | None:
     """Why one correction cannot be applied, or None when it can."""
-    if key not in CORRECTABLE:
+    if key not in CORRECTABLE or (key in MAIN_ONLY and not link.main):
         return "cannot be corrected from this link"
     if len(value) > CORRECTABLE[key]:
         return f"at most {CORRECTABLE[key]} characters"
-    if key == "mainEmail" and not is_address(value):
+    if key == "email" and not is_address(value):
         return "must be one email address"
     return None
 
 
-def _clean_corrections(corrections: Mapping[str, str]) -> dict[str, str]:
+def _clean_corrections(link: ConfirmationLink, corrections: Mapping[str, str]) -> dict[str, str]:
     """The non-empty corrections, checked; Invalid names each field that is wrong."""
     cleaned = {key: str(value).strip() for key, value in corrections.items() if str(value or "").strip()}
-    errors = {key: [error] for key, value in cleaned.items() if (error := _correction_error(key, value))}
+    errors = {k: [error] for k, v in cleaned.items() if (error := _correction_error(link, k, v))}
     if errors:
         raise Invalid("Some corrections are not valid.", errors)
     return cleaned
 
 
+def _clean_note(note: str | None) -> str:
+    note = (note or "").strip()
+    if len(note) > NOTE_LENGTH:
+        raise Invalid("The note is too long.", {"note": [f"at most {NOTE_LENGTH} characters"]})
+    return note
+
+
 async def _apply_corrections(link: ConfirmationLink, changes: dict[str, str]) -> None:
-    """Write each changed value, with a history row naming the contact who changed it."""
-    rows: dict[str, TicketAttribute] = {}
-    for row in link.contacts:
-        rows.setdefault(row.key, row)
+    """Write each changed value of the holder's own details, with a history row naming them. A new
+    address of theirs waits for its owner to opt in; the old main address is told."""
+    rows = {row.key: row for row in link.contacts}
+    own = link.own_email
     history = []
     for key, value in changes.items():
-        row = rows.get(key)
+        row = own if key == "email" else rows.get(key)
         if row is not None and row.value == value:
             continue
-        if row is None:
+        if key == "email":
+            await _change_own_email(link, own, value)
+        elif row is None:
             await TicketAttribute.create(ticket=link.ticket, key=key, value=value, type=CONTACT)
         else:
             await TicketAttribute.filter(id=row.id).update(value=value, updated_at=datetime.now(UTC))
@@ -316,7 +477,7 @@ async def _apply_corrections(link: ConfirmationLink, changes: dict[str, str]) ->
                 ticket=link.ticket,
                 actor=None,
                 actor_label=link.address,
-                field=f"attributes.{key}",
+                field=f"attributes.{row.key if row else key}",
                 old_value=row.value if row else None,
                 new_value=value,
             )
@@ -326,24 +487,77 @@ async def _apply_corrections(link: ConfirmationLink, changes: dict[str, str]) ->
         await Ticket.filter(id=link.ticket.id).update(version=F("version") + 1, updated_at=datetime.now(UTC))
 
 
+async def _change_own_email(link: ConfirmationLink, own: TicketAttribute, value: str) -> None:
+    """The holder's address becomes `value`: a new address is invited to opt in before it gets
+    anything; the same address in other letters keeps its consent."""
+    same = value.lower() == own.value.lower()
+    consent = own.consent if same else PENDING
+    await TicketAttribute.filter(id=own.id).update(value=value, consent=consent, updated_at=datetime.now(UTC))
+    if not same:
+        await queue_invitations(link.ticket, [value])
+    if own.key == "mainEmail":
+        await queue_main_email_changed(link.ticket, own, value)
+
+
+async def _propose(link: ConfirmationLink, note: str) -> None:
+    """Leave the agents the holder's note about the other contacts, and say so in the history."""
+    await ContactProposal.create(ticket=link.ticket, address=link.address, note=note)
+    await TicketHistory.create(
+        ticket=link.ticket, actor=None, actor_label=link.address, field=PROPOSED_FIELD, new_value=note
+    )
+
+
+async def _consume(link: ConfirmationLink) -> None:
+    try:
+        await ConsumedToken.create(digest=link.digest, purpose=CONFIRM_SALT)
+    except IntegrityError:
+        raise LinkUsed("This link has already been used.") from None
+
+
 async def confirm_contacts(
     *,
     token: str,
     corrections: Mapping[str, str] | None,
     config: Mapping[str, Any],
+    note: str | None = None,
     now: datetime | None = None,
 ) -> Event:
-    """Consume a link once: apply the contact's corrections and record their confirmation."""
-    changes = _clean_corrections(corrections or {})
+    """Consume a link once: apply the holder's corrections to their own details, leave their note
+    about anything else to the agents, and record their confirmation."""
+    note = _clean_note(note)
     async with in_transaction():
         link = await read_link(token=token, config=config, now=now)
-        try:
-            await ConsumedToken.create(digest=link.digest, purpose=CONFIRM_SALT)
-        except IntegrityError:
-            raise LinkUsed("This link has already been used.") from None
+        if link.invited:
+            raise LinkGone("Tell us first whether you want emails about this ticket.")
+        changes = _clean_corrections(link, corrections or {})
+        await _consume(link)
         await _apply_corrections(link, changes)
+        if note:
+            await _propose(link, note)
         return await Event.create(
             key=CONFIRMED_KEY, value=link.address, target=link.ticket.human_id, ticket=link.ticket
+        )
+
+
+async def answer_invitation(
+    *, token: str, accept: bool, config: Mapping[str, Any], now: datetime | None = None
+) -> Event:
+    """Consume an invitation's link once: the address opts in to the ticket's emails, or declines
+    them (and is never emailed about it again)."""
+    async with in_transaction():
+        link = await read_link(token=token, config=config, now=now)
+        if not link.invited:
+            raise LinkGone("This address already gets the emails about this ticket.")
+        await _consume(link)
+        consent = CONFIRMED if accept else DECLINED
+        waiting = TicketAttribute.filter(
+            ticket=link.ticket, type=CONTACT, key__in=EMAIL_KEYS, consent=PENDING
+        )
+        ids = [row.id for row in await waiting if row.value.lower() == link.address.lower()]
+        await TicketAttribute.filter(id__in=ids).update(consent=consent, updated_at=datetime.now(UTC))
+        key = OPTED_IN_KEY if accept else DECLINED_KEY
+        return await Event.create(
+            key=key, value=link.address, target=link.ticket.human_id, ticket=link.ticket
         )
 
 
@@ -364,4 +578,5 @@ async def confirmation_status(
     return ConfirmationStatus(
         requested_at=requested_at,
         contacts=[ContactConfirmation(a, latest.get(a.lower())) for a in addresses],
+        answered=bool(latest),
     )

@@ -32,6 +32,7 @@ POLL_SECONDS = 1.0
 SEND_SECONDS = 150
 FIRST_RETRY_SECONDS = 30
 LONGEST_RETRY_SECONDS = 3600
+CAP_WINDOW = timedelta(hours=1)  # MAIL_TICKET_HOURLY_LIMIT and MAIL_HOURLY_LIMIT count this far back
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
 _templates = Environment(
     loader=FileSystemLoader(PROJECT_ROOT / "templates" / "email"),
@@ -200,10 +201,40 @@ async def _record_failure(
     )
 
 
+async def over_cap(row: OutboxEmail, config: Mapping[str, Any], now: datetime) -> str | None:
+    """Why a ticket's email may not leave now: as many about its ticket, or about all tickets, were
+    sent within the last hour as the caps allow. None when it may (account emails are not capped)."""
+    if row.ticket_id is None:
+        return None
+    sent = OutboxEmail.filter(status=OutboxStatus.SENT, sent_at__gte=now - CAP_WINDOW)
+    per_ticket = int(config.get("MAIL_TICKET_HOURLY_LIMIT", 30))
+    if per_ticket and await sent.filter(ticket_id=row.ticket_id).count() >= per_ticket:
+        return (
+            f"Held: {per_ticket} emails about this ticket were sent in the last hour "
+            "(MAIL_TICKET_HOURLY_LIMIT)."
+        )
+    overall = int(config.get("MAIL_HOURLY_LIMIT", 2000))
+    if overall and await sent.filter(ticket_id__isnull=False).count() >= overall:
+        return f"Held: {overall} ticket emails were sent in the last hour (MAIL_HOURLY_LIMIT)."
+    return None
+
+
+async def _record_held(row: OutboxEmail, reason: str) -> None:
+    """Never send the row, and say why where agents see it (the ticket's emails panel)."""
+    log.warning("outbox: email %s held: %s", row.id, reason)
+    await OutboxEmail.filter(_ours(row)).update(
+        status=OutboxStatus.HELD, claimed_until=None, send_started_at=None, last_error=reason
+    )
+
+
 async def _deliver(row: OutboxEmail, config: Mapping[str, Any], clock: Clock, worker: str) -> bool:
     """Send one claimed row and record the outcome, each step at its own time; True when the
     server accepted it."""
-    if not await _start_send(row, worker, clock()):
+    started = clock()
+    if reason := await over_cap(row, config, started):
+        await _record_held(row, reason)
+        return False
+    if not await _start_send(row, worker, started):
         return False
     try:
         await _send(build_message(row, config), row.recipient, config)

@@ -1,4 +1,5 @@
-"""A ticket's contacts as agents work them on the ticket page: set, add, switch, ask to confirm."""
+"""A ticket's contacts as agents work them on the ticket page: set, add, switch, ask to confirm, and
+accept or dismiss what a contact proposed from their link."""
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -6,10 +7,11 @@ from typing import Any, NamedTuple
 
 from tortoise.transactions import in_transaction
 
-from helpdesk.errors import Invalid, NotFound
-from helpdesk.models import Ticket, TicketAttribute, TicketHistory, User, names_rows
+from helpdesk.errors import Conflict, Invalid, NotFound
+from helpdesk.models import ContactProposal, Ticket, TicketAttribute, TicketHistory, User, names_rows
+from helpdesk.models.tickets import PENDING, TRUSTED
 from helpdesk.services import contacts
-from helpdesk.services.sql import select_rows
+from helpdesk.services.sql import moment, select_rows
 from helpdesk.services.tickets import (
     CONTACT,
     Contacts,
@@ -31,18 +33,67 @@ class ContactRow(NamedTuple):
     key: str
     value: str
     enabled: bool
+    consent: str = TRUSTED  # whether an address may get the ticket's emails (see models.tickets)
     type: str = CONTACT
+
+
+class ProposalRow(NamedTuple):
+    """A contact's open note to the agents about the ticket's other contacts."""
+
+    id: int
+    address: str
+    note: str
+    created_at: datetime
 
 
 async def list_contacts(*, ticket: Ticket, actor: User) -> list[ContactRow]:
     """The contact rows, oldest first, of a ticket get_ticket gave this actor."""
     ensure_readable(ticket, actor)
     rows = await select_rows(
-        "SELECT id, key, value, enabled FROM ticket_attribute WHERE ticket_id = ? AND type = ? ORDER BY id",
+        "SELECT id, key, value, enabled, consent FROM ticket_attribute"
+        " WHERE ticket_id = ? AND type = ? ORDER BY id",
         ticket.id,
         CONTACT,
     )
-    return [ContactRow(pk, key, value, bool(enabled)) for pk, key, value, enabled in rows]
+    return [ContactRow(pk, key, value, bool(enabled), consent) for pk, key, value, enabled, consent in rows]
+
+
+async def open_proposals(*, ticket: Ticket, actor: User) -> list[ProposalRow]:
+    """The notes contacts left from their links that no agent has accepted or dismissed (agents only)."""
+    ensure_staff_readable(ticket, actor)
+    rows = await select_rows(
+        "SELECT id, address, note, created_at FROM contact_proposal"
+        " WHERE ticket_id = ? AND status = ? ORDER BY id",
+        ticket.id,
+        "open",
+    )
+    return [ProposalRow(pk, address, note, moment(at)) for pk, address, note, at in rows]
+
+
+async def decide_proposal(*, human_id: str, proposal_id: int, accept: bool, actor: User) -> None:
+    """An agent accepts a contact's proposal (having made the change it asks for) or dismisses it;
+    the history says who decided what."""
+    ticket = await get_ticket(human_id=human_id, actor=actor)
+    ensure_staff(actor, "decide on contacts' proposals")
+    query = ContactProposal.filter(id=proposal_id, ticket_id=ticket.id)
+    proposal = await query.first() if names_rows(proposal_id) else None
+    if proposal is None:
+        raise NotFound(f"No proposal {proposal_id} on {human_id}.")
+    decision = "accepted" if accept else "dismissed"
+    async with in_transaction():
+        decided = await ContactProposal.filter(id=proposal.id, status="open").update(
+            status=decision, decided_by_id=actor.id, decided_at=datetime.now(UTC)
+        )
+        if not decided:
+            raise Conflict("Another agent has already decided on this proposal.")
+        await TicketHistory.create(
+            ticket=ticket,
+            actor=actor,
+            actor_label=actor.name,
+            field=contacts.PROPOSED_FIELD,
+            old_value=f"{proposal.address}: {proposal.note}",
+            new_value=decision,
+        )
 
 
 async def set_contact(*, human_id: str, key: str, value: str, actor: User) -> None:
@@ -64,6 +115,25 @@ async def set_contact(*, human_id: str, key: str, value: str, actor: User) -> No
     else:
         raise NotFound(f"No contact kind {key}.")
     await update_ticket(human_id=human_id, changes=changes, actor=actor, expected_version=ticket.version)
+    if key in EMAIL_KEYS:
+        await _vouch_for(ticket, value, actor)
+
+
+async def _vouch_for(ticket: Ticket, address: str, actor: User) -> None:
+    """An agent who gives an address a customer named, still waiting to opt in, makes it trusted
+    (one that declined stays declined)."""
+    rows = await TicketAttribute.filter(
+        ticket=ticket, type=CONTACT, key__in=contacts.EMAIL_KEYS, consent=PENDING
+    )
+    ids = [row.id for row in rows if row.value.lower() == address.lower()]
+    if not ids:
+        return
+    async with in_transaction():
+        await TicketAttribute.filter(id__in=ids).update(consent=TRUSTED, updated_at=datetime.now(UTC))
+        await TicketHistory.create(
+            ticket=ticket, actor=actor, actor_label=actor.name, field="contact.consent",
+            old_value=f"{address}: {PENDING}", new_value=f"{address}: {TRUSTED}",
+        )  # fmt: skip
 
 
 async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool, actor: User) -> None:

@@ -23,8 +23,9 @@ from helpdesk.models import (
     User,
     names_rows,
 )
-from helpdesk.models.tickets import CONTACT
+from helpdesk.models.tickets import CONTACT, TRUSTED
 from helpdesk.services import cache, contacts, idempotency, ticket_queries, ticket_writes
+from helpdesk.services.contacts import queue_main_email_changed
 from helpdesk.services.ticket_fields import CLASSIFIED, DEFAULT_SORT, LINKS, SORTS, TicketFilters
 from helpdesk.services.ticket_queries import TicketRow
 
@@ -279,6 +280,7 @@ def _as_customer(data: NewTicket, actor: User) -> None:
         raise Forbidden("Customers open tickets for their own organisation only.")
     if not actor.human_id:
         raise Forbidden("Your account has no user ID to name you as the reporter; ask an agent to add one.")
+    contacts.limit_customer_contacts(data.contacts.rows() if data.contacts else [])
     data.reporter_hid = actor.human_id
     data.classification, data.group_id, data.assignee_id = {}, None, None
 
@@ -303,22 +305,23 @@ async def _insert_ticket(
         updated_at=moment,
         **states,
     )
-    pairs = data.contacts.rows() if data.contacts else []
-    addresses = contacts.addresses_among(pairs)
+    given = contacts.with_consent(data.contacts.rows() if data.contacts else [], actor)
 
     def dependents(ticket_id: int) -> list[ticket_writes.Statement]:
         ticket.id = ticket_id
         attributes = [
-            {"key": key, "value": value, "type": CONTACT, "enabled": True, "created_at": moment,
-             "updated_at": moment, "ticket_id": ticket_id}
-            for key, value in pairs
+            {"key": key, "value": value, "type": CONTACT, "enabled": True, "consent": consent,
+             "created_at": moment, "updated_at": moment, "ticket_id": ticket_id}
+            for key, value, consent in given
         ]  # fmt: skip
         history = _history_row(ticket_id, actor, "created", moment, ticket.human_id)
         keys = [retry.row(ticket_id) | {"created_at": moment}] if retry else []
+        created, invited = contacts.new_ticket_notifications(ticket, given)
         return [
             ticket_writes.Rows.of("ticket_attribute", attributes),
             ticket_writes.Rows.of("ticket_history", [history]),
-            *_notification_rows(contacts.ticket_created(ticket, addresses)),
+            *_notification_rows(created),
+            *_notification_rows(invited),
             ticket_writes.Rows.of("idempotency_key", keys),
         ]
 
@@ -451,12 +454,14 @@ async def _replace_contacts(ticket: Ticket, contacts: Contacts, keys: set[str], 
         row = await TicketAttribute.filter(ticket=ticket, type=CONTACT, key=key).first()
         if (row.value if row else None) == value:
             continue
-        if row and value:
-            await TicketAttribute.filter(id=row.id).update(value=value, updated_at=now())
+        if row and value:  # an agent's value is trusted
+            await TicketAttribute.filter(id=row.id).update(value=value, consent=TRUSTED, updated_at=now())
         elif row:
             await row.delete()
         else:
             await TicketAttribute.create(ticket=ticket, key=key, value=value, type=CONTACT)
+        if key == "mainEmail":
+            await queue_main_email_changed(ticket, row, value)
         await _record(ticket, actor, f"contact.{key}", row.value if row else None, value)
         changed = True
     if "additional_emails" in keys:

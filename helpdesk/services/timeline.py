@@ -10,7 +10,13 @@ from typing import Any, NamedTuple
 
 from helpdesk.errors import NotFound
 from helpdesk.models import Ticket, User
-from helpdesk.services.contacts import CONFIRMED_KEY
+from helpdesk.services.contacts import (
+    CHANGED_KEY,
+    CONFIRMED_KEY,
+    DECLINED_KEY,
+    INVITATION_KEY,
+    OPTED_IN_KEY,
+)
 from helpdesk.services.sql import moment, select_rows
 from helpdesk.services.tickets import ensure_can_see, get_ticket
 
@@ -57,7 +63,10 @@ NOTIFICATIONS = {
     "notification.ticket.create": "Create ticket notification",
     "notification.ticket.reply": "Reply notification",
     "notification.ticket.confirm-contacts": "Confirm contacts notification",
+    INVITATION_KEY: "Invitation to opt in",
+    CHANGED_KEY: "Main email change notice",
 }
+CONTACTS_OWN_ACTS = (CONFIRMED_KEY, OPTED_IN_KEY, DECLINED_KEY)  # events whose value is the contact's address
 SAME_NOTIFICATION = timedelta(minutes=1)  # an event and its emails are written in one transaction
 
 
@@ -130,8 +139,9 @@ async def thread_of(*, ticket: Ticket, actor: User) -> list[ThreadComment]:
 
 
 def _event_actor(event: TicketEvent) -> str:
-    """A confirmation is the contact's own act (its value is their address); the rest are the system's."""
-    return event.value if event.key == CONFIRMED_KEY else "System"
+    """A confirmation, an opt-in or a refusal is the contact's own act (its value is their address);
+    the rest are the system's."""
+    return event.value if event.key in CONTACTS_OWN_ACTS else "System"
 
 
 async def ticket_timeline(*, human_id: str, actor: User, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
@@ -206,9 +216,11 @@ def _with_delivery(events: list[TicketEvent], emails: list[tuple[str, datetime]]
 
 
 def _delivery(statuses: set[str]) -> str:
-    """One word for a notification's emails: failed if any gave up, queued while any waits, else sent."""
-    if "failed" in statuses:
-        return "failed"
+    """One word for a notification's emails: failed if any gave up, held if any was over a cap,
+    queued while any waits, else sent."""
+    for word in ("failed", "held"):
+        if word in statuses:
+            return word
     return "queued" if statuses & {"pending", "sending"} else "sent"
 
 

@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 
 from helpdesk.errors import DomainError
 from helpdesk.models import MAX_ID, State, StateKind
+from helpdesk.services.contacts import is_address
 from helpdesk.services.ticket_fields import LINKS
 from helpdesk.services.tickets import CLASSIFICATIONS
 from helpdesk.web.pages import form_status
@@ -215,9 +216,19 @@ class NewTicketForm(CsrfForm):
     reporter = StringField("Reporter ID", [DataRequired(), Length(max=64)], filters=[_strip])
     main_email = StringField("Main email", [Optional(), Length(max=254), Regexp(r"^[^@\s]+@[^@\s]+$")])
     phone_number = StringField("Phone number", [Optional(), Length(max=64)], filters=[_strip])
+    additional_emails = TextAreaField("Additional emails (one a line)", [Optional(), Length(max=10_000)])
     priority = IntegerField("Priority", [Optional(), AN_ID])
     type = IntegerField("Type", [Optional(), AN_ID])
     group = IntegerField("Group", [Optional(), AN_ID])
+
+    def additional_email_list(self) -> list[str]:
+        """The additional addresses, one a line, each once, blank lines left out."""
+        lines = (line.strip() for line in (self.additional_emails.data or "").splitlines())
+        return list(dict.fromkeys(line for line in lines if line))
+
+    def validate_additional_emails(self, field: TextAreaField) -> None:
+        if not all(is_address(address) for address in self.additional_email_list()):
+            raise ValidationError("one email address a line")
 
 
 class UserForm(CsrfForm):

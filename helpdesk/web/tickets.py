@@ -72,9 +72,11 @@ async def contacts_context(
         if user.is_staff
         else None
     )
+    answered = status is not None and status.answered  # a proposal comes with a contact's confirmation
     return {
         "human_id": ticket.human_id,
         "contacts": rows,
+        "proposals": await ticket_contacts.open_proposals(ticket=ticket, actor=user) if answered else [],
         # Only agents get the forms (customers see the rows alone).
         "form": form or (ContactForm() if user.is_staff else None),
         "toggle": CsrfForm() if user.is_staff else None,
@@ -297,7 +299,9 @@ def new_ticket_defaults(user: User) -> dict[str, str]:
 def new_ticket_data(form: NewTicketForm) -> tickets.NewTicket:
     classification = {name: form[name].data for name in ("priority", "type") if form[name].data}
     contacts = tickets.Contacts(
-        main_email=form.main_email.data or None, phone_number=form.phone_number.data or None
+        main_email=form.main_email.data or None,
+        phone_number=form.phone_number.data or None,
+        additional_emails=form.additional_email_list(),
     )
     return tickets.NewTicket(
         organisation_hid=form.organisation.data,

@@ -1,5 +1,6 @@
-"""The customer's link, end to end: an agent asks, the outbox delivers over real SMTP, the customer
-corrects their phone number in the browser, and the agent's ticket page shows it."""
+"""The customer's link, end to end: an agent asks, the outbox delivers over real SMTP, the CC'd
+contact sees only their own address and leaves a note for the agents, the main contact corrects
+their phone number in the browser, and the agent's ticket page shows both."""
 
 import re
 import time
@@ -14,8 +15,8 @@ from tests.smtp import MailSink
 LINK = re.compile(r"https?://\S+/confirm/\S+")
 
 
-def open_ticket_with_contact(page: Page, address: str) -> str:
-    """Open a ticket through the new-ticket form with `address` as its main email."""
+def open_ticket_with_contact(page: Page, address: str, cc: str) -> str:
+    """Open a ticket through the new-ticket form with `address` as its main email and `cc` as another."""
     page.goto("/tickets/new")
     fields = {
         "Title": "Confirm my details",
@@ -23,7 +24,7 @@ def open_ticket_with_contact(page: Page, address: str) -> str:
         "Organisation ID": "ORG-2001",
     }
     fields |= {"Contract ID": "CON-1", "Tenant ID": "1", "Reporter ID": "USR-1", "Main email": address}
-    fields |= {"Phone number": "0113 496 0000"}
+    fields |= {"Phone number": "0113 496 0000", "Additional emails (one a line)": cc}
     for label, value in fields.items():
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_role("button", name="Open ticket").click()
@@ -44,7 +45,8 @@ def wait_for_message(sink: MailSink, address: str, subject: str, seconds: float 
 
 def test_customer_corrects_their_phone_from_the_emailed_link(page: Page, anonymous_page: Page, mail_sink):
     address = f"it-{uuid.uuid4().hex[:8]}@customer.example"
-    human_id = open_ticket_with_contact(page, address)
+    cc = f"cc-{uuid.uuid4().hex[:8]}@customer.example"
+    human_id = open_ticket_with_contact(page, address, cc)
     page.get_by_label("Internal note: agents only").check()
     page.get_by_label("Message").fill("Customer called: their desk number changed, asking them to confirm.")
     page.get_by_role("button", name="Send", exact=True).click()
@@ -60,6 +62,18 @@ def test_customer_corrects_their_phone_from_the_emailed_link(page: Page, anonymo
     expect(page.locator("#tickets-emails")).to_contain_text("Sent", timeout=10_000)
 
     customer = anonymous_page
+    cc_message = wait_for_message(mail_sink, cc, "please confirm your contact details")
+    customer.goto(LINK.search(cc_message.get_body(("plain",)).get_content()).group(0))
+    expect(customer.locator(".contact-list")).to_contain_text(cc)
+    expect(customer.locator("main")).not_to_contain_text(address)
+    expect(customer.locator("main")).not_to_contain_text("0113 496 0000")
+    expect(customer.get_by_label("Phone number")).to_have_count(0)
+    customer.get_by_label("Anything else wrong, for the helpdesk").fill(
+        "The main contact is on leave until May."
+    )
+    customer.get_by_role("button", name="Save corrections").click()
+    expect(customer.locator("h1")).to_have_text("Thank you")
+
     customer.goto(link)
     expect(customer.locator("h1")).to_have_text("Are these your contact details?")
     expect(customer.locator(".contact-list")).to_contain_text(address)
@@ -70,6 +84,12 @@ def test_customer_corrects_their_phone_from_the_emailed_link(page: Page, anonymo
     expect(customer.locator("main")).to_contain_text(human_id)
 
     page.reload()
+    proposal = contacts.locator(".proposals li", has_text=cc)
+    expect(proposal).to_contain_text("The main contact is on leave until May.")
+    proposal.get_by_role("button", name="Dismiss").click()
+    expect(contacts).to_contain_text("Proposal dismissed.")
+    expect(contacts.locator(".proposals")).to_have_count(0)
+    expect(page.locator("#tickets-history")).to_contain_text("dismissed the proposal")
     expect(contacts.locator(".confirmations li", has_text=address)).to_contain_text("Confirmed")
     expect(contacts).to_contain_text("+44 7700 900123")
     change = page.locator("#tickets-history li", has_text="attributes.phoneNumber")

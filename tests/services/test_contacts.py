@@ -69,12 +69,12 @@ async def test_customers_cannot_request_or_read_confirmations(app):
 async def test_confirmation_with_corrections_records_event_history_and_status(app):
     ticket = await ticket_with_contacts()
     await contacts.request_confirmation(ticket=ticket, actor=await make_agent(), config=app.config)
-    token = token_for(app, ticket.id, "extra@customer.example")
-    corrections = {"phoneNumber": "+44 20 7946 0000", "preferredContactMethod": "phone", "mainEmail": ""}
+    token = token_for(app, ticket.id, "main@customer.example")
+    corrections = {"phoneNumber": "+44 20 7946 0000", "preferredContactMethod": "phone", "email": ""}
     event = await contacts.confirm_contacts(token=token, corrections=corrections, config=app.config)
     assert (event.key, event.value, event.target) == (
         "contacts.confirmed",
-        "extra@customer.example",
+        "main@customer.example",
         ticket.human_id,
     )
     rows = dict(
@@ -85,14 +85,14 @@ async def test_confirmation_with_corrections_records_event_history_and_status(ap
     assert rows == {"phoneNumber": "+44 20 7946 0000", "preferredContactMethod": "phone"}
     history = await TicketHistory.filter(ticket=ticket, field__startswith="attributes.").order_by("id")
     assert [(h.field, h.old_value, h.new_value, h.actor_id, h.actor_label) for h in history] == [
-        ("attributes.phoneNumber", "0123 456", "+44 20 7946 0000", None, "extra@customer.example"),
-        ("attributes.preferredContactMethod", None, "phone", None, "extra@customer.example"),
+        ("attributes.phoneNumber", "0123 456", "+44 20 7946 0000", None, "main@customer.example"),
+        ("attributes.preferredContactMethod", None, "phone", None, "main@customer.example"),
     ]
     status = await contacts.confirmation_status(ticket)
     assert status.requested_at is not None
     assert {c.address: c.confirmed_at is not None for c in status.contacts} == {
-        "main@customer.example": False,
-        "extra@customer.example": True,
+        "main@customer.example": True,
+        "extra@customer.example": False,
     }
 
 
@@ -101,9 +101,9 @@ async def test_invalid_corrections_change_nothing(app):
     token = token_for(app, ticket.id, "main@customer.example")
     with pytest.raises(Invalid) as error:
         await contacts.confirm_contacts(
-            token=token, corrections={"mainEmail": "a@b.example, c@d.example"}, config=app.config
+            token=token, corrections={"email": "a@b.example, c@d.example"}, config=app.config
         )
-    assert "mainEmail" in error.value.errors
+    assert "email" in error.value.errors
     with pytest.raises(Invalid):
         await contacts.confirm_contacts(
             token=token, corrections={"organisation_hid": "ORG-9"}, config=app.config

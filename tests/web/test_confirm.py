@@ -78,7 +78,7 @@ async def test_corrections_are_saved_with_the_contact_as_author(app, client):
     html = await open_page(client, path)
     form = {
         "csrf_token": csrf_token(html),
-        "main_email": ADDRESS,
+        "email": ADDRESS,
         "phone_number": "+44 1632 960000",
         "correct": "y",
     }
@@ -94,7 +94,7 @@ async def test_invalid_correction_is_shown_and_consumes_nothing(app, client):
     path = path_for(app, ticket.id)
     form = {
         "csrf_token": csrf_token(await open_page(client, path)),
-        "main_email": "a@b.example, c@d.example",
+        "email": "a@b.example, c@d.example",
         "correct": "y",
     }
     response = await client.post(path, form=form)
