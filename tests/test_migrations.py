@@ -31,6 +31,8 @@ EXPECTED_TABLES = {
     "outbox_email",
     "consumed_token",
     "attempt",
+    "feed_event",
+    "rate_bucket",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -61,6 +63,7 @@ EXPECTED_INDEXES = {
     "user": [("agent", "active"), ("organisation_hid",)],
     "attempt": [("key", "created_at"), ("created_at",)],
     "web_session": [("user_id",), ("expires_at",)],
+    "feed_event": [("created_at",), ("ticket_id", "id")],  # pruning; a ticket's changes since a point
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {

@@ -25,7 +25,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models.tickets import CONTACT
-from helpdesk.services import idempotency
+from helpdesk.services import feed, idempotency
 from helpdesk.services.outbox import email_columns, queue_email, render_email
 
 CONFIRM_SALT = "helpdesk.confirm-contacts"
@@ -342,9 +342,11 @@ async def confirm_contacts(
         except IntegrityError:
             raise LinkUsed("This link has already been used.") from None
         await _apply_corrections(link, changes)
-        return await Event.create(
+        event = await Event.create(
             key=CONFIRMED_KEY, value=link.address, target=link.ticket.human_id, ticket=link.ticket
         )
+        await feed.publish_ticket("contacts.confirmed", link.ticket)
+        return event
 
 
 async def confirmation_status(

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from helpdesk import db
 from helpdesk.config import PROJECT_ROOT
 from helpdesk.models import OutboxEmail, OutboxStatus, Ticket
+from helpdesk.services import feed
 
 log = logging.getLogger(__name__)
 
@@ -196,9 +197,16 @@ async def _start_send(row: OutboxEmail, worker: str, now: datetime) -> bool:
     return await OutboxEmail.filter(_ours(row), claimed_by=worker).update(send_started_at=now) == 1
 
 
+async def _set_outcome(row: OutboxEmail, **columns: Any) -> None:
+    """Write a send's outcome, and tell the feed (a ticket's emails panel shows it)."""
+    async with in_transaction():
+        if await OutboxEmail.filter(_ours(row)).update(**columns):
+            await feed.publish("email.status", ticket_id=row.ticket_id, data={"status": columns["status"]})
+
+
 async def _record_sent(row: OutboxEmail, now: datetime) -> None:
-    await OutboxEmail.filter(_ours(row)).update(
-        status=OutboxStatus.SENT, sent_at=now, claimed_until=None, send_started_at=None, last_error=""
+    await _set_outcome(
+        row, status=OutboxStatus.SENT, sent_at=now, claimed_until=None, send_started_at=None, last_error=""
     )
 
 
@@ -208,7 +216,8 @@ async def _record_failure(
     """Retry later with exponential backoff, or give up when the error is final or the row too old."""
     too_old = (now - row.created_at).total_seconds() >= float(config["MAIL_GIVE_UP_AFTER"])
     delay = min(FIRST_RETRY_SECONDS * 2 ** (row.attempts - 1), LONGEST_RETRY_SECONDS)
-    await OutboxEmail.filter(_ours(row)).update(
+    await _set_outcome(
+        row,
         status=OutboxStatus.FAILED if too_old or _is_permanent(error) else OutboxStatus.PENDING,
         next_attempt_at=now + timedelta(seconds=delay),
         claimed_until=None,

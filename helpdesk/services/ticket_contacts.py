@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import Ticket, TicketAttribute, TicketHistory, User, names_rows
-from helpdesk.services import contacts
+from helpdesk.services import contacts, feed
 from helpdesk.services.sql import select_rows
 from helpdesk.services.tickets import (
     CONTACT,
@@ -86,6 +86,7 @@ async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool
             old_value=f"{row.value}: {'on' if row.enabled else 'off'}",
             new_value=f"{row.value}: {'on' if enabled else 'off'}",
         )
+        await feed.publish_ticket("contacts.changed", ticket, actor)
 
 
 async def request_confirmation(

@@ -3,9 +3,9 @@
 from quart import Quart, request
 from werkzeug.exceptions import HTTPException
 
-from helpdesk.web import account, admin, auth, confirm, dashboard, pages, passwords, queues, tickets
+from helpdesk.web import account, admin, auth, confirm, dashboard, pages, passwords, queues, stream, tickets
 
-BLUEPRINTS = (auth.bp, queues.bp, tickets.bp, dashboard.bp, admin.bp, account.bp)
+BLUEPRINTS = (auth.bp, queues.bp, tickets.bp, dashboard.bp, admin.bp, account.bp, stream.bp)
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)
 for _blueprint in (*BLUEPRINTS, confirm.bp, passwords.bp):
