@@ -4,7 +4,8 @@
 committed id below N. SQLite has one writer at a time, so it holds already. On PostgreSQL a
 sequence gives ids in the order transactions ask, not the order they commit: a trigger takes a
 transaction-level advisory lock before it takes the id, so feed writers take their ids one at a
-time and the lock is held until commit (services/feed.py says what that costs). The same trigger
+time and the lock is held until commit (services/feed.py says what that costs); the column has no
+default, so only the trigger takes ids. The same trigger
 wakes every listening dispatcher with a NOTIFY, delivered when the transaction commits.
 
 `created_at` is indexed for pruning, `(ticket_id, id)` for a ticket's changes since a point.
@@ -26,6 +27,9 @@ END $$;
 
 CREATE TRIGGER feed_event_in_commit_order BEFORE INSERT ON feed_event
 FOR EACH ROW EXECUTE FUNCTION feed_event_in_commit_order();
+
+-- Only the trigger takes ids (a default would take one more each time, outside the lock).
+ALTER TABLE feed_event ALTER COLUMN id DROP DEFAULT;
 """
 
 

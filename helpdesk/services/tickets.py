@@ -321,7 +321,7 @@ async def _insert_ticket(
             *_notification_rows(contacts.ticket_created(ticket, addresses)),
             ticket_writes.Rows.of("idempotency_key", keys),
             ticket_writes.Rows.of(
-                "feed_event", [feed.ticket_row("ticket.created", ticket, actor, moment=moment)]
+                "feed_event", [feed.ticket_row("ticket.created", ticket, actor, moment=moment)], last=True
             ),
         ]
 
@@ -540,7 +540,7 @@ async def _insert_comment(comment: Comment, actor: User, retry: idempotency.Requ
         published = feed.ticket_row("comment.created", ticket, actor, moment=moment, **new)
         return [
             touch, *_notification_rows(notification), ticket_writes.Rows.of("idempotency_key", keys),
-            ticket_writes.Rows.of("feed_event", [published]),
+            ticket_writes.Rows.of("feed_event", [published], last=True),
         ]  # fmt: skip
 
     comment_id = await ticket_writes.insert_row("comment", row, dependents)
