@@ -67,6 +67,7 @@ class Dispatcher:
         self.subscribers: set[Subscription] = set()
         self.hooks: list[Callable[[feed.Change], None]] = [_follow_access]
         self._wake = asyncio.Event()
+        self._reading = asyncio.Lock()
         self._task: asyncio.Task | None = None
         self._next_prune = 0.0
 
@@ -103,7 +104,12 @@ class Dispatcher:
         self._wake.set()
 
     async def catch_up(self) -> int:
-        """Read and hand out every change after the cursor; how many there were."""
+        """Read and hand out every change after the cursor; how many there were (one reader at a
+        time: two would hand the same changes out twice)."""
+        async with self._reading:
+            return await self._catch_up()
+
+    async def _catch_up(self) -> int:
         handed = 0
         while changes := await feed.read_after(self.cursor):
             for change in changes:

@@ -7,15 +7,18 @@ from helpdesk.services import sql
 
 # `refill`: what the bucket holds now, before this request; one is taken only when it holds one.
 _REFILL = "{least}(?, rate_bucket.tokens + {greatest}(0, excluded.stamp - rate_bucket.stamp) * ?)"
-_TAKE = """WITH taken AS (INSERT INTO rate_bucket (key, tokens, stamp, refused) VALUES (?, ?, ?, ?)
+_TAKE = """INSERT INTO rate_bucket (key, tokens, stamp, refused) VALUES (?, ?, ?, ?)
 ON CONFLICT (key) DO UPDATE SET
     tokens = CASE WHEN {refill} >= 1 THEN {refill} - 1 ELSE {refill} END,
     stamp = {greatest}(rate_bucket.stamp, excluded.stamp),
     refused = {refill} < 1
-RETURNING tokens, refused) SELECT tokens, refused FROM taken"""
+RETURNING tokens, refused"""
 TAKE = {
-    postgres: _TAKE.format(refill=_REFILL.format(least=least, greatest=greatest), greatest=greatest)
-    for postgres, least, greatest in ((True, "LEAST", "GREATEST"), (False, "MIN", "MAX"))
+    False: _TAKE.format(refill=_REFILL.format(least="MIN", greatest="MAX"), greatest="MAX"),
+    # Tortoise's PostgreSQL client reads the rows of a SELECT: the insert becomes a WITH clause.
+    True: "WITH taken AS ({}) SELECT tokens, refused FROM taken".format(
+        _TAKE.format(refill=_REFILL.format(least="LEAST", greatest="GREATEST"), greatest="GREATEST")
+    ),
 }
 
 
