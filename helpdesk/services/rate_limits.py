@@ -16,7 +16,7 @@ RETURNING tokens, refused"""
 TAKE = {
     False: _TAKE.format(refill=_REFILL.format(least="MIN", greatest="MAX"), greatest="MAX"),
     # Tortoise's PostgreSQL client reads the rows of a SELECT: the insert becomes a WITH clause.
-    True: "WITH taken AS ({}) SELECT tokens, refused FROM taken".format(
+    True: "WITH taken AS ({}) SELECT tokens, refused FROM taken".format(  # noqa: S608 - our SQL
         _TAKE.format(refill=_REFILL.format(least="LEAST", greatest="GREATEST"), greatest="GREATEST")
     ),
 }
