@@ -1,15 +1,22 @@
 """The live stream of changes the token's user may see (docs/api.md, "Live stream")."""
 
 from quart import Response, current_app, g, request
+from quart_schema import document_querystring
 
 from helpdesk.api.blueprint import api
 from helpdesk.api.openapi import documents
+from helpdesk.api.schemas import QueryModel
 from helpdesk.services import streams
 from helpdesk.services.users import user_for_token
 
 
+class StreamQuery(QueryModel):
+    lastEventId: str | None = None  # the same as the Last-Event-ID header: resume after this id
+
+
 @api.get("/stream")
 @documents(200, media_type=streams.MEDIA_TYPE)
+@document_querystring(StreamQuery)
 async def stream() -> Response:
     """Server-sent events: each change the user may see, as it happens. `Last-Event-ID` (or
     `?lastEventId=`) resumes after that event; one too old to resume from gets a `resync` event."""
