@@ -6,7 +6,7 @@ from typing import Any
 
 from quart import Quart
 
-from helpdesk import db, response_headers
+from helpdesk import compat, db, response_headers
 from helpdesk.config import PROJECT_ROOT, load_config
 from helpdesk.services import cache, dispatcher, outbox, sessions
 from helpdesk.unread_body import AnswerAfterBody
@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     async def start_feed_dispatcher() -> None:
         app.extensions["feed"] = dispatcher.Dispatcher(dispatcher.settings_from(app.config))
         await app.extensions["feed"].start()
+        compat.before_server_shutdown(app.extensions["feed"].end_streams)
 
     @app.before_serving
     async def start_outbox_worker() -> None:

@@ -64,6 +64,7 @@ class Dispatcher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cursor = 0
+        self.closing = False
         self.subscribers: set[Subscription] = set()
         self.hooks: list[Callable[[feed.Change], None]] = [_follow_access]
         self._wake = asyncio.Event()
@@ -83,13 +84,22 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self.end_streams()
+
+    def end_streams(self) -> None:
+        """The server is shutting down: end every subscription now, and each new one at once (the
+        server waits for open responses before the app stops, and a stream never ends by itself)."""
+        self.closing = True
         for subscription in list(self.subscribers):
             self._end(subscription, CLOSED)
 
     def subscribe(self, *, user_id: int | None = None) -> tuple[Subscription, int]:
         """A new subscription and the id it starts after (the next change it gets is above it)."""
         subscription = Subscription(asyncio.Queue(self.settings.queue_size + 1), user_id)
-        self.subscribers.add(subscription)
+        if self.closing:
+            subscription.queue.put_nowait(CLOSED)
+        else:
+            self.subscribers.add(subscription)
         return subscription, self.cursor
 
     def unsubscribe(self, subscription: Subscription) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import statistics
+import threading
 import time
 from collections.abc import Callable
 
@@ -137,3 +138,23 @@ def test_two_processes_enforce_one_rate_limit(servers):
     allowed = statuses.count(200)
     assert set(statuses) == {200, 429}
     assert RATE <= allowed <= RATE + 10, allowed  # per-process counting would allow twice the rate
+
+
+def test_open_streams_end_cleanly_when_a_server_stops(servers, tmp_path):
+    """The server waits for open responses before it stops: its streams must end when told to stop."""
+    _, _, env = servers
+    headers = _token(env, "boss@example.com")
+    ended: dict[str, object] = {}
+
+    def follow(base_url: str) -> None:
+        with httpx.stream("GET", f"{base_url}/api/stream", headers=headers, timeout=30) as stream:
+            ended["lines"] = list(stream.iter_lines())
+
+    with serving(port=free_port(), env=env, log_path=tmp_path / "c.log") as c:
+        reader = threading.Thread(target=follow, args=(c,))
+        reader.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+    reader.join(10)
+    assert not reader.is_alive() and ended["lines"][0].startswith("retry:")
+    print(f"a server with an open stream stopped in {time.monotonic() - started:.2f} s")
