@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from helpdesk.models import ApiToken, User
-from helpdesk.services import dispatcher, feed, users
+from helpdesk.services import dispatcher, feed, sql, users
 from tests.factories import make_admin, make_agent
 
 
@@ -94,3 +94,31 @@ async def test_a_user_deactivated_elsewhere_is_refused_after_the_feed(app):
     reader = _dispatcher(app)
     await reader.catch_up()
     assert await users.user_for_token(token) is None
+
+
+async def _listeners() -> set[int]:
+    rows = await sql.select_rows(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+    )
+    return {row[0] for row in rows}
+
+
+async def test_a_lost_listening_connection_is_replaced_and_nothing_is_missed(app):
+    """PostgreSQL: the dispatcher's own LISTEN connection is cut; it connects again and reads by id
+    (SQLite has no such connection: its poll delivers the change all the same)."""
+    running = app.extensions["feed"]
+    subscription, _ = running.subscribe()
+    try:
+        if sql.is_postgres():
+            [listener] = await _listeners()
+            await sql.select_rows("SELECT pg_terminate_backend(?)", listener)
+            await feed.publish("catalogue.changed", data={"while": "cut"})
+            async with asyncio.timeout(10):
+                while not (await _listeners()) - {listener}:
+                    await asyncio.sleep(0.05)
+        else:
+            await feed.publish("catalogue.changed", data={"while": "cut"})
+        change = await asyncio.wait_for(subscription.queue.get(), 10)
+        assert change.data == {"while": "cut"}
+    finally:
+        running.unsubscribe(subscription)
