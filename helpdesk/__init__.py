@@ -6,9 +6,9 @@ from typing import Any
 
 from quart import Quart
 
-from helpdesk import db, health, response_headers
+from helpdesk import compat, db, health, response_headers
 from helpdesk.config import PROJECT_ROOT, load_config
-from helpdesk.services import cache, contacts, outbox, sessions
+from helpdesk.services import cache, contacts, dispatcher, outbox, sessions
 from helpdesk.unread_body import AnswerAfterBody
 
 
@@ -36,6 +36,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
         )
 
     @app.before_serving
+    async def start_feed_dispatcher() -> None:
+        app.extensions["feed"] = dispatcher.Dispatcher(dispatcher.settings_from(app.config))
+        await app.extensions["feed"].start()
+        compat.before_server_shutdown(app.extensions["feed"].end_streams)
+
+    @app.before_serving
     async def start_outbox_worker() -> None:
         if app.config["WORKER_IN_PROCESS"]:
             app.extensions["outbox_worker"] = asyncio.create_task(outbox.run_worker(app.config))
@@ -46,6 +52,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+
+    @app.after_serving
+    async def stop_feed_dispatcher() -> None:
+        if feed := app.extensions.pop("feed", None):
+            await feed.stop()
 
     @app.after_serving
     async def stop_database() -> None:

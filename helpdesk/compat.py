@@ -3,6 +3,7 @@ quart-schema's); tests/test_compat.py and tests/test_compat_pool.py fail loudly 
 of one of them moves them."""
 
 import asyncio
+import signal
 import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -117,3 +118,33 @@ def skip_quart_schema_response_conversion(app: Quart) -> None:
     """Give the app back Quart's own make_response, which QuartSchema wrapped (functools.wraps
     keeps it as `__wrapped__`); raises AttributeError at start-up if quart-schema stops wrapping."""
     app.make_response = app.make_response.__wrapped__  # type: ignore[method-assign]
+
+
+# --- the server's shutdown signal: streams end before the server waits for them --------------
+# Granian's worker stops on SIGTERM/SIGINT (a handler it adds to its event loop sets its shutdown
+# event), then waits for every open response to finish before the app's `after_serving` runs: an
+# open event stream, which never finishes on its own, held the worker up for ever. The loop's own
+# handlers are out of reach (uvloop keeps them inside its C loop), so the app's callback is chained
+# in front of the Python-level handler the loop registered with `signal.signal`; the loop still
+# learns of the signal through its wakeup file descriptor, as before.
+
+SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def before_server_shutdown(callback: Callable[[], None]) -> bool:
+    """Have the running loop call `callback()` when a shutdown signal arrives, besides whatever
+    already handles it; False (nothing done) when nothing in Python handles those signals."""
+    loop = asyncio.get_running_loop()
+    chained = False
+    for number in SHUTDOWN_SIGNALS:
+        earlier = signal.getsignal(number)
+        if not callable(earlier):
+            continue
+
+        def both(signum: int, frame: Any, earlier: Callable[[int, Any], Any] = earlier) -> Any:
+            loop.call_soon_threadsafe(callback)
+            return earlier(signum, frame)
+
+        signal.signal(number, both)
+        chained = True
+    return chained

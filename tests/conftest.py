@@ -91,6 +91,7 @@ async def clean_database(request: pytest.FixtureRequest) -> None:
         return
     await _empty_all_tables()
     cache.changed()  # the tables were emptied behind the services' back
+    request.getfixturevalue("app").extensions["feed"].restart_from(0)  # the feed's ids start again
     await load_reference_data()
 
 

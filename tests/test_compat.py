@@ -3,6 +3,8 @@ when a new version of either library moves them, and show what each use is for.
 
 They run on a SQLite database of their own, whatever database the rest of the run uses."""
 
+import asyncio
+import signal
 import sqlite3
 from datetime import UTC, datetime
 
@@ -125,3 +127,34 @@ def test_the_app_answers_with_quarts_own_make_response(app):
     from quart import Quart
 
     assert app.make_response.__func__ is Quart.make_response
+
+
+async def test_a_shutdown_signal_reaches_the_app_and_still_the_server():
+    """Granian's worker (on uvloop or asyncio) handles SIGTERM through the loop: the app's callback
+    must run too, and the server's handling must go on as before."""
+    loop, calls = asyncio.get_running_loop(), []
+    saved = {number: signal.getsignal(number) for number in compat.SHUTDOWN_SIGNALS}
+    for number in compat.SHUTDOWN_SIGNALS:
+        loop.add_signal_handler(number, calls.append, f"server {number}")
+    try:
+        assert compat.before_server_shutdown(lambda: calls.append("app"))
+        signal.raise_signal(signal.SIGTERM)
+        async with asyncio.timeout(5):
+            while len(calls) < 2:
+                await asyncio.sleep(0.01)
+        assert sorted(calls) == sorted(["app", f"server {signal.SIGTERM}"])
+    finally:
+        for number in compat.SHUTDOWN_SIGNALS:
+            loop.remove_signal_handler(number)
+            signal.signal(number, saved[number])
+
+
+async def test_without_a_handler_nothing_is_chained():
+    saved = {number: signal.getsignal(number) for number in compat.SHUTDOWN_SIGNALS}
+    try:
+        for number in compat.SHUTDOWN_SIGNALS:
+            signal.signal(number, signal.SIG_DFL)
+        assert not compat.before_server_shutdown(lambda: None)
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)

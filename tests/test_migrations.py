@@ -32,6 +32,8 @@ EXPECTED_TABLES = {
     "consumed_token",
     "attempt",
     "contact_proposal",
+    "feed_event",
+    "rate_bucket",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -63,6 +65,7 @@ EXPECTED_INDEXES = {
     "user": [("agent", "active"), ("organisation_hid",)],
     "attempt": [("key", "created_at"), ("created_at",)],
     "web_session": [("user_id",), ("expires_at",)],
+    "feed_event": [("created_at",), ("ticket_id", "id")],  # pruning; a ticket's changes since a point
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {

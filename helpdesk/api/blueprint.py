@@ -21,7 +21,7 @@ async def authenticate() -> None:
     user = await user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     if user is None:
         raise Unauthorized("Send a valid API token as `Authorization: Bearer <token>`.")
-    if wait := current_app.extensions["api_limiter"].retry_after(token_digest(token.strip())):
+    if wait := await current_app.extensions["api_limiter"].retry_after(token_digest(token.strip())):
         g.retry_after = wait
         raise RateLimited(f"Too many requests with this token; try again in {wait} s.")
     g.user = user

@@ -48,6 +48,7 @@ TAGS = {
     "helpdesk.api.events": "Events",
     "helpdesk.api.reporting": "Reporting",
     "helpdesk.api.catalog": "Catalogue",
+    "helpdesk.api.stream": "Stream",
 }
 
 

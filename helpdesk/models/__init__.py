@@ -1,13 +1,14 @@
 """The ORM models, one module per aggregate."""
 
 from helpdesk.models.catalog import State, StateKind
-from helpdesk.models.events import ConsumedToken, Event, OutboxEmail, OutboxStatus
+from helpdesk.models.events import ConsumedToken, Event, FeedEvent, OutboxEmail, OutboxStatus
 from helpdesk.models.people import (
     ApiToken,
     Attempt,
     Group,
     GroupMember,
     Organisation,
+    RateBucket,
     User,
     WebSession,
 )
@@ -37,12 +38,14 @@ __all__ = [
     "ConsumedToken",
     "ContactProposal",
     "Event",
+    "FeedEvent",
     "Group",
     "GroupMember",
     "IdempotencyKey",
     "Organisation",
     "OutboxEmail",
     "OutboxStatus",
+    "RateBucket",
     "State",
     "StateKind",
     "Ticket",

@@ -73,3 +73,23 @@ class ConsumedToken(Model):
 
     class Meta:
         table = "consumed_token"
+
+
+class FeedEvent(Model):
+    """One change other screens and processes must learn of (services/feed.py), written in the
+    same transaction as the change. Ids grow in commit order: SQLite has one writer at a time, and
+    on PostgreSQL a trigger takes the id under a transaction lock (migration 0010)."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=40)
+    ticket_id = fields.IntField(null=True)  # no foreign key: the feed outlives nothing, locks nothing
+    organisation_hid = fields.CharField(max_length=64, null=True)
+    staff_only = fields.BooleanField(default=False)  # internal notes and agents-only events
+    actor_id = fields.IntField(null=True)
+    actor_label = fields.CharField(max_length=255, default="")
+    data = fields.TextField(default="{}")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "feed_event"
+        indexes = (("created_at",), ("ticket_id", "id"))

@@ -102,6 +102,19 @@ class Attempt(Model):
         indexes = (("key", "created_at"), ("created_at",))
 
 
+class RateBucket(Model):
+    """A request limit's token bucket (api/limits.py) under the digest of what it limits (a token):
+    in the database, so N app processes enforce one limit. `tokens` left at `stamp` (Unix seconds)."""
+
+    key = fields.CharField(max_length=64, primary_key=True)
+    tokens = fields.FloatField()
+    stamp = fields.FloatField()
+    refused = fields.BooleanField(default=False)  # whether the latest request was refused
+
+    class Meta:
+        table = "rate_bucket"
+
+
 class Group(Model):
     """A team of agents. Tickets are queued to groups."""
 

@@ -3,10 +3,11 @@
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from helpdesk.models import ApiToken, Group, GroupMember, Organisation, State, StateKind, User, names_rows
-from helpdesk.services import cache
+from helpdesk.services import cache, feed
 
 
 def ensure_admin(actor: User) -> None:
@@ -31,9 +32,12 @@ async def revoke_token(*, user_id: int, token_id: int, actor: User) -> None:
     ensure_admin(actor)
     if not names_rows(token_id, user_id):
         raise NotFound(f"No token {token_id}.")
-    updated = await ApiToken.filter(id=token_id, user_id=user_id, revoked_at=None).update(
-        revoked_at=datetime.now(UTC)
-    )
+    async with in_transaction():
+        updated = await ApiToken.filter(id=token_id, user_id=user_id, revoked_at=None).update(
+            revoked_at=datetime.now(UTC)
+        )
+        if updated:
+            await feed.publish("token.revoked", actor=actor, data={"user": user_id})
     if not updated and not await ApiToken.exists(id=token_id, user_id=user_id):
         raise NotFound(f"No token {token_id}.")
     cache.changed()
@@ -49,7 +53,10 @@ async def create_group(*, name: str, actor: User) -> Group:
     """A new, empty agent group."""
     ensure_admin(actor)
     try:
-        return await Group.create(name=name)
+        async with in_transaction():
+            group = await Group.create(name=name)
+            await feed.publish("catalogue.changed", actor=actor, data={"what": "groups"})
+        return group
     except IntegrityError as exc:
         raise Conflict(f"A group called {name} already exists.") from exc
 
@@ -65,14 +72,18 @@ async def add_member(*, group_id: int, user_id: int, actor: User) -> None:
         raise NotFound(f"No group {group_id}.")
     if user is None or not user.is_staff:
         raise Invalid("Only active agents join groups.", {"user": ["is not an active agent"]})
-    await GroupMember.get_or_create(group=group, user=user)
+    async with in_transaction():
+        await GroupMember.get_or_create(group=group, user=user)
+        await feed.publish("catalogue.changed", actor=actor, data={"what": "groups"})
 
 
 async def remove_member(*, group_id: int, user_id: int, actor: User) -> None:
     """Take an agent out of a group."""
     ensure_admin(actor)
     if names_rows(group_id, user_id):
-        await GroupMember.filter(group_id=group_id, user_id=user_id).delete()
+        async with in_transaction():
+            await GroupMember.filter(group_id=group_id, user_id=user_id).delete()
+            await feed.publish("catalogue.changed", actor=actor, data={"what": "groups"})
 
 
 async def save_state(
@@ -88,7 +99,9 @@ async def save_state(
     state.description, state.position = description, position
     state.closes = closes and state.kind == StateKind.STATE
     try:
-        await state.save()
+        async with in_transaction():
+            await state.save()
+            await feed.publish("catalogue.changed", actor=actor, data={"what": "states"})
     except IntegrityError as exc:
         raise Conflict(f"The catalogue already has {description}.") from exc
     return state

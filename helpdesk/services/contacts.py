@@ -31,7 +31,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models.tickets import CONFIRMED, CONTACT, DECLINED, PENDING, TRUSTED
-from helpdesk.services import idempotency
+from helpdesk.services import feed, idempotency
 from helpdesk.services.outbox import email_columns, queue_email, render_email
 
 CONFIRM_SALT = "helpdesk.confirm-contacts"
@@ -534,9 +534,11 @@ async def confirm_contacts(
         await _apply_corrections(link, changes)
         if note:
             await _propose(link, note)
-        return await Event.create(
+        event = await Event.create(
             key=CONFIRMED_KEY, value=link.address, target=link.ticket.human_id, ticket=link.ticket
         )
+        await feed.publish_ticket("contacts.confirmed", link.ticket)
+        return event
 
 
 async def answer_invitation(
@@ -556,9 +558,11 @@ async def answer_invitation(
         ids = [row.id for row in await waiting if row.value.lower() == link.address.lower()]
         await TicketAttribute.filter(id__in=ids).update(consent=consent, updated_at=datetime.now(UTC))
         key = OPTED_IN_KEY if accept else DECLINED_KEY
-        return await Event.create(
+        event = await Event.create(
             key=key, value=link.address, target=link.ticket.human_id, ticket=link.ticket
         )
+        await feed.publish_ticket("contacts.changed", link.ticket)
+        return event
 
 
 async def confirmation_status(

@@ -1,9 +1,11 @@
 """The organisation directory: customers and the partners that resell to them (DECISIONS 33)."""
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Forbidden, Invalid
 from helpdesk.models import Organisation, User
+from helpdesk.services import feed
 
 ROLES = ("customer", "partner")
 
@@ -21,9 +23,10 @@ async def save_organisation(
             raise Invalid("Unknown parent.", {"parent": [f"{parent_hid} is not another organisation"]})
     if role not in ROLES:
         raise Invalid("Unknown role.", {"role": [f"must be one of {', '.join(ROLES)}"]})
-    organisation, _ = await Organisation.update_or_create(
-        human_id=human_id, defaults={"legal_name": legal_name, "name": name, "role": role, "parent": parent}
-    )
+    async with in_transaction():
+        values = {"legal_name": legal_name, "name": name, "role": role, "parent": parent}
+        organisation, _ = await Organisation.update_or_create(human_id=human_id, defaults=values)
+        await feed.publish("catalogue.changed", actor=actor, data={"what": "organisations"})
     return organisation
 
 

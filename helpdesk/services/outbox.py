@@ -13,11 +13,12 @@ from typing import Any
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from helpdesk import db
 from helpdesk.config import PROJECT_ROOT
 from helpdesk.models import OutboxEmail, OutboxStatus, Ticket
-from helpdesk.services import sql
+from helpdesk.services import feed, sql
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -180,9 +181,16 @@ async def _start_send(row: OutboxEmail, worker: str, moment: datetime) -> bool:
     return await OutboxEmail.filter(live).update(send_started_at=moment) == 1
 
 
+async def _set_outcome(row: OutboxEmail, **columns: Any) -> None:
+    """Write a send's outcome, and tell the feed (a ticket's emails panel shows it)."""
+    async with in_transaction():
+        if await OutboxEmail.filter(_ours(row)).update(**columns):
+            await feed.publish("email.status", ticket_id=row.ticket_id, data={"status": columns["status"]})
+
+
 async def _record_sent(row: OutboxEmail, moment: datetime) -> None:
-    await OutboxEmail.filter(_ours(row)).update(
-        status=OutboxStatus.SENT, sent_at=moment, claimed_until=None, send_started_at=None, last_error=""
+    await _set_outcome(
+        row, status=OutboxStatus.SENT, sent_at=moment, claimed_until=None, send_started_at=None, last_error=""
     )
 
 
@@ -192,7 +200,8 @@ async def _record_failure(
     """Retry later with exponential backoff, or give up when the error is final or the row too old."""
     too_old = (moment - row.created_at).total_seconds() >= float(config["MAIL_GIVE_UP_AFTER"])
     delay = min(FIRST_RETRY_SECONDS * 2 ** (row.attempts - 1), LONGEST_RETRY_SECONDS)
-    await OutboxEmail.filter(_ours(row)).update(
+    await _set_outcome(
+        row,
         status=OutboxStatus.FAILED if too_old or _is_permanent(error) else OutboxStatus.PENDING,
         next_attempt_at=moment + timedelta(seconds=delay),
         claimed_until=None,
@@ -222,8 +231,8 @@ async def over_cap(row: OutboxEmail, config: Mapping[str, Any], now: datetime) -
 async def _record_held(row: OutboxEmail, reason: str) -> None:
     """Never send the row, and say why where agents see it (the ticket's emails panel)."""
     log.warning("outbox: email %s held: %s", row.id, reason)
-    await OutboxEmail.filter(_ours(row)).update(
-        status=OutboxStatus.HELD, claimed_until=None, send_started_at=None, last_error=reason
+    await _set_outcome(
+        row, status=OutboxStatus.HELD, claimed_until=None, send_started_at=None, last_error=reason
     )
 
 

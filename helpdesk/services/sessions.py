@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from helpdesk import db
 from helpdesk.errors import NotFound, RateLimited, Unauthorized
 from helpdesk.models import User, WebSession
-from helpdesk.services import attempts, cache, passwords
+from helpdesk.services import attempts, cache, feed, passwords
 from helpdesk.services.users import normalise_email, token_digest
 
 WRONG_LOGIN = "That email and password do not match an active account."
@@ -126,15 +128,17 @@ async def user_for_session(session_id: str) -> User | None:
 
 
 async def _end(sessions: Any) -> int:
-    """Delete the sessions and forget cached ones (other processes drop theirs within CACHE_SECONDS)."""
-    ended = await sessions.delete()
+    """Delete the sessions and forget cached ones; the feed tells the other processes to forget theirs."""
+    async with in_transaction():
+        if ended := await sessions.delete():
+            await feed.publish("session.ended")
     cache.changed()
     return ended
 
 
 async def sign_out(*, session_id: str) -> None:
     """End the session: its row goes, so the cookie is worthless even if it was copied (other
-    app processes may accept it for CACHE_SECONDS more; see services/cache.py)."""
+    app processes learn of it from the feed within a second; see services/cache.py)."""
     await _end(WebSession.filter(digest=token_digest(session_id)))
 
 

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from helpdesk.errors import Conflict, Invalid, NotFound
 from helpdesk.models import ContactProposal, Ticket, TicketAttribute, TicketHistory, User, names_rows
 from helpdesk.models.tickets import PENDING, TRUSTED
-from helpdesk.services import contacts
+from helpdesk.services import contacts, feed
 from helpdesk.services.sql import moment, select_rows
 from helpdesk.services.tickets import (
     CONTACT,
@@ -94,6 +94,7 @@ async def decide_proposal(*, human_id: str, proposal_id: int, accept: bool, acto
             old_value=f"{proposal.address}: {proposal.note}",
             new_value=decision,
         )
+        await feed.publish_ticket("contacts.changed", ticket, actor)
 
 
 async def set_contact(*, human_id: str, key: str, value: str, actor: User) -> None:
@@ -156,6 +157,7 @@ async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool
             old_value=f"{row.value}: {'on' if row.enabled else 'off'}",
             new_value=f"{row.value}: {'on' if enabled else 'off'}",
         )
+        await feed.publish_ticket("contacts.changed", ticket, actor)
 
 
 async def request_confirmation(

@@ -32,16 +32,28 @@ class Rows:
     columns: tuple[str, ...]
     values: list[tuple[Any, ...]]
 
+    last: bool = False  # one row written after the statement's other writes (see `sql_after`)
+
     @classmethod
-    def of(cls, table: str, rows: Iterable[dict[str, Any]]) -> "Rows":
+    def of(cls, table: str, rows: Iterable[dict[str, Any]], *, last: bool = False) -> "Rows":
         rows = list(rows)
         columns = tuple(rows[0]) if rows else ()
-        return cls(table, columns, [tuple(row[column] for column in columns) for row in rows])
+        return cls(table, columns, [tuple(row[column] for column in columns) for row in rows], last)
 
     def sql(self, p: Params) -> str:
         names = ", ".join(f'"{column}"' for column in self.columns)
         rows = ", ".join(f"({', '.join(p(value) for value in row)})" for row in self.values)
         return f'INSERT INTO "{self.table}" ({names}) VALUES {rows}'
+
+    def sql_after(self, p: Params, earlier: list[str]) -> str:
+        """PostgreSQL: the row, inserted only once the `earlier` WITH clauses have run (it counts
+        their rows). A feed row's trigger takes a lock held until commit: taken before the
+        statement's other writes, it deadlocked with a transaction that waited for it while
+        holding the ticket row those writes wait for."""
+        names = ", ".join(f'"{column}"' for column in self.columns)
+        values = ", ".join(p(value) for value in self.values[0])
+        counted = " + ".join(f"(SELECT count(*) FROM {name})" for name in earlier) or "0"
+        return f'INSERT INTO "{self.table}" ({names}) SELECT {values} WHERE {counted} >= 0'
 
 
 @dataclass
@@ -78,8 +90,13 @@ async def insert_row(table: str, row: dict[str, Any], dependents: Dependents) ->
 async def _postgres_write(statements: list[Statement]) -> int:
     """One statement: each write a WITH clause, all of them seeing the same snapshot; the first
     row's id. Foreign keys are checked at the end of the statement, so a row may name a sibling's."""
-    p = Params()
-    clauses = [f"w{n} AS ({s.sql(p)} RETURNING id)" for n, s in enumerate(statements) if _writes(s)]
+    p, clauses, names = Params(), [], []
+    for n, statement in enumerate(statements):
+        if _writes(statement):
+            last = isinstance(statement, Rows) and statement.last
+            text = statement.sql_after(p, list(names)) if last else statement.sql(p)
+            clauses.append(f"w{n} AS ({text} RETURNING id)")
+            names.append(f"w{n}")
     rows = await sql.select_rows(f"WITH {', '.join(clauses)} SELECT id FROM w0", *p.values)
     return rows[0][0]
 

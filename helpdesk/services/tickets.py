@@ -24,7 +24,7 @@ from helpdesk.models import (
     names_rows,
 )
 from helpdesk.models.tickets import CONTACT, TRUSTED
-from helpdesk.services import cache, contacts, idempotency, ticket_queries, ticket_writes
+from helpdesk.services import cache, contacts, feed, idempotency, ticket_queries, ticket_writes
 from helpdesk.services.contacts import queue_main_email_changed
 from helpdesk.services.ticket_fields import CLASSIFIED, DEFAULT_SORT, LINKS, SORTS, TicketFilters
 from helpdesk.services.ticket_queries import TicketRow
@@ -323,6 +323,9 @@ async def _insert_ticket(
             *_notification_rows(created),
             *_notification_rows(invited),
             ticket_writes.Rows.of("idempotency_key", keys),
+            ticket_writes.Rows.of(
+                "feed_event", [feed.ticket_row("ticket.created", ticket, actor, moment=moment)], last=True
+            ),
         ]
 
     columns = _ticket_columns(ticket)
@@ -413,6 +416,7 @@ async def update_ticket(
             changed |= await _replace_contacts(ticket, changes.contacts, changes.contact_keys, actor)
         if changed:
             await _save_versioned(ticket)
+            await feed.publish_ticket("ticket.updated", ticket, actor, version=ticket.version)
     return ticket
 
 
@@ -493,6 +497,7 @@ async def delete_ticket(*, human_id: str, actor: User) -> None:
     async with in_transaction():
         await Ticket.filter(id=ticket.id).update(deleted_at=now(), version=F("version") + 1)
         await _record(ticket, actor, "deleted", None, ticket.human_id)
+        await feed.publish_ticket("ticket.deleted", ticket, actor)
 
 
 # --- Comments and attributes ---------------------------------------------------------------
@@ -536,7 +541,12 @@ async def _insert_comment(comment: Comment, actor: User, retry: idempotency.Requ
     def dependents(comment_id: int) -> list[ticket_writes.Statement]:
         keys = [retry.row(comment_id) | {"created_at": moment}] if retry else []
         touch = ticket_writes.Update("ticket", ticket.id, {"updated_at": moment})
-        return [touch, *_notification_rows(notification), ticket_writes.Rows.of("idempotency_key", keys)]
+        new = {"comment": comment_id, "internal": comment.internal}
+        published = feed.ticket_row("comment.created", ticket, actor, moment=moment, **new)
+        return [
+            touch, *_notification_rows(notification), ticket_writes.Rows.of("idempotency_key", keys),
+            ticket_writes.Rows.of("feed_event", [published], last=True),
+        ]  # fmt: skip
 
     comment_id = await ticket_writes.insert_row("comment", row, dependents)
     return Comment.construct(_saved_in_db=True, **row, id=comment_id, ticket=ticket, author=comment.author)

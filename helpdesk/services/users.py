@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from helpdesk import db
 from helpdesk.errors import Conflict, Forbidden, Invalid, LinkGone, NotFound
 from helpdesk.models import ApiToken, User, WebSession, names_rows
-from helpdesk.services import attempts, cache, catalog, idempotency, links, passwords
+from helpdesk.services import attempts, cache, catalog, feed, idempotency, links, passwords
 from helpdesk.services.contacts import is_address
 from helpdesk.services.outbox import queue_email, render_email
 
@@ -93,7 +93,7 @@ async def user_for_token(token: str) -> User | None:
     """The active user a bearer token belongs to, or None; records (once a minute) when it was used.
 
     Tokens and users come from the per-process cache (services/cache.py): a token revoked or a
-    user deactivated in another app process stops working here within CACHE_SECONDS."""
+    user deactivated in another app process stops working here when the feed tells this one."""
     record = await cache.tokens.one(token_digest(token))
     user = await cache.users.one(record.user_id) if record else None
     if user is None or not user.active:
@@ -181,7 +181,9 @@ async def update_user(
             raise Conflict(f"A user with email {changes['email']} already exists.")
     try:
         if changes:
-            await User.filter(id=user.id).update(**changes, updated_at=datetime.now(UTC))
+            async with in_transaction():
+                await User.filter(id=user.id).update(**changes, updated_at=datetime.now(UTC))
+                await feed.publish("user.changed", actor=actor, data={"user": user.id})
     except IntegrityError as exc:
         raise Conflict("A user with that email or human ID already exists.") from exc
     cache.changed()
@@ -205,8 +207,10 @@ async def deactivate_user(*, user_id: int, actor: User) -> None:
         raise Forbidden(refusal)
     if user.id == actor.id:
         raise Forbidden("You cannot deactivate yourself.")
-    await User.filter(id=user.id).update(active=False, updated_at=datetime.now(UTC))
-    await WebSession.filter(user_id=user.id).delete()
+    async with in_transaction():
+        await User.filter(id=user.id).update(active=False, updated_at=datetime.now(UTC))
+        await WebSession.filter(user_id=user.id).delete()
+        await feed.publish("user.deactivated", actor=actor, data={"user": user.id})
     cache.changed()
 
 
@@ -304,6 +308,7 @@ async def confirm_email_change(*, token: str, config: Mapping[str, Any]) -> User
         if await User.filter(email=email).exclude(id=user.id).exists():
             raise LinkGone("Another account now uses this address.")
         await User.filter(id=user.id).update(email=email, updated_at=datetime.now(UTC))
+        await feed.publish("user.changed", data={"user": user.id})
         text, html = render_email("email_changed", user=user, new_email=email)
         await queue_email(
             recipient=user.email,

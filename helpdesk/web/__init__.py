@@ -13,10 +13,20 @@ from helpdesk.web import (
     pages,
     passwords,
     queues,
+    stream,
     tickets,
 )
 
-BLUEPRINTS = (auth.bp, queues.bp, tickets.bp, contact_proposals.bp, dashboard.bp, admin.bp, account.bp)
+BLUEPRINTS = (
+    auth.bp,
+    queues.bp,
+    tickets.bp,
+    contact_proposals.bp,
+    dashboard.bp,
+    admin.bp,
+    account.bp,
+    stream.bp,
+)
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)
 for _blueprint in (*BLUEPRINTS, confirm.bp, passwords.bp):

@@ -47,8 +47,12 @@ def api_routes(app) -> set[tuple[str, str]]:
     }
 
 
+# Open to every role, and answered as a stream that never ends: tests/api/test_stream.py.
+STREAMED = {("GET", "/api/stream")}
+
+
 def test_every_api_route_has_an_access_rule(app):
-    assert api_routes(app) == set(ACCESS) | PUBLIC
+    assert api_routes(app) == set(ACCESS) | PUBLIC | STREAMED
 
 
 async def _prepare(method, rule, actor, admin):

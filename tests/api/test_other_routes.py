@@ -118,7 +118,10 @@ async def test_openapi_lists_only_api_routes_and_docs_page_serves(client, app):
     page = await docs.get_data(as_text=True)
     assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")
     operations = sum(len(methods) for methods in spec["paths"].values())
-    assert page.count('class="card api-op"') == operations == 20  # /api/states/ is /api/states
+    assert page.count('class="card api-op"') == operations == 21  # /api/states/ is /api/states
+    stream = spec["paths"]["/api/stream"]["get"]
+    assert list(stream["responses"]["200"]["content"]) == ["text/event-stream"]
+    assert "<code>GET /api/stream</code>" in page
     assert "<code>POST /api/tickets</code>" in page and "organisationHumanId" in page
     assert "https://" not in page  # readable offline: no scripts or styles from a CDN
 
