@@ -3,6 +3,7 @@
 API rate limit. The revocation delays are printed for the note (p50/p99 over 50 sign-outs)."""
 
 import json
+import math
 import os
 import re
 import statistics
@@ -132,12 +133,16 @@ def test_a_session_ended_through_a_is_refused_by_b_within_a_second(servers):
 def test_two_processes_enforce_one_rate_limit(servers):
     a, b, env = servers
     headers = _token(env, "boss@example.com")
+    started = time.monotonic()
     statuses = [
         httpx.get(f"{(a, b)[n % 2]}/api/users", headers=headers).status_code for n in range(RATE + 40)
     ]
+    # The bucket refills at RATE a minute while the requests run (a loaded machine is slower):
+    # one limit allows RATE plus that refill; per-process counting would allow twice the rate.
+    refilled = math.ceil((time.monotonic() - started) * RATE / 60)
     allowed = statuses.count(200)
     assert set(statuses) == {200, 429}
-    assert RATE <= allowed <= RATE + 10, allowed  # per-process counting would allow twice the rate
+    assert RATE <= allowed <= RATE + refilled + 1, (allowed, refilled)
 
 
 def test_open_streams_end_cleanly_when_a_server_stops(servers, tmp_path):
