@@ -36,7 +36,7 @@ async def admins_only() -> Response | None:
     if user is None:
         return to_sign_in()
     if not user.admin:
-        abort(403)
+        abort(403, "Only admins open the admin screens.")
     return None
 
 
