@@ -246,7 +246,7 @@ class MemberForm(CsrfForm):
 class StateForm(CsrfForm):
     kind = SelectField("Kind", choices=[Choice(k.value, k.name.title()) for k in StateKind], coerce=int)
     description = StringField("Description", [DataRequired(), Length(max=100)], filters=[_strip])
-    position = IntegerField("Position", [Optional(), NumberRange(min=0, max=MAX_ID)], default=0)
+    position = IntegerField("Position in its kind", [Optional(), NumberRange(min=0, max=MAX_ID)])
     closes = BooleanField("Resolves the ticket (states only)")
 
 

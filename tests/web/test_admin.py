@@ -68,9 +68,11 @@ async def test_a_token_is_shown_once_and_can_be_revoked(admin_client):
     response = await admin_client.post(
         f"/admin/users/{agent.id}/tokens", form={"csrf_token": token, "name": "ci"}
     )
-    assert response.status_code == 201 and response.headers["Cache-Control"] == "no-store"
+    assert response.status_code == 303
+    shown = await admin_client.get(response.headers["Location"])
+    assert shown.headers["Cache-Control"] == "no-store"
     secret = re.search(
-        r'id="new-token" class="token" readonly value="([^"]+)"', await response.get_data(as_text=True)
+        r'id="new-token" class="token" readonly value="([^"]+)"', await shown.get_data(as_text=True)
     )
     assert secret and await user_for_token(secret.group(1))
     assert secret.group(1) not in await (await admin_client.get(f"/admin/users/{agent.id}")).get_data(

@@ -52,13 +52,19 @@ async def test_favicon_is_served_and_linked(client):
     assert 'rel="icon" type="image/svg+xml" href="/static/favicon.svg' in login
 
 
-FRAMEWORK_TEXT = ("read-protected", "If you entered the URL manually", "method is not allowed for the requested URL")
+FRAMEWORK_TEXT = (
+    "read-protected",
+    "If you entered the URL manually",
+    "method is not allowed for the requested URL",
+)
 
 
 def product_page(html: str) -> bool:
     """The site's layout with its own words, and a way back; none of the framework's stock text."""
-    return '<header class="site-header">' in html and 'href="/">Back to' in html and not any(
-        text in html for text in FRAMEWORK_TEXT
+    return (
+        '<header class="site-header">' in html
+        and 'href="/">Back to' in html
+        and not any(text in html for text in FRAMEWORK_TEXT)
     )
 
 
