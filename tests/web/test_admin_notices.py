@@ -4,7 +4,7 @@ items 5 and 9)."""
 
 import re
 
-from helpdesk.models import ApiToken, Group, GroupMember, State, User
+from helpdesk.models import ApiToken, Group, GroupMember, User
 from helpdesk.services import users
 from helpdesk.services.users import user_for_token
 from tests.factories import make_admin, make_agent
@@ -120,10 +120,3 @@ async def test_removing_a_member_says_so(client):
         f"/admin/groups/{group.id}/members/{agent.id}/remove", form={"csrf_token": token}
     )
     assert "Olu" in await notice_after(client, removed)
-
-
-async def test_a_state_added_without_a_position_goes_last_in_its_kind(client):
-    client, token = await admin_client(client)
-    await client.post("/admin/states", form={"csrf_token": token, "kind": "1", "description": "Parked"})
-    kind = await State.filter(kind=1).order_by("position", "id").values_list("description", flat=True)
-    assert kind[-1] == "Parked"
