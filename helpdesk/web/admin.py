@@ -320,6 +320,10 @@ async def save_organisation():
     form = await OrganisationForm.from_request()
     values = {k: form[k].data for k in ("human_id", "legal_name", "name", "role")}
     values["parent_hid"] = form.parent.data or None
+    values["default_contract_hid"], values["default_tenant_hid"] = (
+        form.default_contract.data,
+        form.default_tenant.data,
+    )
     save = partial(organisations.save_organisation, **values, actor=await current_user())
     return await save_form(
         form, save, url_for("admin.organisations_list"), organisations_list, _organisation_saved
