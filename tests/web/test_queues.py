@@ -281,3 +281,28 @@ async def test_each_filter_offers_its_own_classification(client):
     ):
         offered = set(re.findall(r'<option value="(\d+)"', selects[name]))
         assert offered == {str(s.id) for s in await State.filter(kind=kind)}, name
+
+
+async def test_queue_counts_are_set_apart_from_their_labels_for_eyes_and_screen_readers(client):
+    """The menu read "My open tickets36": no space for a screen reader, none on a phone."""
+    await sign_in(client, await make_agent())
+    html = await (await client.get("/queues/mine/counts", headers=HTMX)).get_data(as_text=True)
+    link = re.search(r'<a href="/queues/mine"[^>]*>(.*?)</a>', html, re.DOTALL).group(1)
+    words = re.sub(r"<[^>]+>", "", link)  # what a screen reader reads: every text, hidden or not
+    assert re.fullmatch(r"\s*My open tickets, \d+ tickets", words), words
+    assert "aria-label" not in link  # a span's aria-label is not read
+
+
+async def test_every_value_in_a_queue_row_carries_its_label_for_the_phone_card(client):
+    agent = await make_agent()
+    await make_ticket(actor=agent)
+    await sign_in(client, agent)
+    html = await (await client.get("/queues/open")).get_data(as_text=True)
+    row = re.search(r'<tr class="ticket-row">(.*?)</tr>', html, re.DOTALL).group(1)
+    cells = re.findall(r"<td( class=\"title\")?>(.*?)</td>", row, re.DOTALL)
+    labels = [
+        re.search(r'<span class="cell-label">([^<]+)</span>', body) for title, body in cells if not title
+    ]
+    assert [label.group(1) if label else None for label in labels] == [
+        "Ticket", "Organisation", "State", "Priority", "Assignee", "Age", "Updated"
+    ]  # fmt: skip
