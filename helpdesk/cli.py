@@ -76,6 +76,7 @@ async def cmd_create_organisation(args: argparse.Namespace, config: dict[str, An
         organisation = await save_organisation(
             human_id=args.human_id, legal_name=args.legal_name, name=args.name, role=args.role,
             parent_hid=args.parent, actor=None,
+            default_contract_hid=args.contract, default_tenant_hid=args.tenant,
         )  # fmt: skip
         print(organisation.human_id)
 
@@ -157,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     org.add_argument("--name", required=True)
     org.add_argument("--role", default="customer", choices=["customer", "partner"])
     org.add_argument("--parent", metavar="ORG-x", help="the partner that sells to this customer")
+    org.add_argument(
+        "--contract", metavar="CON-x", help="the contract its customers' web tickets are filed under"
+    )
+    org.add_argument("--tenant", help="the tenant its customers' web tickets are filed under")
 
     seed = sub.add_parser("seed-demo", help="load demo data", description=cmd_seed_demo.__doc__)
     seed.add_argument("--tickets", type=int, default=2000, help="how many tickets (default %(default)s)")

@@ -242,6 +242,9 @@ async def test_reference_data_loads_once(fresh_database):
     assert await Group.all().count() == 1
     priorities = await State.filter(kind=3).values_list("description", flat=True)
     assert "P5 - Priority 5" in priorities
+    for kind in {kind for kind, _, _ in DEFAULT_CATALOGUE}:  # positions count within each kind
+        positions = await State.filter(kind=kind).order_by("position").values_list("position", flat=True)
+        assert positions == list(range(len(positions))), kind
 
 
 async def _insert(table: str, values: dict) -> None:
@@ -296,6 +299,51 @@ async def test_sessions_open_before_migration_0008_keep_working(make_database_ur
             "SELECT digest, last_seen_at, address FROM web_session"
         )
         assert rows == [{"digest": "d" * 64, "last_seen_at": None, "address": None}]
+    finally:
+        await db.close_database()
+        await db.open_database(database_url)
+
+
+async def test_migration_0012_numbers_positions_within_each_kind_and_gives_organisations_defaults(
+    make_database_url, database_url
+):
+    """Positions ran across all kinds (0-22) and a new state tied with "New" at 0: 0012 numbers
+    them within each kind, keeping the order. Organisations gain a default contract and tenant,
+    taken from their latest ticket."""
+    url = make_database_url("positions")
+    await migrate(config=db.tortoise_config(url), target="helpdesk.0011_change_feed")
+    await db.open_database(url)
+    try:
+        when = datetime(2024, 1, 1, tzinfo=UTC)
+        rows = [(1, "New", 0), (1, "Open", 1), (2, "Default", 5), (2, "Incident", 6), (1, "Later", 0)]
+        for kind, description, position in rows:
+            await _insert(
+                "state",
+                {"kind": kind, "description": description, "position": position, "closes": False}
+                | {"created_at": when, "updated_at": when},
+            )
+        acme = {"human_id": "ORG-1", "legal_name": "Acme plc", "name": "Acme", "role": "customer"}
+        await _insert("organisation", acme | {"created_at": when, "updated_at": when})
+        for ticket_id, contract in ((1, "CON-OLD"), (2, "CON-NEW")):
+            ticket = {
+                "id": ticket_id,
+                "organisation_hid": "ORG-1",
+                "contract_hid": contract,
+                "tenant_hid": "T-9",
+            }
+            ticket |= {"reporter_hid": "U", "title": "t", "description": "d", "version": 1}
+            await _insert("ticket", ticket | {"created_at": when, "updated_at": when})
+        await db.close_database()
+        await db.migrate_database(url)
+        await db.open_database(url)
+        found = await State.all().order_by("kind", "position").values_list("kind", "description", "position")
+        assert found == [
+            (1, "New", 0), (1, "Later", 1), (1, "Open", 2), (2, "Default", 0), (2, "Incident", 1)
+        ]  # fmt: skip
+        defaults = await Tortoise.get_connection("default").execute_query_dict(
+            "SELECT default_contract_hid, default_tenant_hid FROM organisation"
+        )
+        assert defaults == [{"default_contract_hid": "CON-NEW", "default_tenant_hid": "T-9"}]
     finally:
         await db.close_database()
         await db.open_database(database_url)

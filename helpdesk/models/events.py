@@ -78,7 +78,7 @@ class ConsumedToken(Model):
 class FeedEvent(Model):
     """One change other screens and processes must learn of (services/feed.py), written in the
     same transaction as the change. Ids grow in commit order: SQLite has one writer at a time, and
-    on PostgreSQL a trigger takes the id under a transaction lock (migration 0010)."""
+    on PostgreSQL a trigger takes the id under a transaction lock (migration 0011)."""
 
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharField(max_length=40)

@@ -15,6 +15,10 @@ class Organisation(Model):
     parent: fields.ForeignKeyNullableRelation["Organisation"] = fields.ForeignKeyField(
         "helpdesk.Organisation", related_name="children", null=True, on_delete=fields.SET_NULL
     )
+    # What a customer's web ticket is filed under: customers cannot know these IDs (the API's
+    # clients still send their own).
+    default_contract_hid = fields.CharField(max_length=64, null=True)
+    default_tenant_hid = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

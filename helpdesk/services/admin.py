@@ -27,20 +27,26 @@ async def list_tokens(*, user_id: int, actor: User) -> list[ApiToken]:
     return await ApiToken.filter(user_id=user_id).order_by("-id")
 
 
-async def revoke_token(*, user_id: int, token_id: int, actor: User) -> None:
-    """Stop a token working at once; the row stays so the list shows when it was revoked."""
+async def get_token(*, user_id: int, token_id: int, actor: User) -> ApiToken:
+    """One of a user's API tokens (its digest and name), or NotFound."""
     ensure_admin(actor)
-    if not names_rows(token_id, user_id):
+    token = (
+        await ApiToken.get_or_none(id=token_id, user_id=user_id) if names_rows(token_id, user_id) else None
+    )
+    if token is None:
         raise NotFound(f"No token {token_id}.")
+    return token
+
+
+async def revoke_token(*, user_id: int, token_id: int, actor: User) -> ApiToken:
+    """Stop a token working at once; the row stays so the list shows when it was revoked."""
+    token = await get_token(user_id=user_id, token_id=token_id, actor=actor)
     async with in_transaction():
-        updated = await ApiToken.filter(id=token_id, user_id=user_id, revoked_at=None).update(
-            revoked_at=datetime.now(UTC)
-        )
+        updated = await ApiToken.filter(id=token_id, revoked_at=None).update(revoked_at=datetime.now(UTC))
         if updated:
             await feed.publish("token.revoked", actor=actor, data={"user": user_id})
-    if not updated and not await ApiToken.exists(id=token_id, user_id=user_id):
-        raise NotFound(f"No token {token_id}.")
     cache.changed()
+    return token
 
 
 async def list_groups(*, actor: User) -> list[Group]:
@@ -61,8 +67,8 @@ async def create_group(*, name: str, actor: User) -> Group:
         raise Conflict(f"A group called {name} already exists.") from exc
 
 
-async def add_member(*, group_id: int, user_id: int, actor: User) -> None:
-    """Put an active agent in a group (adding twice is harmless)."""
+async def add_member(*, group_id: int, user_id: int, actor: User) -> GroupMember:
+    """Put an active agent in a group (adding twice is harmless); the membership, group and user loaded."""
     ensure_admin(actor)
     if not names_rows(group_id, user_id):
         raise NotFound(f"No group {group_id} or user {user_id}.")
@@ -73,29 +79,44 @@ async def add_member(*, group_id: int, user_id: int, actor: User) -> None:
     if user is None or not user.is_staff:
         raise Invalid("Only active agents join groups.", {"user": ["is not an active agent"]})
     async with in_transaction():
-        await GroupMember.get_or_create(group=group, user=user)
+        member, _ = await GroupMember.get_or_create(group=group, user=user)
         await feed.publish("catalogue.changed", actor=actor, data={"what": "groups"})
+    member.group, member.user = group, user
+    return member
 
 
-async def remove_member(*, group_id: int, user_id: int, actor: User) -> None:
-    """Take an agent out of a group."""
+async def remove_member(*, group_id: int, user_id: int, actor: User) -> GroupMember | None:
+    """Take an agent out of a group; the membership that was (group and user loaded), if any."""
     ensure_admin(actor)
-    if names_rows(group_id, user_id):
+    if not names_rows(group_id, user_id):
+        return None
+    member = await GroupMember.get_or_none(group_id=group_id, user_id=user_id).select_related("group", "user")
+    if member is not None:
         async with in_transaction():
-            await GroupMember.filter(group_id=group_id, user_id=user_id).delete()
+            await member.delete()
             await feed.publish("catalogue.changed", actor=actor, data={"what": "groups"})
+    return member
 
 
 async def save_state(
-    *, description: str, position: int, closes: bool, actor: User, kind: StateKind, state_id: int | None
+    *,
+    description: str,
+    position: int | None,
+    closes: bool,
+    actor: User,
+    kind: StateKind,
+    state_id: int | None,
 ) -> State:
-    """Add a catalogue entry, or rename / reorder one (its kind never changes: tickets point at it)."""
+    """Add a catalogue entry, or rename / reorder one (its kind never changes: tickets point at it).
+    Positions count within a kind; an entry given none goes last in its kind (a new one) or stays."""
     ensure_admin(actor)
     if not names_rows(state_id):
         raise NotFound(f"No state {state_id}.")
     state = await State.get_or_none(id=state_id) if state_id is not None else State(kind=kind)
     if state is None:
         raise NotFound(f"No state {state_id}.")
+    if position is None:
+        position = state.position if state_id is not None else await _next_position(state.kind)
     state.description, state.position = description, position
     state.closes = closes and state.kind == StateKind.STATE
     try:
@@ -105,6 +126,12 @@ async def save_state(
     except IntegrityError as exc:
         raise Conflict(f"The catalogue already has {description}.") from exc
     return state
+
+
+async def _next_position(kind: StateKind) -> int:
+    """After the last entry of the kind."""
+    last = await State.filter(kind=kind).order_by("-position").first().values_list("position", flat=True)
+    return 0 if last is None else last + 1
 
 
 async def list_organisations(*, actor: User) -> list[Organisation]:

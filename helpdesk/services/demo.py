@@ -92,7 +92,8 @@ async def _people() -> tuple[list[User], dict[str, User]]:
         parent = await Organisation.get_or_none(human_id=parent_hid) if parent_hid else None
         await Organisation.get_or_create(
             human_id=human_id,
-            defaults={"legal_name": legal, "name": name, "role": "customer", "parent": parent},
+            defaults={"legal_name": legal, "name": name, "role": "customer", "parent": parent}
+            | {"default_contract_hid": f"CON-{human_id.removeprefix('ORG-')}", "default_tenant_hid": "1"},
         )
     password = hash_password(DEMO_PASSWORD)
     admin, _ = await User.get_or_create(

@@ -7,7 +7,7 @@ and can resume from N without a gap:
   an id is taken inside the write: the order ids are taken is the order they commit.
 - PostgreSQL takes ids from a sequence in the order transactions ask, not the order they commit,
   so an id can become visible after a higher one (a reader past it would lose it for good). A
-  trigger (migration 0010) takes a transaction-level advisory lock, then the id: feed writers hold
+  trigger (migration 0011) takes a transaction-level advisory lock, then the id: feed writers hold
   it from their id to their commit, one at a time. Each change's transaction therefore writes its
   feed row last (a `publish` is the last statement before commit), which keeps that hold short; the
   cost is that writes that publish commit one after another (README, "The change feed").

@@ -1,19 +1,30 @@
 """The organisation directory: customers and the partners that resell to them (DECISIONS 33)."""
 
+from dataclasses import dataclass
+
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Forbidden, Invalid
-from helpdesk.models import Organisation, User
+from helpdesk.models import Organisation, Ticket, User
 from helpdesk.services import feed
 
 ROLES = ("customer", "partner")
 
 
 async def save_organisation(
-    *, human_id: str, legal_name: str, name: str, role: str, parent_hid: str | None, actor: User | None
+    *,
+    human_id: str,
+    legal_name: str,
+    name: str,
+    role: str,
+    parent_hid: str | None,
+    actor: User | None,
+    default_contract_hid: str | None = None,
+    default_tenant_hid: str | None = None,
 ) -> Organisation:
-    """Create or update a directory entry. `actor=None` is the command line; otherwise admins only."""
+    """Create or update a directory entry, with the contract and tenant its customers' web tickets
+    are filed under. `actor=None` is the command line; otherwise admins only."""
     if actor is not None and not actor.admin:
         raise Forbidden("Only admins manage organisations.")
     parent = None
@@ -23,9 +34,12 @@ async def save_organisation(
             raise Invalid("Unknown parent.", {"parent": [f"{parent_hid} is not another organisation"]})
     if role not in ROLES:
         raise Invalid("Unknown role.", {"role": [f"must be one of {', '.join(ROLES)}"]})
+    defaults = {"legal_name": legal_name, "name": name, "role": role, "parent": parent} | {
+        "default_contract_hid": default_contract_hid or None,
+        "default_tenant_hid": default_tenant_hid or None,
+    }
     async with in_transaction():
-        values = {"legal_name": legal_name, "name": name, "role": role, "parent": parent}
-        organisation, _ = await Organisation.update_or_create(human_id=human_id, defaults=values)
+        organisation, _ = await Organisation.update_or_create(human_id=human_id, defaults=defaults)
         await feed.publish("catalogue.changed", actor=actor, data={"what": "organisations"})
     return organisation
 
@@ -56,3 +70,99 @@ async def organisation_filter(*, text: str, actor: User) -> str:
         if len(found) == 1:
             return found[0]
     return wanted
+
+
+async def customer_ticket_defaults(*, actor: User) -> tuple[str, str]:
+    """The contract and tenant a customer's web ticket is filed under: their organisation's defaults.
+    Until an admin sets them the customer cannot file on the web, and is told whom to ask."""
+    organisation = await Organisation.get_or_none(human_id=actor.organisation_hid or "")
+    if organisation is None or not (organisation.default_contract_hid and organisation.default_tenant_hid):
+        raise Invalid(
+            "Your organisation's contract is not on record yet, so the helpdesk cannot file this "
+            "ticket. Ask your helpdesk to add it (Admin → Organisations), or email them."
+        )
+    return organisation.default_contract_hid, organisation.default_tenant_hid
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Whom an agent's new ticket is for: the organisation's and the reporter's IDs."""
+
+    organisation_hid: str
+    reporter_hid: str
+
+
+async def ticket_parties(*, organisation: str, reporter: str, actor: User, unknown_ok: bool) -> Parties:
+    """The organisation (an ID, or a name or legal name, from the directory) and reporter (an ID, or
+    the name or email of one of its users) an agent's new ticket names. One the directory does not
+    know is refused with a warning unless the agent said to file it anyway (`unknown_ok`)."""
+    if not actor.is_staff:
+        raise Forbidden("Only agents file tickets for other organisations.")
+    organisation_hid = await _directory_id(organisation)
+    reporter_hid = await _reporter_id(organisation_hid or organisation, reporter)
+    unknown = {}
+    if organisation_hid is None:
+        unknown["organisation"] = [f"{organisation} is not in the directory: pick one from the suggestions"]
+    if reporter_hid is None:
+        unknown["reporter"] = [f"{reporter} is neither a user of this organisation nor an earlier reporter"]
+    if unknown and not unknown_ok:
+        raise Invalid(
+            "The directory does not know the " + " or the ".join(unknown) + ". Check the form, or tick "
+            "“File it anyway” to file the ticket as it is.",
+            unknown | {"unknown_ok": ["Tick to file the ticket as it is."]},
+        )
+    return Parties(organisation_hid or organisation, reporter_hid or reporter)
+
+
+async def _directory_id(text: str) -> str | None:
+    """The organisation an ID, a name or a legal name (any case) names alone; None otherwise."""
+    if await Organisation.exists(human_id=text):
+        return text
+    found = await Organisation.filter(Q(name__iexact=text) | Q(legal_name__iexact=text)).limit(2)
+    return found[0].human_id if len(found) == 1 else None
+
+
+async def _reporter_id(organisation_hid: str, text: str) -> str | None:
+    """The reporter ID the text names among the organisation's users (ID, name or email) or the
+    reporters of its earlier tickets; None if it names none of them alone."""
+    users = User.filter(organisation_hid=organisation_hid, human_id__not_isnull=True)
+    found = await users.filter(Q(human_id=text) | Q(name__iexact=text) | Q(email__iexact=text)).limit(2)
+    if len(found) == 1:
+        return found[0].human_id
+    if not found and await Ticket.exists(organisation_hid=organisation_hid, reporter_hid=text):
+        return text
+    return None
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """A suggestion for a new ticket's reporter: the ID it files, and who that is."""
+
+    human_id: str
+    label: str
+
+
+async def suggest_reporters(
+    *, organisation: str, text: str, actor: User, limit: int = SUGGESTIONS
+) -> list[Reporter]:
+    """The organisation's users (then the reporters of its earlier tickets) whose ID, name or email
+    contains the text, for an agent's new ticket; all of them, up to `limit`, for no text."""
+    if not actor.is_staff:
+        raise Forbidden("Only agents browse an organisation's people.")
+    organisation_hid = await _directory_id(organisation.strip()) or organisation.strip()
+    wanted = text.strip()
+    users = User.filter(organisation_hid=organisation_hid, active=True, human_id__not_isnull=True)
+    if wanted:
+        users = users.filter(
+            Q(human_id__icontains=wanted) | Q(name__icontains=wanted) | Q(email__icontains=wanted)
+        )
+    found = [
+        Reporter(u.human_id, f"{u.name} · {u.email}") for u in await users.order_by("name", "id").limit(limit)
+    ]
+    earlier = Ticket.filter(organisation_hid=organisation_hid, reporter_hid__icontains=wanted)
+    known = {r.human_id for r in found}
+    more = (
+        await earlier.distinct().order_by("reporter_hid").limit(limit).values_list("reporter_hid", flat=True)
+    )
+    found += [Reporter(hid, "reported earlier tickets") for hid in more if hid not in known]
+    return found[:limit]

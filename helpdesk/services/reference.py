@@ -35,8 +35,10 @@ async def load_reference_data() -> int:
     added = 0
     async with in_transaction():
         if not await State.exists():
+            kinds = [kind for kind, _, _ in DEFAULT_CATALOGUE]
             await State.bulk_create(
-                State(kind=kind, description=text, closes=closes, position=index)
+                # Positions count within each kind: 0, 1, 2... in the list's order.
+                State(kind=kind, description=text, closes=closes, position=kinds[:index].count(kind))
                 for index, (kind, text, closes) in enumerate(DEFAULT_CATALOGUE)
             )
             added += len(DEFAULT_CATALOGUE)

@@ -199,19 +199,36 @@ async def _change_own_email(user: User, email: str, config: Mapping[str, Any] | 
     await request_email_change(actor=user, new_email=email, config=config)
 
 
-async def deactivate_user(*, user_id: int, actor: User) -> None:
-    """Admins deactivate a user: history keeps the name, tokens and sessions stop working."""
+async def deactivate_user(*, user_id: int, actor: User) -> User:
+    """Admins deactivate a user: history keeps the name, sessions end and tokens are revoked, so
+    reactivating them later does not bring back API access nobody remembers handing out."""
     refusal = "Only admins deactivate users."
     user = await _user_to_change(user_id=user_id, actor=actor, active_only=True, refusal=refusal)
     if not actor.admin:
         raise Forbidden(refusal)
     if user.id == actor.id:
         raise Forbidden("You cannot deactivate yourself.")
+    moment = datetime.now(UTC)
     async with in_transaction():
-        await User.filter(id=user.id).update(active=False, updated_at=datetime.now(UTC))
+        await User.filter(id=user.id).update(active=False, updated_at=moment)
         await WebSession.filter(user_id=user.id).delete()
+        await ApiToken.filter(user_id=user.id, revoked_at=None).update(revoked_at=moment)
         await feed.publish("user.deactivated", actor=actor, data={"user": user.id})
     cache.changed()
+    return user
+
+
+async def reactivate_user(*, user_id: int, actor: User) -> User:
+    """Admins let a deactivated user sign in again with their password; revoked tokens stay revoked."""
+    refusal = "Only admins reactivate users."
+    user = await _user_to_change(user_id=user_id, actor=actor, active_only=False, refusal=refusal)
+    if not actor.admin:
+        raise Forbidden(refusal)
+    async with in_transaction():
+        await User.filter(id=user.id).update(active=True, updated_at=datetime.now(UTC))
+        await feed.publish("user.changed", actor=actor, data={"user": user.id})
+    cache.changed()
+    return await User.get(id=user.id)
 
 
 async def send_link_email(

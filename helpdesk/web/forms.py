@@ -208,18 +208,22 @@ class ContactForm(CsrfForm):
 
 
 class NewTicketForm(CsrfForm):
+    """An agent's new ticket: the organisation by name or ID from the directory, its reporter, and
+    an acknowledgement to file for an organisation or reporter the directory does not know."""
+
     title = StringField("Title", [DataRequired(), Length(max=255)], filters=[_strip])
     description = TextAreaField("Description", [DataRequired(), Length(max=20000)])
-    organisation = StringField("Organisation ID", [DataRequired(), Length(max=64)], filters=[_strip])
+    organisation = StringField("Organisation", [DataRequired(), Length(max=255)], filters=[_strip])
     contract = StringField("Contract ID", [DataRequired(), Length(max=64)], filters=[_strip])
     tenant = StringField("Tenant ID", [DataRequired(), Length(max=64)], filters=[_strip])
-    reporter = StringField("Reporter ID", [DataRequired(), Length(max=64)], filters=[_strip])
+    reporter = StringField("Reporter", [DataRequired(), Length(max=254)], filters=[_strip])
     main_email = StringField("Main email", [Optional(), Length(max=254), Regexp(r"^[^@\s]+@[^@\s]+$")])
     phone_number = StringField("Phone number", [Optional(), Length(max=64)], filters=[_strip])
     additional_emails = TextAreaField("Additional emails (one a line)", [Optional(), Length(max=10_000)])
     priority = IntegerField("Priority", [Optional(), AN_ID])
     type = IntegerField("Type", [Optional(), AN_ID])
     group = IntegerField("Group", [Optional(), AN_ID])
+    unknown_ok = BooleanField("File it anyway: I have checked the organisation and reporter")
 
     def additional_email_list(self) -> list[str]:
         """The additional addresses, one a line, each once, blank lines left out."""
@@ -229,6 +233,15 @@ class NewTicketForm(CsrfForm):
     def validate_additional_emails(self, field: TextAreaField) -> None:
         if not all(is_address(address) for address in self.additional_email_list()):
             raise ValidationError("one email address a line")
+
+
+class CustomerTicketForm(NewTicketForm):
+    """A customer's new ticket: their organisation and themselves as the reporter; the contract and
+    tenant come from their organisation (they cannot know those IDs)."""
+
+    contract = None
+    tenant = None
+    unknown_ok = None
 
 
 class UserForm(CsrfForm):
@@ -257,7 +270,7 @@ class MemberForm(CsrfForm):
 class StateForm(CsrfForm):
     kind = SelectField("Kind", choices=[Choice(k.value, k.name.title()) for k in StateKind], coerce=int)
     description = StringField("Description", [DataRequired(), Length(max=100)], filters=[_strip])
-    position = IntegerField("Position", [Optional(), NumberRange(min=0, max=MAX_ID)], default=0)
+    position = IntegerField("Position in its kind", [Optional(), NumberRange(min=0, max=MAX_ID)])
     closes = BooleanField("Resolves the ticket (states only)")
 
 
@@ -267,6 +280,8 @@ class OrganisationForm(CsrfForm):
     legal_name = StringField("Legal name", [DataRequired(), Length(max=255)], filters=[_strip])
     role = SelectField("Role", choices=[Choice("customer", "Customer"), Choice("partner", "Partner")])
     parent = StringField("Partner ID (optional)", [Optional(), Length(max=64)], filters=[_strip])
+    default_contract = StringField("Default contract ID", [Optional(), Length(max=64)], filters=[_strip])
+    default_tenant = StringField("Default tenant ID", [Optional(), Length(max=64)], filters=[_strip])
 
 
 # --- the account and password screens: the password rule itself lives in services/passwords.py

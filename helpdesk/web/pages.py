@@ -20,6 +20,12 @@ ERROR_TITLES = {
     405: "Not allowed",
     503: "Briefly unavailable",
 }
+# What the page says when the error carries only the framework's stock description.
+ERROR_MESSAGES = {
+    403: "Your account cannot open this page. If you need it, ask an admin.",
+    404: "There is no page at this address. The link may be mistyped, or what it named is gone.",
+    405: "This address cannot be used that way. Go back to the page and try again from there.",
+}
 
 
 def is_htmx() -> bool:
@@ -82,6 +88,8 @@ async def error_page(error: Exception) -> Response:
         status, message = error.status, error.message
     elif isinstance(error, HTTPException):
         status, message = error.code or 500, error.description or ""
+        if message == type(error).description:
+            message = ERROR_MESSAGES.get(status, message)
     elif db.fault_of(error):
         db.report_fault(error, f"{request.method} {route}")
         status, message = 503, "The service is briefly unavailable. Try again in a few seconds."

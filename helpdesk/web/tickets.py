@@ -2,18 +2,20 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from quart import Blueprint, Response, current_app, redirect, request, url_for
 
 from helpdesk.errors import Conflict, Invalid
 from helpdesk.models import Ticket, User
-from helpdesk.services import catalog, ticket_contacts, tickets, timeline, users
+from helpdesk.services import catalog, organisations, ticket_contacts, tickets, timeline, users
 from helpdesk.web.auth import current_user, login_required, staff_required
 from helpdesk.web.forms import (
     CommentForm,
     ContactForm,
     CsrfForm,
+    CustomerTicketForm,
     NewTicketForm,
     TicketFieldsForm,
     classification_choices,
@@ -271,18 +273,29 @@ async def new_context(user: User, form: NewTicketForm) -> dict[str, Any]:
 async def new_ticket() -> Response:
     """The new-ticket form; errors come back inline (422), success goes to the ticket."""
     user = await current_user()
-    form = await NewTicketForm.from_request(data=new_ticket_defaults(user))
+    form_class = NewTicketForm if user.is_staff else CustomerTicketForm
+    form = await form_class.from_request(data=new_ticket_defaults(user))
     status = 200
     if request.method == "POST":
-        outcome = await submit(
-            form, lambda: tickets.create_ticket(data=new_ticket_data(form), actor=user), Invalid
-        )
+        outcome = await submit(form, partial(file_ticket, form, user), Invalid)
         if not outcome.refused:
             return redirect_to_ticket(outcome.result)
         status = outcome.status
     return await page_or_partial(
         "tickets/new.html", "tickets/_new.html", status, **await new_context(user, form)
     )
+
+
+@bp.get("/new/reporters")
+@staff_required
+async def suggest_reporters() -> Response:
+    """The reporter box's suggestions: the chosen organisation's users and earlier reporters."""
+    found = await organisations.suggest_reporters(
+        organisation=request.args.get("organisation", ""),
+        text=request.args.get("reporter", ""),
+        actor=await current_user(),
+    )
+    return await page_or_partial("tickets/_reporters.html", "tickets/_reporters.html", found=found)
 
 
 def new_ticket_defaults(user: User) -> dict[str, str]:
@@ -296,7 +309,23 @@ def new_ticket_defaults(user: User) -> dict[str, str]:
     }
 
 
+async def file_ticket(form: NewTicketForm, user: User) -> Ticket:
+    """An agent's ticket names its organisation and reporter from the directory (or, acknowledged,
+    ones it does not know); a customer's takes their organisation's contract and tenant."""
+    data = new_ticket_data(form)
+    if user.is_staff:
+        parties = await organisations.ticket_parties(
+            organisation=data.organisation_hid, reporter=data.reporter_hid, actor=user,
+            unknown_ok=form.unknown_ok.data,
+        )  # fmt: skip
+        data.organisation_hid, data.reporter_hid = parties.organisation_hid, parties.reporter_hid
+    else:
+        data.contract_hid, data.tenant_hid = await organisations.customer_ticket_defaults(actor=user)
+    return await tickets.create_ticket(data=data, actor=user)
+
+
 def new_ticket_data(form: NewTicketForm) -> tickets.NewTicket:
+    """The form as a new ticket; a customer's form has no contract or tenant (file_ticket adds them)."""
     classification = {name: form[name].data for name in ("priority", "type") if form[name].data}
     contacts = tickets.Contacts(
         main_email=form.main_email.data or None,
@@ -305,8 +334,8 @@ def new_ticket_data(form: NewTicketForm) -> tickets.NewTicket:
     )
     return tickets.NewTicket(
         organisation_hid=form.organisation.data,
-        contract_hid=form.contract.data,
-        tenant_hid=form.tenant.data,
+        contract_hid=form.contract.data if "contract" in form else "",
+        tenant_hid=form.tenant.data if "tenant" in form else "",
         reporter_hid=form.reporter.data,
         title=form.title.data,
         description=form.description.data,

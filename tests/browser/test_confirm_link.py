@@ -21,9 +21,9 @@ def open_ticket_with_contact(page: Page, address: str, cc: str) -> str:
     fields = {
         "Title": "Confirm my details",
         "Description": "From the link test",
-        "Organisation ID": "ORG-2001",
+        "Organisation": "ORG-2001",
     }
-    fields |= {"Contract ID": "CON-1", "Tenant ID": "1", "Reporter ID": "USR-1", "Main email": address}
+    fields |= {"Contract ID": "CON-1", "Tenant ID": "1", "Reporter": "USR-100", "Main email": address}
     fields |= {"Phone number": "0113 496 0000", "Additional emails (one a line)": cc}
     for label, value in fields.items():
         page.get_by_label(label, exact=True).fill(value)

@@ -102,8 +102,8 @@ def test_new_ticket_shows_errors_inline_then_opens_the_ticket(page: Page):
     page.goto("/tickets/new")
     page.get_by_role("button", name="Open ticket").click()
     expect(page.locator("#tickets-new")).to_contain_text("This field is required.")
-    fields = {"Title": "Browser-made", "Description": "From a test", "Organisation ID": "ORG-1"}
-    fields |= {"Contract ID": "CON-1", "Tenant ID": "1", "Reporter ID": "USR-1"}
+    fields = {"Title": "Browser-made", "Description": "From a test", "Organisation": "Acme"}
+    fields |= {"Contract ID": "CON-1", "Tenant ID": "1", "Reporter": "USR-100"}
     for label, value in fields.items():
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_role("button", name="Open ticket").click()

@@ -68,9 +68,11 @@ async def test_a_token_is_shown_once_and_can_be_revoked(admin_client):
     response = await admin_client.post(
         f"/admin/users/{agent.id}/tokens", form={"csrf_token": token, "name": "ci"}
     )
-    assert response.status_code == 201 and response.headers["Cache-Control"] == "no-store"
+    assert response.status_code == 303
+    shown = await admin_client.get(response.headers["Location"])
+    assert shown.headers["Cache-Control"] == "no-store"
     secret = re.search(
-        r'id="new-token" class="token" readonly value="([^"]+)"', await response.get_data(as_text=True)
+        r'id="new-token" class="token" readonly value="([^"]+)"', await shown.get_data(as_text=True)
     )
     assert secret and await user_for_token(secret.group(1))
     assert secret.group(1) not in await (await admin_client.get(f"/admin/users/{agent.id}")).get_data(
@@ -176,3 +178,26 @@ async def test_only_the_state_section_offers_resolves(admin_client):
     }
     assert "Resolves" in sections["State"] and "Resolves" not in sections["Priority"]
     assert not any("Resolves" in sections[kind] for kind in ("Type", "Stage", "Outcome") if kind in sections)
+
+
+async def test_state_rows_line_up_with_their_headers(admin_client):
+    """Each row was one cell spanning the table, its inputs drifting from the headers above them."""
+    html = await (await admin_client.get("/admin/states")).get_data(as_text=True)
+    tables = re.findall(r"<table>(.*?)</table>", html, flags=re.DOTALL)
+    assert tables
+    for table in tables:
+        headers = len(re.findall(r"<th\b", table.split("</thead>")[0]))
+        rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], flags=re.DOTALL)
+        assert rows and "colspan" not in table
+        assert all(len(re.findall(r"<td\b", row)) == headers for row in rows)
+
+
+async def test_state_positions_count_within_each_kind(admin_client):
+    """Positions ran across all kinds, so a new state given none got 0 and tied with "New"."""
+    token = await csrf_token(admin_client, "/admin/states")
+    added = await post(admin_client, "/admin/states", token, kind="3", description="P6 - Someday")
+    assert added.status_code == 303
+    priorities = await State.filter(kind=3).order_by("position", "id").values_list("description", "position")
+    assert priorities[-1] == ("P6 - Someday", len(priorities) - 1)
+    html = await (await admin_client.get("/admin/states")).get_data(as_text=True)
+    assert "P6 - Someday (Priority, position" in html  # the notice says where it went

@@ -34,7 +34,7 @@ async def new_ticket_form(client, **fields) -> dict:
 
 
 async def signed_in_customer(client):
-    await make_organisation("ORG-1")
+    await make_organisation("ORG-1", default_contract_hid="CON-1", default_tenant_hid="1")
     customer = await make_customer("ORG-1", human_id="USR-9", email="me@acme.example")
     await sign_in(client, customer)
     return customer

@@ -1,6 +1,6 @@
 """Error pages: HTML in the site's style outside /api, the API keeps its JSON."""
 
-from tests.factories import make_agent
+from tests.factories import make_agent, make_customer
 from tests.web.conftest import HTMX, sign_in
 
 
@@ -50,3 +50,39 @@ async def test_favicon_is_served_and_linked(client):
     assert svg.status_code == 200 and "image/svg+xml" in svg.headers["Content-Type"]
     login = await (await client.get("/login")).get_data(as_text=True)
     assert 'rel="icon" type="image/svg+xml" href="/static/favicon.svg' in login
+
+
+FRAMEWORK_TEXT = (
+    "read-protected",
+    "If you entered the URL manually",
+    "method is not allowed for the requested URL",
+)
+
+
+def product_page(html: str) -> bool:
+    """The site's layout with its own words, and a way back; none of the framework's stock text."""
+    return (
+        '<header class="site-header">' in html
+        and 'href="/">Back to' in html
+        and not any(text in html for text in FRAMEWORK_TEXT)
+    )
+
+
+async def test_a_customer_opening_a_staff_page_gets_the_products_403_page(client):
+    """The admin screens answered with the framework's raw 403 text."""
+    await sign_in(client, await make_customer())
+    for path in ("/admin/users", "/admin/groups"):
+        response = await client.get(path)
+        html = await response.get_data(as_text=True)
+        assert response.status_code == 403, path
+        assert "<title>Not allowed · Helpdesk</title>" in html and product_page(html), path
+    assert "Only admins" in await (await client.get("/admin/users")).get_data(as_text=True)
+
+
+async def test_404_and_405_pages_speak_the_products_words(client):
+    await sign_in(client, await make_agent())
+    missing = await client.get("/no/such/page")
+    wrong_method = await client.post("/account")
+    assert (missing.status_code, wrong_method.status_code) == (404, 405)
+    for response in (missing, wrong_method):
+        assert product_page(await response.get_data(as_text=True))

@@ -190,6 +190,8 @@ async def test_new_ticket_errors_come_back_inline_as_422(client):
 
 
 async def test_new_ticket_goes_to_the_ticket(client):
+    await make_organisation("ORG-1")
+    await make_customer("ORG-1", human_id="USR-9")
     await sign_in(client, await make_agent())
     form = {
         "csrf_token": await csrf_token(client, "/tickets/new"),
@@ -210,7 +212,7 @@ async def test_new_ticket_goes_to_the_ticket(client):
 
 
 async def test_customers_open_tickets_for_their_own_organisation_only(client):
-    await make_organisation("ORG-1")
+    await make_organisation("ORG-1", default_contract_hid="CON-1", default_tenant_hid="1")
     await sign_in(client, await make_customer("ORG-1"))
     form = {
         "csrf_token": await csrf_token(client, "/tickets/new"),
@@ -274,7 +276,7 @@ async def test_adding_an_email_to_a_ticket_changed_meanwhile_is_a_conflict_not_a
 
 
 async def test_a_customer_files_web_tickets_as_themselves_only(client):
-    await make_organisation("ORG-7")
+    await make_organisation("ORG-7", default_contract_hid="CON-7", default_tenant_hid="7")
     await sign_in(client, await make_customer("ORG-7", human_id="USR-70"))
     html = await (await client.get("/tickets/new")).get_data(as_text=True)
     assert re.search(r'name="reporter"[^>]*readonly', html) or re.search(
