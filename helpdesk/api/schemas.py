@@ -1,12 +1,14 @@
 """Request schemas (pydantic, strict about unknown fields) and the response shapes of the blueprint."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from datetime import date as Date
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from helpdesk.models import Comment, Event, Group, Organisation, State, Ticket, TicketAttribute, User
+from helpdesk.services.values import email_error, phone_error
 
 if TYPE_CHECKING:
     from helpdesk.services.tickets import Related
@@ -31,8 +33,25 @@ def _text_or_number(max_length: int, min_length: int = 0) -> WithJsonSchema:
 HumanId = Annotated[
     str, BeforeValidator(_number_to_text), Field(min_length=1, max_length=64), _text_or_number(64, 1)
 ]
-Phone = Annotated[str, BeforeValidator(_number_to_text), Field(max_length=64), _text_or_number(64)]
-Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+def _checked(error: Callable[[str], str | None]) -> AfterValidator:
+    """A pydantic validator from one of services.values' rules (the one the forms and services use)."""
+
+    def check(value: str) -> str:
+        if value and (reason := error(value)):  # an empty phone number is none
+            raise ValueError(reason)
+        return value
+
+    return AfterValidator(check)
+
+
+Phone = Annotated[
+    str, BeforeValidator(_number_to_text), Field(max_length=64), _checked(phone_error), _text_or_number(64)
+]
+Email = Annotated[
+    str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"), _checked(email_error)
+]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_whole_number)]
 

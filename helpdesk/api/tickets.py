@@ -26,6 +26,7 @@ from helpdesk.api.schemas import (
 from helpdesk.services import tickets
 from helpdesk.services.ticket_fields import CLASSIFIED, LINKS, TicketFilters
 from helpdesk.services.tickets import Contacts, NewTicket, TicketChanges
+from helpdesk.services.values import SINGLE_KEYS
 
 TEXT = {
     "organisationHumanId": "organisation_hid",
@@ -35,12 +36,8 @@ TEXT = {
     "title": "title",
     "description": "description",
 }
-CONTACT_FIELDS = {
-    "mainEmail": "main_email",
-    "phoneNumber": "phone_number",
-    "preferredContactMethod": "preferred_contact_method",
-    "additionalEmails": "additional_emails",
-}
+# The API's attribute name -> the Contacts field: the single keys, and the additional emails as a list.
+CONTACT_FIELDS = {key.value: key.field for key in SINGLE_KEYS} | {"additionalEmails": "additional_emails"}
 
 
 def _contacts(attributes: TicketAttributesIn) -> Contacts:

@@ -6,7 +6,6 @@ confirm or correct their own details (never the other contacts': those go to age
 """
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from helpdesk.models import (
 from helpdesk.models.tickets import CONFIRMED, CONTACT, DECLINED, PENDING, TRUSTED
 from helpdesk.services import idempotency
 from helpdesk.services.outbox import email_columns, queue_email, render_email
+from helpdesk.services.values import EMAIL_KEYS, ContactKey, contact_error, is_email
 
 CONFIRM_SALT = "helpdesk.confirm-contacts"
 REQUEST_KEY = "notification.ticket.confirm-contacts"
@@ -44,17 +44,15 @@ INVITATION_KEY = "notification.contact.invitation"
 CHANGED_KEY = "notification.contact.changed"  # the old main email told it was replaced
 OPTED_IN_KEY = "contacts.optedIn"
 DECLINED_KEY = "contacts.declined"
-EMAIL_KEYS = ("mainEmail", "additionalEmail")
 RECEIVING = (TRUSTED, CONFIRMED)  # the consents that let a contact receive the ticket's emails
 # What a contact may correct from their link ("email" is their own address, main or additional;
 # the phone and preferred method only the main contact's), and the longest value each may hold.
-CORRECTABLE = {"email": 254, "phoneNumber": 64, "preferredContactMethod": 100}
-MAIN_ONLY = ("phoneNumber", "preferredContactMethod")
+CORRECTABLE = {"email": 254, ContactKey.PHONE_NUMBER: 64, ContactKey.PREFERRED_CONTACT_METHOD: 100}
+MAIN_ONLY = (ContactKey.PHONE_NUMBER, ContactKey.PREFERRED_CONTACT_METHOD)
 NOTE_LENGTH = 2000
 # Set from the app's configuration when it starts (configure): the cap on a customer's contacts,
 # and the settings that sign invitation links (queued with the ticket, inside its transaction).
 settings: dict[str, Any] = {"customer_contact_limit": 10, "config": None}
-_ADDRESS = re.compile(r"[^@\s,;:<>()\[\]\"\\]+@[^@\s,;:<>()\[\]\"\\]+\.[^@\s,;:<>()\[\]\"\\]+")
 
 
 @dataclass
@@ -108,11 +106,6 @@ def configure(config: Mapping[str, Any]) -> None:
     settings.update(customer_contact_limit=int(config["CUSTOMER_CONTACT_LIMIT"]), config=config)
 
 
-def is_address(value: str) -> bool:
-    """Whether a contact value is one plain email address (never a list, never a display name)."""
-    return _ADDRESS.fullmatch(value) is not None
-
-
 async def email_contacts(ticket: Ticket) -> list[str]:
     """The addresses the ticket's emails go to: enabled contacts that may receive them, each once,
     in the order they were added."""
@@ -142,6 +135,18 @@ def limit_customer_contacts(pairs: list[tuple[str, str]]) -> None:
             f"A customer's ticket names at most {limit} email contacts.",
             {"attributes.additionalEmails": [f"at most {limit} addresses with mainEmail"]},
         )
+
+
+def check_contacts(pairs: list[tuple[str, str]]) -> None:
+    """Invalid naming each (key, value) contact pair whose value is not an email address (for an
+    email key) or a phone number (for the phone key): one rule, whoever writes the contact."""
+    errors: dict[str, list[str]] = {}
+    for key, value in pairs:
+        if error := contact_error(key, value):
+            name = "additionalEmails" if key == ContactKey.ADDITIONAL_EMAIL else key
+            errors.setdefault(f"attributes.{name}", []).append(error)
+    if errors:
+        raise Invalid("Some contact details are not valid.", errors)
 
 
 def with_consent(pairs: list[tuple[str, str]], actor: User) -> list[tuple[str, str, str]]:
@@ -276,7 +281,7 @@ def addresses_among(contacts: list[tuple[str, str]]) -> list[str]:
     """The email addresses among (key, value) contact pairs, each once, in their order."""
     addresses: dict[str, str] = {}
     for key, value in contacts:
-        if key in EMAIL_KEYS and is_address(value):
+        if key in EMAIL_KEYS and is_email(value):
             addresses.setdefault(value.lower(), value)
     return list(addresses.values())
 
@@ -297,7 +302,7 @@ async def queue_main_email_changed(ticket: Ticket, old: TicketAttribute | None, 
     """Tell the address that was the ticket's main email that it no longer is, without the new
     address in full (inside the change's transaction). Only an address that got the ticket's
     emails is told: a contact that never opted in hears nothing."""
-    if old is None or not old.enabled or old.consent not in RECEIVING or not is_address(old.value):
+    if old is None or not old.enabled or old.consent not in RECEIVING or not is_email(old.value):
         return
     if new and new.lower() == old.value.lower():
         return
@@ -415,15 +420,15 @@ async def read_link(
         raise LinkGone("The ticket this link was sent about no longer exists.")
     rows = await TicketAttribute.filter(ticket=ticket, type=CONTACT, enabled=True).order_by("id")
     own = [row for row in rows if row.key in EMAIL_KEYS and row.value.lower() == address.lower()]
-    if not own or not is_address(address):
+    if not own or not is_email(address):
         raise LinkGone("This address is no longer a contact of the ticket.")
     if all(row.consent == DECLINED for row in own):
         raise LinkGone("You asked us not to email you about this ticket.")
     digest = _digest(token)
     if await ConsumedToken.exists(digest=digest):
         raise LinkUsed("This link has already been used.")
-    own.sort(key=lambda row: row.key != "mainEmail")  # the main email first
-    main = own[0].key == "mainEmail"
+    own.sort(key=lambda row: row.key != ContactKey.MAIN_EMAIL)  # the main email first
+    main = own[0].key == ContactKey.MAIN_EMAIL
     details = [row for row in rows if row.key in MAIN_ONLY] if main else []
     consent = next((row.consent for row in own if row.consent in RECEIVING), PENDING)
     return ConfirmationLink(ticket, address, [own[0], *details], digest, main=main, consent=consent)
@@ -435,9 +440,7 @@ def _correction_error(link: ConfirmationLink, key: str, value: str) -> str | Non
         return "cannot be corrected from this link"
     if len(value) > CORRECTABLE[key]:
         return f"at most {CORRECTABLE[key]} characters"
-    if key == "email" and not is_address(value):
-        return "must be one email address"
-    return None
+    return contact_error(ContactKey.MAIN_EMAIL if key == "email" else key, value)
 
 
 def _clean_corrections(link: ConfirmationLink, corrections: Mapping[str, str]) -> dict[str, str]:
@@ -495,7 +498,7 @@ async def _change_own_email(link: ConfirmationLink, own: TicketAttribute, value:
     await TicketAttribute.filter(id=own.id).update(value=value, consent=consent, updated_at=datetime.now(UTC))
     if not same:
         await queue_invitations(link.ticket, [value])
-    if own.key == "mainEmail":
+    if own.key == ContactKey.MAIN_EMAIL:
         await queue_main_email_changed(link.ticket, own, value)
 
 

@@ -13,8 +13,9 @@ from tortoise.expressions import Q
 
 from helpdesk.errors import BadRequest, NotFound
 from helpdesk.models import Organisation, TicketAttribute, TicketHistory, User
-from helpdesk.models.tickets import TICKET_PREFIX
+from helpdesk.models.tickets import CONTACT, TICKET_PREFIX
 from helpdesk.services.sql import Params, moment, select_rows
+from helpdesk.services.values import ContactKey
 
 COLUMNS = (
     "ticketNumber",
@@ -227,7 +228,9 @@ class _Lookups:
 async def _main_emails(ticket_ids: list[int]) -> dict[int, str]:
     """Each ticket's enabled mainEmail contact; the newest wins should there be several."""
     rows = (
-        await TicketAttribute.filter(ticket_id__in=ticket_ids, type="Contact", key="mainEmail", enabled=True)
+        await TicketAttribute.filter(
+            ticket_id__in=ticket_ids, type=CONTACT, key=ContactKey.MAIN_EMAIL, enabled=True
+        )
         .order_by("id")
         .values_list("ticket_id", "value")
     )

@@ -21,9 +21,7 @@ from helpdesk.services.tickets import (
     update_ticket,
 )
 from helpdesk.services.timeline import ensure_readable, ensure_staff_readable
-
-SINGLE_KEYS = ("main_email", "phone_number", "preferred_contact_method")
-EMAIL_KEYS = ("main_email", "additional_email")
+from helpdesk.services.values import EMAIL_KEYS, SINGLE_KEYS, ContactKey, contact_error
 
 
 class ContactRow(NamedTuple):
@@ -97,34 +95,41 @@ async def decide_proposal(*, human_id: str, proposal_id: int, accept: bool, acto
 
 
 async def set_contact(*, human_id: str, key: str, value: str, actor: User) -> None:
-    """Set a main email, phone or preferred method (replacing it), or add an additional email.
+    """Set a main email, phone or preferred method (replacing it), or add an additional email; `key`
+    is a ContactKey's field (`main_email`).
 
     Against the version read here: two agents adding emails at once get a 409, not a lost address."""
     ticket = await get_ticket(human_id=human_id, actor=actor)
-    if key in EMAIL_KEYS and not contacts.is_address(value):
-        raise Invalid("That is not an email address.", {"value": ["must be one email address"]})
-    if key in SINGLE_KEYS:
+    kind = _contact_key(key, human_id)
+    if error := contact_error(kind, value):
+        what = "an email address" if kind in EMAIL_KEYS else "a phone number"
+        raise Invalid(f"That is not {what}.", {"value": [error]})
+    if kind in SINGLE_KEYS:
         changes = TicketChanges(values={}, contacts=Contacts(**{key: value}), contact_keys={key})
-    elif key == "additional_email":
-        rows = TicketAttribute.filter(ticket=ticket, type=CONTACT, key="additionalEmail").order_by("id")
+    else:
+        rows = TicketAttribute.filter(ticket=ticket, type=CONTACT, key=kind).order_by("id")
         emails = list(await rows.values_list("value", flat=True))
         emails += [] if value in emails else [value]
         changes = TicketChanges(
             values={}, contacts=Contacts(additional_emails=emails), contact_keys={"additional_emails"}
         )
-    else:
-        raise NotFound(f"No contact kind {key}.")
     await update_ticket(human_id=human_id, changes=changes, actor=actor, expected_version=ticket.version)
-    if key in EMAIL_KEYS:
+    if kind in EMAIL_KEYS:
         await _vouch_for(ticket, value, actor)
+
+
+def _contact_key(field: str, human_id: str) -> ContactKey:
+    """The contact key a form's field names (`main_email`); NotFound for any other."""
+    try:
+        return ContactKey.of_field(field)
+    except KeyError:
+        raise NotFound(f"No contact kind {field} on {human_id}.") from None
 
 
 async def _vouch_for(ticket: Ticket, address: str, actor: User) -> None:
     """An agent who gives an address a customer named, still waiting to opt in, makes it trusted
     (one that declined stays declined)."""
-    rows = await TicketAttribute.filter(
-        ticket=ticket, type=CONTACT, key__in=contacts.EMAIL_KEYS, consent=PENDING
-    )
+    rows = await TicketAttribute.filter(ticket=ticket, type=CONTACT, key__in=EMAIL_KEYS, consent=PENDING)
     ids = [row.id for row in rows if row.value.lower() == address.lower()]
     if not ids:
         return

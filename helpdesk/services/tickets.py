@@ -28,15 +28,11 @@ from helpdesk.services import cache, contacts, idempotency, ticket_queries, tick
 from helpdesk.services.contacts import queue_main_email_changed
 from helpdesk.services.ticket_fields import CLASSIFIED, DEFAULT_SORT, LINKS, SORTS, TicketFilters
 from helpdesk.services.ticket_queries import TicketRow
+from helpdesk.services.values import SINGLE_KEYS, ContactKey
 
 KINDS = (StateKind.STATE, StateKind.TYPE, StateKind.PRIORITY, StateKind.STAGE, StateKind.OUTCOME)
 CLASSIFICATIONS: dict[str, StateKind] = dict(zip(CLASSIFIED, KINDS, strict=True))
 TEXT_FIELDS = ("organisation_hid", "contract_hid", "tenant_hid", "reporter_hid", "title", "description")
-SINGLE_CONTACT_KEYS = {
-    "main_email": "mainEmail",
-    "phone_number": "phoneNumber",
-    "preferred_contact_method": "preferredContactMethod",
-}
 
 
 @dataclass
@@ -50,8 +46,8 @@ class Contacts:
 
     def rows(self) -> list[tuple[str, str]]:
         """(key, value) pairs, one attribute row each (DECISIONS 23)."""
-        pairs = [(key, getattr(self, name)) for name, key in SINGLE_CONTACT_KEYS.items()]
-        pairs += [("additionalEmail", email) for email in self.additional_emails]
+        pairs = [(key, getattr(self, key.field)) for key in SINGLE_KEYS]
+        pairs += [(ContactKey.ADDITIONAL_EMAIL, email) for email in self.additional_emails]
         return [(key, value) for key, value in pairs if value]
 
 
@@ -265,6 +261,7 @@ async def create_ticket(*, data: NewTicket, actor: User, idempotency_key: str | 
 
 
 async def _create_ticket(data: NewTicket, actor: User, retry: idempotency.Request | None) -> Ticket:
+    contacts.check_contacts(data.contacts.rows() if data.contacts else [])
     if not actor.is_staff:
         _as_customer(data, actor)
     states = await _resolve_classification(data.classification)
@@ -407,6 +404,7 @@ async def update_ticket(
     if expected_version is not None and expected_version != ticket.version:
         raise Conflict(f"{ticket.human_id} was changed by someone else; reload it and try again.")
     new_values = await _resolve_changes(changes.values)
+    contacts.check_contacts(changes.contacts.rows() if changes.contacts else [])
     async with in_transaction():
         changed = await _apply(ticket, new_values, actor)
         if changes.contacts is not None:
@@ -449,8 +447,8 @@ async def _save_versioned(ticket: Ticket) -> None:
 async def _replace_contacts(ticket: Ticket, contacts: Contacts, keys: set[str], actor: User) -> bool:
     """Set the named contact keys to the given values (additional emails as a whole list)."""
     changed = False
-    for name in keys & set(SINGLE_CONTACT_KEYS):
-        key, value = SINGLE_CONTACT_KEYS[name], getattr(contacts, name)
+    for key in (key for key in SINGLE_KEYS if key.field in keys):
+        value = getattr(contacts, key.field)
         row = await TicketAttribute.filter(ticket=ticket, type=CONTACT, key=key).first()
         if (row.value if row else None) == value:
             continue
@@ -460,7 +458,7 @@ async def _replace_contacts(ticket: Ticket, contacts: Contacts, keys: set[str], 
             await row.delete()
         else:
             await TicketAttribute.create(ticket=ticket, key=key, value=value, type=CONTACT)
-        if key == "mainEmail":
+        if key == ContactKey.MAIN_EMAIL:
             await queue_main_email_changed(ticket, row, value)
         await _record(ticket, actor, f"contact.{key}", row.value if row else None, value)
         changed = True
@@ -471,14 +469,16 @@ async def _replace_contacts(ticket: Ticket, contacts: Contacts, keys: set[str], 
 
 async def _replace_additional(ticket: Ticket, emails: list[str], actor: User) -> bool:
     """Make the additional emails `emails`: rows that stay keep their id and enabled flag."""
-    rows = await TicketAttribute.filter(ticket=ticket, type=CONTACT, key="additionalEmail").order_by("id")
+    rows = await TicketAttribute.filter(
+        ticket=ticket, type=CONTACT, key=ContactKey.ADDITIONAL_EMAIL
+    ).order_by("id")
     old = [row.value for row in rows]
     if old == emails:
         return False
     wanted = set(emails)
     await TicketAttribute.filter(id__in=[row.id for row in rows if row.value not in wanted]).delete()
     await TicketAttribute.bulk_create(
-        TicketAttribute(ticket=ticket, key="additionalEmail", value=email, type=CONTACT)
+        TicketAttribute(ticket=ticket, key=ContactKey.ADDITIONAL_EMAIL, value=email, type=CONTACT)
         for email in dict.fromkeys(emails)
         if email not in old
     )

@@ -14,8 +14,8 @@ from helpdesk import db
 from helpdesk.errors import Conflict, Forbidden, Invalid, LinkGone, NotFound
 from helpdesk.models import ApiToken, User, WebSession, names_rows
 from helpdesk.services import attempts, cache, catalog, idempotency, links, passwords
-from helpdesk.services.contacts import is_address
 from helpdesk.services.outbox import queue_email, render_email
+from helpdesk.services.values import EMAIL_MESSAGE, is_email, phone_error
 
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
 LINK_EMAILS_PER_HOUR = 3  # emailed links (reset, email change) per account; more are not sent
@@ -28,6 +28,12 @@ def token_digest(token: str) -> str:
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def check_phone(phone: str | None) -> None:
+    """Invalid unless `phone` is empty or can be a phone number (services.values)."""
+    if phone and (error := phone_error(phone)):
+        raise Invalid("That is not a phone number.", {"phone": [error]})
 
 
 async def create_user(
@@ -50,8 +56,9 @@ async def create_user(
     if actor is not None and not actor.admin:
         raise Forbidden("Only admins create users.")
     email = normalise_email(email)
-    if "@" not in email or not name.strip():
-        raise Invalid("Email and name are required.", {"email": ["must be an address"]})
+    if not is_email(email) or not name.strip():
+        raise Invalid("Email and name are required.", {"email": [EMAIL_MESSAGE]})
+    check_phone(phone)
     if password is not None:
         passwords.check_policy(password, email=email)
     user = User(
@@ -175,8 +182,11 @@ async def update_user(
         raise Forbidden("You cannot remove your own admin rights or deactivate yourself.")
     if user.id == actor.id and "email" in changes:
         await _change_own_email(user, changes.pop("email"), config)
+    check_phone(changes.get("phone"))
     if "email" in changes:
         changes["email"] = normalise_email(changes["email"])
+        if not is_email(changes["email"]):
+            raise Invalid("That is not an email address.", {"email": [EMAIL_MESSAGE]})
         if await User.filter(email=changes["email"]).exclude(id=user.id).exists():
             raise Conflict(f"A user with email {changes['email']} already exists.")
     try:
@@ -273,8 +283,8 @@ async def request_email_change(*, actor: User, new_email: str, config: Mapping[s
     """Email a signed link to the new address; nothing changes until it is opened. Returns the
     answer to show, the same whether or not another account has the address."""
     email = normalise_email(new_email)
-    if not is_address(email):
-        raise Invalid("That is not an email address.", {"email": ["must be one email address"]})
+    if not is_email(email):
+        raise Invalid("That is not an email address.", {"email": [EMAIL_MESSAGE]})
     taken = await User.filter(email=email).exists()
     if not taken and await may_email_link(actor):
         payload = {"user": actor.id, "from": actor.email, "to": email}
@@ -291,7 +301,7 @@ async def read_email_link(*, token: str, config: Mapping[str, Any]) -> tuple[Use
     payload = links.read(token, purpose=links.EMAIL_CHANGE, config=config)
     await links.refuse_used(token, purpose=links.EMAIL_CHANGE)
     user = await links.user_of(payload, stamped=False)
-    if user.email != payload.get("from") or not is_address(str(payload.get("to", ""))):
+    if user.email != payload.get("from") or not is_email(str(payload.get("to", ""))):
         raise LinkGone("Your email has changed since this link was sent.")
     return user, payload["to"]
 

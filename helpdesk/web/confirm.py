@@ -15,12 +15,8 @@ from helpdesk.web.pages import error_page, render
 bp = Blueprint("confirm", __name__)
 
 # Form field -> what the service corrects ("email" is the holder's own address, main or additional).
-FIELD_KEYS = {
-    "email": "email",
-    "phone_number": "phoneNumber",
-    "preferred_contact_method": "preferredContactMethod",
-}
-MAIN_ONLY_FIELDS = ("phone_number", "preferred_contact_method")
+FIELD_KEYS = {"email": "email"} | {key.field: key.value for key in contacts.MAIN_ONLY}
+MAIN_ONLY_FIELDS = tuple(key.field for key in contacts.MAIN_ONLY)
 
 
 class ConfirmContactsForm(CsrfForm):

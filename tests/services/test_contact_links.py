@@ -14,7 +14,7 @@ MAIN, CC = "main@customer.example", "cc@customer.example"
 
 
 async def ticket_with_contacts() -> Ticket:
-    rows = Contacts(main_email=MAIN, phone_number="0123 456", additional_emails=[CC])
+    rows = Contacts(main_email=MAIN, phone_number="0113 496 0456", additional_emails=[CC])
     ticket = await make_ticket(contacts=rows, title="Phones down", description="No dial tone")
     await OutboxEmail.filter(ticket=ticket).delete()
     return ticket
@@ -34,11 +34,11 @@ async def test_a_cc_link_shows_and_changes_only_the_cc_address(app):
     token = token_for(app, ticket.id, CC)
     link = await contacts.read_link(token=token, config=app.config)
     assert not link.main and [(row.key, row.value) for row in link.contacts] == [("additionalEmail", CC)]
-    for corrections in ({"mainEmail": "attacker@evil.example"}, {"phoneNumber": "666"}):
+    for corrections in ({"mainEmail": "attacker@evil.example"}, {"phoneNumber": "0113 496 0666"}):
         with pytest.raises(Invalid):
             await contacts.confirm_contacts(token=token, corrections=corrections, config=app.config)
     assert await main_email(ticket) == MAIN
-    assert (await TicketAttribute.get(ticket=ticket, key="phoneNumber")).value == "0123 456"
+    assert (await TicketAttribute.get(ticket=ticket, key="phoneNumber")).value == "0113 496 0456"
     await contacts.confirm_contacts(
         token=token, corrections={"email": "cc.new@customer.example"}, config=app.config
     )

@@ -15,7 +15,7 @@ from tests.factories import make_agent, make_customer, make_ticket
 
 CONTACTS = Contacts(
     main_email="main@customer.example",
-    phone_number="0123 456",
+    phone_number="0113 496 0456",
     additional_emails=["extra@customer.example", "off@customer.example", "MAIN@customer.example"],
 )
 
@@ -85,7 +85,7 @@ async def test_confirmation_with_corrections_records_event_history_and_status(ap
     assert rows == {"phoneNumber": "+44 20 7946 0000", "preferredContactMethod": "phone"}
     history = await TicketHistory.filter(ticket=ticket, field__startswith="attributes.").order_by("id")
     assert [(h.field, h.old_value, h.new_value, h.actor_id, h.actor_label) for h in history] == [
-        ("attributes.phoneNumber", "0123 456", "+44 20 7946 0000", None, "main@customer.example"),
+        ("attributes.phoneNumber", "0113 496 0456", "+44 20 7946 0000", None, "main@customer.example"),
         ("attributes.preferredContactMethod", None, "phone", None, "main@customer.example"),
     ]
     status = await contacts.confirmation_status(ticket)
@@ -117,7 +117,9 @@ async def test_twenty_concurrent_confirmations_of_one_link_make_one(app):
     token = token_for(app, ticket.id, "main@customer.example")
     results = await asyncio.gather(
         *(
-            contacts.confirm_contacts(token=token, corrections={"phoneNumber": f"0{i}"}, config=app.config)
+            contacts.confirm_contacts(
+                token=token, corrections={"phoneNumber": f"0113 496 00{i:02}"}, config=app.config
+            )
             for i in range(20)
         ),
         return_exceptions=True,

@@ -113,7 +113,7 @@ async def test_a_cc_link_shows_only_the_cc_address_and_cannot_touch_the_others(a
     html = await (await client.get(path)).get_data(as_text=True)
     assert CC in html and MAIN not in html and "0113 496 0000" not in html
     assert 'name="phone_number"' not in html and 'name="email"' in html
-    for field in ({"phone_number": "666"}, {"main_email": "attacker@evil.example"}):
+    for field in ({"phone_number": "0113 496 0666"}, {"main_email": "attacker@evil.example"}):
         form = {"csrf_token": csrf_from(html), "correct": "y"} | field
         response = await client.post(path, form=form)
         if "phone_number" in field:
@@ -217,3 +217,17 @@ async def test_an_agent_changing_the_main_email_on_the_page_tells_the_old_addres
     assert response.status_code == 200
     [notice] = await OutboxEmail.filter(recipient=MAIN, subject__contains="changed")
     assert "new@customer.example" not in notice.body_text and "n***@c***.example" in notice.body_text
+
+
+async def test_a_main_email_without_a_dot_in_its_domain_is_a_field_error(app, client):
+    """Issue 13 item 3: the new-ticket form took `a@b` as the main email (a looser pattern)."""
+    await signed_in_customer(client)
+    form = await new_ticket_form(client, main_email="a@b", phone_number="12")
+    response = await client.post("/tickets/new", form=form, headers=HTMX)
+    html = await response.get_data(as_text=True)
+    assert (
+        response.status_code == 422
+        and "must be one email address" in html
+        and "must be a phone number" in html
+    )
+    assert not await Ticket.exists()

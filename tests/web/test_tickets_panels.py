@@ -19,7 +19,7 @@ XSS = '<img src=x onerror="alert(1)">'
 async def agent_ticket(client):
     agent = await make_agent(name="Priya Shah")
     ticket = await make_ticket(
-        actor=agent, contacts=tickets.Contacts(main_email=ADDRESS, phone_number="0123")
+        actor=agent, contacts=tickets.Contacts(main_email=ADDRESS, phone_number="0113 496 0123")
     )
     await sign_in(client, agent)
     return agent, ticket
