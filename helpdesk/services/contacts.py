@@ -26,19 +26,17 @@ from helpdesk.models import (
     OutboxEmail,
     Ticket,
     TicketAttribute,
-    TicketHistory,
     User,
 )
 from helpdesk.models.tickets import CONFIRMED, CONTACT, DECLINED, PENDING, TRUSTED
-from helpdesk.services import idempotency
+from helpdesk.services import history, idempotency
+from helpdesk.services.history import contact_field, record_change
 from helpdesk.services.outbox import email_columns, queue_email, render_email
 from helpdesk.services.values import EMAIL_KEYS, ContactKey, contact_error, is_email
 
 CONFIRM_SALT = "helpdesk.confirm-contacts"
 REQUEST_KEY = "notification.ticket.confirm-contacts"
 CONFIRMED_KEY = "contacts.confirmed"
-REQUESTED_FIELD = "contacts.confirmationRequested"  # TicketHistory.field of an agent's request
-PROPOSED_FIELD = "contacts.proposal"  # a contact's note to the agents about the other contacts
 RESEND_AFTER = timedelta(minutes=1)  # a repeat request sooner than this stands for the last one
 INVITATION_KEY = "notification.contact.invitation"
 CHANGED_KEY = "notification.contact.changed"  # the old main email told it was replaced
@@ -368,9 +366,7 @@ async def _request_confirmation(
             )
         value = "Confirm contacts notification sent." if addresses else "No enabled email contact to notify."
         # The event says what the system sent; the history row says which agent asked.
-        await TicketHistory.create(
-            ticket=ticket, actor=actor, actor_label=actor.name, field=REQUESTED_FIELD, new_value=value
-        )
+        await record_change(ticket=ticket, actor=actor, field=history.REQUESTED, new=value)
         event = await Event.create(key=REQUEST_KEY, value=value, target=ticket.human_id, ticket=ticket)
         if retry:
             await retry.record(event.id)
@@ -464,7 +460,7 @@ async def _apply_corrections(link: ConfirmationLink, changes: dict[str, str]) ->
     address of theirs waits for its owner to opt in; the old main address is told."""
     rows = {row.key: row for row in link.contacts}
     own = link.own_email
-    history = []
+    changed = False
     for key, value in changes.items():
         row = own if key == "email" else rows.get(key)
         if row is not None and row.value == value:
@@ -475,18 +471,12 @@ async def _apply_corrections(link: ConfirmationLink, changes: dict[str, str]) ->
             await TicketAttribute.create(ticket=link.ticket, key=key, value=value, type=CONTACT)
         else:
             await TicketAttribute.filter(id=row.id).update(value=value, updated_at=datetime.now(UTC))
-        history.append(
-            TicketHistory(
-                ticket=link.ticket,
-                actor=None,
-                actor_label=link.address,
-                field=f"attributes.{row.key if row else key}",
-                old_value=row.value if row else None,
-                new_value=value,
-            )
-        )
-    if history:
-        await TicketHistory.bulk_create(history)
+        await record_change(
+            ticket=link.ticket, actor=None, actor_label=link.address,
+            field=contact_field(row.key if row else key), old=row.value if row else None, new=value,
+        )  # fmt: skip
+        changed = True
+    if changed:
         await Ticket.filter(id=link.ticket.id).update(version=F("version") + 1, updated_at=datetime.now(UTC))
 
 
@@ -505,8 +495,8 @@ async def _change_own_email(link: ConfirmationLink, own: TicketAttribute, value:
 async def _propose(link: ConfirmationLink, note: str) -> None:
     """Leave the agents the holder's note about the other contacts, and say so in the history."""
     await ContactProposal.create(ticket=link.ticket, address=link.address, note=note)
-    await TicketHistory.create(
-        ticket=link.ticket, actor=None, actor_label=link.address, field=PROPOSED_FIELD, new_value=note
+    await record_change(
+        ticket=link.ticket, actor=None, actor_label=link.address, field=history.PROPOSAL, new=note
     )
 
 

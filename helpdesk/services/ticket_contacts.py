@@ -8,9 +8,10 @@ from typing import Any, NamedTuple
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Conflict, Invalid, NotFound
-from helpdesk.models import ContactProposal, Ticket, TicketAttribute, TicketHistory, User, names_rows
+from helpdesk.models import ContactProposal, Ticket, TicketAttribute, User, names_rows
 from helpdesk.models.tickets import PENDING, TRUSTED
-from helpdesk.services import contacts
+from helpdesk.services import contacts, history
+from helpdesk.services.history import record_change
 from helpdesk.services.sql import moment, select_rows
 from helpdesk.services.tickets import (
     CONTACT,
@@ -84,14 +85,10 @@ async def decide_proposal(*, human_id: str, proposal_id: int, accept: bool, acto
         )
         if not decided:
             raise Conflict("Another agent has already decided on this proposal.")
-        await TicketHistory.create(
-            ticket=ticket,
-            actor=actor,
-            actor_label=actor.name,
-            field=contacts.PROPOSED_FIELD,
-            old_value=f"{proposal.address}: {proposal.note}",
-            new_value=decision,
-        )
+        await record_change(
+            ticket=ticket, actor=actor, field=history.PROPOSAL,
+            old=f"{proposal.address}: {proposal.note}", new=decision,
+        )  # fmt: skip
 
 
 async def set_contact(*, human_id: str, key: str, value: str, actor: User) -> None:
@@ -135,10 +132,13 @@ async def _vouch_for(ticket: Ticket, address: str, actor: User) -> None:
         return
     async with in_transaction():
         await TicketAttribute.filter(id__in=ids).update(consent=TRUSTED, updated_at=datetime.now(UTC))
-        await TicketHistory.create(
-            ticket=ticket, actor=actor, actor_label=actor.name, field="contact.consent",
-            old_value=f"{address}: {PENDING}", new_value=f"{address}: {TRUSTED}",
-        )  # fmt: skip
+        await record_change(
+            ticket=ticket,
+            actor=actor,
+            field=history.CONSENT,
+            old=f"{address}: {PENDING}",
+            new=f"{address}: {TRUSTED}",
+        )
 
 
 async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool, actor: User) -> None:
@@ -153,14 +153,14 @@ async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool
         return
     async with in_transaction():
         await TicketAttribute.filter(id=row.id).update(enabled=enabled, updated_at=datetime.now(UTC))
-        await TicketHistory.create(
-            ticket=ticket,
-            actor=actor,
-            actor_label=actor.name,
-            field=f"contact.{row.key}.enabled",
-            old_value=f"{row.value}: {'on' if row.enabled else 'off'}",
-            new_value=f"{row.value}: {'on' if enabled else 'off'}",
-        )
+        await record_change(
+            ticket=ticket, actor=actor, field=history.contact_field(row.key, enabled=True),
+            old=f"{row.value}: {_on_off(row.enabled)}", new=f"{row.value}: {_on_off(enabled)}",
+        )  # fmt: skip
+
+
+def _on_off(enabled: bool) -> str:
+    return "on" if enabled else "off"
 
 
 async def request_confirmation(

@@ -19,12 +19,11 @@ from helpdesk.models import (
     StateKind,
     Ticket,
     TicketAttribute,
-    TicketHistory,
     User,
     names_rows,
 )
 from helpdesk.models.tickets import CONTACT, TRUSTED
-from helpdesk.services import cache, contacts, idempotency, ticket_queries, ticket_writes
+from helpdesk.services import cache, contacts, history, idempotency, ticket_queries, ticket_writes
 from helpdesk.services.contacts import queue_main_email_changed
 from helpdesk.services.ticket_fields import CLASSIFIED, DEFAULT_SORT, LINKS, SORTS, TicketFilters
 from helpdesk.services.ticket_queries import TicketRow
@@ -311,12 +310,14 @@ async def _insert_ticket(
              "created_at": moment, "updated_at": moment, "ticket_id": ticket_id}
             for key, value, consent in given
         ]  # fmt: skip
-        history = _history_row(ticket_id, actor, "created", moment, ticket.human_id)
+        opened = history.change_row(
+            ticket_id=ticket_id, actor=actor, field=history.CREATED, new=ticket.human_id, moment=moment
+        )
         keys = [retry.row(ticket_id) | {"created_at": moment}] if retry else []
         created, invited = contacts.new_ticket_notifications(ticket, given)
         return [
             ticket_writes.Rows.of("ticket_attribute", attributes),
-            ticket_writes.Rows.of("ticket_history", [history]),
+            ticket_writes.Rows.of("ticket_history", [opened]),
             *_notification_rows(created),
             *_notification_rows(invited),
             ticket_writes.Rows.of("idempotency_key", keys),
@@ -335,14 +336,6 @@ def _ticket_columns(ticket: Ticket) -> dict[str, Any]:
     return columns | {name: getattr(ticket, name) for name in dates} | {"version": ticket.version}
 
 
-def _history_row(ticket_id: int, actor: User, name: str, moment: datetime, new: str) -> dict[str, Any]:
-    """The ticket_history row _record would write for a change with no old value."""
-    return {
-        "actor_label": actor.name, "field": name, "old_value": None, "new_value": new,
-        "created_at": moment, "actor_id": actor.id, "ticket_id": ticket_id,
-    }  # fmt: skip
-
-
 def _notification_rows(notification: contacts.Notification | None) -> list[ticket_writes.Statement]:
     """The outbox and event rows of a notification, written with the change that causes it."""
     if notification is None:
@@ -351,17 +344,6 @@ def _notification_rows(notification: contacts.Notification | None) -> list[ticke
         ticket_writes.Rows.of("outbox_email", notification.emails),
         ticket_writes.Rows.of("event", [notification.event]),
     ]
-
-
-async def _record(ticket: Ticket, actor: User | None, name: str, old: Any, new: Any, label: str = "") -> None:
-    await TicketHistory.create(
-        ticket=ticket,
-        actor=actor,
-        actor_label=label or (actor.name if actor else ""),
-        field=name,
-        old_value=None if old is None else str(old),
-        new_value=None if new is None else str(new),
-    )
 
 
 # --- Changing ------------------------------------------------------------------------------
@@ -421,7 +403,7 @@ async def _apply(ticket: Ticket, values: dict[str, Any], actor: User) -> bool:
         if (old.id if hasattr(old, "id") else old) == (new.id if hasattr(new, "id") else new):
             continue
         setattr(ticket, name, new)
-        await _record(ticket, actor, name, _label(old), _label(new))
+        await history.record_change(ticket=ticket, actor=actor, field=name, old=_label(old), new=_label(new))
         changed = True
     moment = now()
     if "state" in values and ticket.state is not None:
@@ -460,7 +442,13 @@ async def _replace_contacts(ticket: Ticket, contacts: Contacts, keys: set[str], 
             await TicketAttribute.create(ticket=ticket, key=key, value=value, type=CONTACT)
         if key == ContactKey.MAIN_EMAIL:
             await queue_main_email_changed(ticket, row, value)
-        await _record(ticket, actor, f"contact.{key}", row.value if row else None, value)
+        await history.record_change(
+            ticket=ticket,
+            actor=actor,
+            field=history.contact_field(key),
+            old=row.value if row else None,
+            new=value,
+        )
         changed = True
     if "additional_emails" in keys:
         changed |= await _replace_additional(ticket, contacts.additional_emails, actor)
@@ -482,7 +470,9 @@ async def _replace_additional(ticket: Ticket, emails: list[str], actor: User) ->
         for email in dict.fromkeys(emails)
         if email not in old
     )
-    await _record(ticket, actor, "contact.additionalEmails", ", ".join(old), ", ".join(emails))
+    await history.record_change(
+        ticket=ticket, actor=actor, field=history.ADDITIONAL_EMAILS, old=", ".join(old), new=", ".join(emails)
+    )
     return True
 
 
@@ -492,7 +482,7 @@ async def delete_ticket(*, human_id: str, actor: User) -> None:
     ensure_staff(actor, "delete tickets")
     async with in_transaction():
         await Ticket.filter(id=ticket.id).update(deleted_at=now(), version=F("version") + 1)
-        await _record(ticket, actor, "deleted", None, ticket.human_id)
+        await history.record_change(ticket=ticket, actor=actor, field=history.DELETED, new=ticket.human_id)
 
 
 # --- Comments and attributes ---------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from helpdesk.errors import NotFound
 from helpdesk.models import Ticket, User
+from helpdesk.services import history
 from helpdesk.services.contacts import (
     CHANGED_KEY,
     CONFIRMED_KEY,
@@ -43,6 +44,16 @@ class Change(NamedTuple):
     old_value: str | None
     new_value: str | None
     actor_label: str
+
+    @property
+    def label(self) -> str:
+        """The changed field in the words a person uses ("Main email")."""
+        return history.label(self.field)
+
+    @property
+    def sentence(self) -> str | None:
+        """What the change says on its own ("opened the ticket"), when it is not a field's new value."""
+        return history.SENTENCES.get(self.field)
 
 
 class TicketEvent(NamedTuple):

@@ -7,6 +7,7 @@ from itsdangerous import URLSafeTimedSerializer
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from helpdesk.models import ContactProposal, OutboxEmail, Ticket, TicketAttribute, TicketHistory
 from helpdesk.services import contacts, ticket_contacts, tickets
+from helpdesk.services.history import PROPOSAL
 from helpdesk.services.tickets import Contacts, TicketChanges
 from tests.factories import make_agent, make_customer, make_ticket
 
@@ -65,7 +66,7 @@ async def test_a_note_about_the_others_waits_for_the_agents(app):
     agent = await make_agent()
     [proposal] = await ticket_contacts.open_proposals(ticket=ticket, actor=agent)
     assert (proposal.address, proposal.note) == (CC, note)
-    history = await TicketHistory.get(ticket=ticket, field=contacts.PROPOSED_FIELD)
+    history = await TicketHistory.get(ticket=ticket, field=PROPOSAL)
     assert (history.actor_label, history.new_value) == (CC, note)
     assert (await contacts.confirmation_status(ticket)).answered
 
@@ -95,9 +96,7 @@ async def test_agents_accept_or_dismiss_a_proposal_once_with_history(app):
         human_id=ticket.human_id, proposal_id=second.id, accept=False, actor=agent
     )
     assert await ticket_contacts.open_proposals(ticket=ticket, actor=agent) == []
-    decided = await TicketHistory.filter(ticket=ticket, field=contacts.PROPOSED_FIELD, actor=agent).order_by(
-        "id"
-    )
+    decided = await TicketHistory.filter(ticket=ticket, field=PROPOSAL, actor=agent).order_by("id")
     assert [(h.actor_label, h.old_value, h.new_value) for h in decided] == [
         ("Priya", f"{MAIN}: from {MAIN}", "accepted"),
         ("Priya", f"{CC}: from {CC}", "dismissed"),

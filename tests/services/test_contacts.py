@@ -83,10 +83,10 @@ async def test_confirmation_with_corrections_records_event_history_and_status(ap
         ).values_list("key", "value")
     )
     assert rows == {"phoneNumber": "+44 20 7946 0000", "preferredContactMethod": "phone"}
-    history = await TicketHistory.filter(ticket=ticket, field__startswith="attributes.").order_by("id")
+    history = await TicketHistory.filter(ticket=ticket, field__startswith="contact.").order_by("id")
     assert [(h.field, h.old_value, h.new_value, h.actor_id, h.actor_label) for h in history] == [
-        ("attributes.phoneNumber", "0113 496 0456", "+44 20 7946 0000", None, "main@customer.example"),
-        ("attributes.preferredContactMethod", None, "phone", None, "main@customer.example"),
+        ("contact.phoneNumber", "0113 496 0456", "+44 20 7946 0000", None, "main@customer.example"),
+        ("contact.preferredContactMethod", None, "phone", None, "main@customer.example"),
     ]
     status = await contacts.confirmation_status(ticket)
     assert status.requested_at is not None
@@ -127,7 +127,7 @@ async def test_twenty_concurrent_confirmations_of_one_link_make_one(app):
     assert sum(isinstance(r, Event) for r in results) == 1
     assert all(isinstance(r, LinkUsed) for r in results if not isinstance(r, Event))
     assert await Event.filter(key="contacts.confirmed").count() == 1
-    assert await TicketHistory.filter(field="attributes.phoneNumber").count() == 1
+    assert await TicketHistory.filter(field="contact.phoneNumber").count() == 1
 
 
 async def test_used_link_is_refused_even_with_a_respelled_signature(app):

@@ -5,6 +5,7 @@ import pytest
 from helpdesk.errors import NotFound
 from helpdesk.models import Comment, OutboxEmail, OutboxStatus, Ticket, TicketHistory
 from helpdesk.services import contacts, tickets, timeline
+from helpdesk.services.history import REQUESTED
 from tests.factories import make_agent, make_customer, make_ticket
 
 
@@ -26,7 +27,7 @@ async def test_confirm_request_names_the_agent_in_the_history(app):
     agent = await make_agent(name="Tom Okafor")
     ticket = await make_ticket(actor=agent, contacts=tickets.Contacts(main_email="a@acme.example"))
     await contacts.request_confirmation(ticket=ticket, actor=agent, config=app.config)
-    row = await TicketHistory.get(ticket_id=ticket.id, field=contacts.REQUESTED_FIELD)
+    row = await TicketHistory.get(ticket_id=ticket.id, field=REQUESTED)
     assert (row.actor_id, row.actor_label, row.new_value) == (
         agent.id,
         "Tom Okafor",

@@ -86,7 +86,7 @@ async def test_corrections_are_saved_with_the_contact_as_author(app, client):
     response = await client.post(path, form=form)
     assert response.status_code == 200 and "corrections" in await response.get_data(as_text=True)
     assert (await TicketAttribute.get(ticket=ticket, key="phoneNumber")).value == "+44 1632 960000"
-    history = await TicketHistory.get(ticket=ticket, field="attributes.phoneNumber")
+    history = await TicketHistory.get(ticket=ticket, field="contact.phoneNumber")
     assert (history.actor_id, history.actor_label) == (None, ADDRESS)
 
 

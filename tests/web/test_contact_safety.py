@@ -8,6 +8,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from helpdesk.models import ContactProposal, OutboxEmail, OutboxStatus, Ticket, TicketAttribute, TicketHistory
 from helpdesk.services import contacts, outbox
+from helpdesk.services.history import PROPOSAL
 from helpdesk.services.tickets import Contacts
 from tests.factories import make_agent, make_customer, make_organisation, make_ticket
 from tests.web.conftest import HTMX, csrf_from, csrf_token, sign_in
@@ -152,7 +153,7 @@ async def test_a_note_reaches_the_agents_panel_where_they_accept_or_dismiss_it(a
     accepted = await client.post(action, form={"csrf_token": csrf_from(html)}, headers=HTMX)
     assert accepted.status_code == 200 and "ticket-changed" in accepted.headers["HX-Trigger"]
     assert "Proposed by contacts" not in await accepted.get_data(as_text=True)
-    history = await TicketHistory.get(ticket=ticket, field=contacts.PROPOSED_FIELD, actor=agent)
+    history = await TicketHistory.get(ticket=ticket, field=PROPOSAL, actor=agent)
     assert history.new_value == "accepted"
     again = await client.post(action, form={"csrf_token": csrf_from(html)}, headers=HTMX)
     assert again.status_code == 409
