@@ -95,7 +95,7 @@ async def create_ticket(data: TicketCreate) -> Response:
 @documents(200, envelope("TicketEnvelope", list[TicketOut]))
 async def get_ticket(ticket_id: str) -> dict:
     """One ticket, as an array of one (as documented)."""
-    ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)
+    ticket = await tickets.load(human_id=ticket_id, actor=g.user)
     return {"data": tickets_out([ticket], await tickets.related_for([ticket]), g.user)}
 
 

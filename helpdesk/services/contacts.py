@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from helpdesk.errors import Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed, NotFound
+from helpdesk.errors import Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed
 from helpdesk.models import (
     Comment,
     ConsumedToken,
@@ -30,6 +30,7 @@ from helpdesk.models import (
 )
 from helpdesk.models.tickets import CONFIRMED, CONTACT, DECLINED, PENDING, TRUSTED
 from helpdesk.services import history, idempotency
+from helpdesk.services.access import authorise
 from helpdesk.services.history import contact_field, record_change
 from helpdesk.services.outbox import email_columns, queue_email, render_email
 from helpdesk.services.values import EMAIL_KEYS, ContactKey, contact_error, is_email
@@ -338,8 +339,7 @@ async def request_confirmation(
     """Record the request and queue each enabled contact a link to confirm their details. A repeat
     within RESEND_AFTER (a double click, a retry) or with the same idempotency key is the earlier
     request: no event, no email."""
-    if not actor.is_staff:
-        raise NotFound(f"No ticket {ticket.human_id}.")
+    authorise(ticket, actor, staff_only=True)
     retry = idempotency.request(actor, idempotency_key, idempotency.EVENT, ticket.id)
     request = partial(_request_confirmation, ticket, actor, config, retry)
     return await idempotency.once(retry, request, _earlier_request)
@@ -382,8 +382,7 @@ async def _recent_request(ticket: Ticket) -> Event | None:
 
 async def latest_confirmation_request(*, ticket: Ticket, actor: User) -> Event | None:
     """The ticket's most recent confirm-contacts event, for staff; None when there is none."""
-    if not actor.is_staff:
-        raise NotFound(f"No ticket {ticket.human_id}.")
+    authorise(ticket, actor, staff_only=True)
     return await Event.filter(ticket=ticket, key=REQUEST_KEY).order_by("-id").first()
 
 

@@ -11,17 +11,16 @@ from helpdesk.errors import Conflict, Invalid, NotFound
 from helpdesk.models import ContactProposal, Ticket, TicketAttribute, User, names_rows
 from helpdesk.models.tickets import PENDING, TRUSTED
 from helpdesk.services import contacts, history
+from helpdesk.services.access import authorise
 from helpdesk.services.history import record_change
 from helpdesk.services.sql import moment, select_rows
 from helpdesk.services.tickets import (
     CONTACT,
     Contacts,
     TicketChanges,
-    ensure_staff,
-    get_ticket,
+    load,
     update_ticket,
 )
-from helpdesk.services.timeline import ensure_readable, ensure_staff_readable
 from helpdesk.services.values import EMAIL_KEYS, SINGLE_KEYS, ContactKey, contact_error
 
 
@@ -46,8 +45,8 @@ class ProposalRow(NamedTuple):
 
 
 async def list_contacts(*, ticket: Ticket, actor: User) -> list[ContactRow]:
-    """The contact rows, oldest first, of a ticket get_ticket gave this actor."""
-    ensure_readable(ticket, actor)
+    """The contact rows, oldest first, of a ticket tickets.load gave this actor."""
+    authorise(ticket, actor)
     rows = await select_rows(
         "SELECT id, key, value, enabled, consent FROM ticket_attribute"
         " WHERE ticket_id = ? AND type = ? ORDER BY id",
@@ -59,7 +58,7 @@ async def list_contacts(*, ticket: Ticket, actor: User) -> list[ContactRow]:
 
 async def open_proposals(*, ticket: Ticket, actor: User) -> list[ProposalRow]:
     """The notes contacts left from their links that no agent has accepted or dismissed (agents only)."""
-    ensure_staff_readable(ticket, actor)
+    authorise(ticket, actor, staff_only=True)
     rows = await select_rows(
         "SELECT id, address, note, created_at FROM contact_proposal"
         " WHERE ticket_id = ? AND status = ? ORDER BY id",
@@ -72,8 +71,7 @@ async def open_proposals(*, ticket: Ticket, actor: User) -> list[ProposalRow]:
 async def decide_proposal(*, human_id: str, proposal_id: int, accept: bool, actor: User) -> None:
     """An agent accepts a contact's proposal (having made the change it asks for) or dismisses it;
     the history says who decided what."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
-    ensure_staff(actor, "decide on contacts' proposals")
+    ticket = await load(human_id=human_id, actor=actor, agents_only="decide on contacts' proposals")
     query = ContactProposal.filter(id=proposal_id, ticket_id=ticket.id)
     proposal = await query.first() if names_rows(proposal_id) else None
     if proposal is None:
@@ -96,7 +94,7 @@ async def set_contact(*, human_id: str, key: str, value: str, actor: User) -> No
     is a ContactKey's field (`main_email`).
 
     Against the version read here: two agents adding emails at once get a 409, not a lost address."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
+    ticket = await load(human_id=human_id, actor=actor)
     kind = _contact_key(key, human_id)
     if error := contact_error(kind, value):
         what = "an email address" if kind in EMAIL_KEYS else "a phone number"
@@ -143,8 +141,7 @@ async def _vouch_for(ticket: Ticket, address: str, actor: User) -> None:
 
 async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool, actor: User) -> None:
     """Agents switch one contact on or off (disabled contacts get no email); the history says who."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
-    ensure_staff(actor, "switch contacts on or off")
+    ticket = await load(human_id=human_id, actor=actor, agents_only="switch contacts on or off")
     query = TicketAttribute.filter(id=attribute_id, ticket_id=ticket.id, type=CONTACT)
     row = await query.first() if names_rows(attribute_id) else None
     if row is None:
@@ -167,14 +164,14 @@ async def request_confirmation(
     *, human_id: str, actor: User, config: Mapping[str, Any]
 ) -> contacts.ConfirmationRequest:
     """Email each enabled contact a link to confirm their details (agents only; a quick repeat sends none)."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
+    ticket = await load(human_id=human_id, actor=actor)
     return await contacts.request_confirmation(ticket=ticket, actor=actor, config=config)
 
 
 async def confirmation_status(
     *, ticket: Ticket, actor: User, rows: list[ContactRow] | None = None
 ) -> contacts.ConfirmationStatus:
-    """When the contacts of a ticket get_ticket gave this actor were last asked to confirm, and when
+    """When the contacts of a ticket tickets.load gave this actor were last asked to confirm, and when
     each address did (agents only); `rows` are its contact rows when the caller already has them."""
-    ensure_staff_readable(ticket, actor)
+    authorise(ticket, actor, staff_only=True)
     return await contacts.confirmation_status(ticket, contacts=rows)

@@ -23,7 +23,7 @@ from helpdesk.models import (
     names_rows,
 )
 from helpdesk.models.tickets import CONTACT, TRUSTED
-from helpdesk.services import cache, contacts, history, idempotency, ticket_queries, ticket_writes
+from helpdesk.services import access, cache, contacts, history, idempotency, ticket_queries, ticket_writes
 from helpdesk.services.contacts import queue_main_email_changed
 from helpdesk.services.ticket_fields import CLASSIFIED, DEFAULT_SORT, LINKS, SORTS, TicketFilters
 from helpdesk.services.ticket_queries import TicketRow
@@ -84,26 +84,19 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def ensure_can_see(ticket: Ticket | TicketRow, actor: User) -> None:
-    """Customers see only their organisation's tickets; anything else reads as missing."""
-    if not actor.is_staff and ticket.organisation_hid != actor.organisation_hid:
-        raise NotFound(f"No ticket {ticket.human_id}.")
-
-
-def ensure_staff(actor: User, what: str) -> None:
-    if not actor.is_staff:
-        raise Forbidden(f"Only agents {what}.")
-
-
-async def get_ticket(*, human_id: str, actor: User, related: bool = False) -> Ticket:
-    """The live ticket with this human ID, as far as the actor may see it.
+async def load(
+    *, human_id: str, actor: User, staff_only: bool = False, agents_only: str = "", related: bool = False
+) -> Ticket:
+    """The live ticket with this human ID, fetched and authorised in one call: missing to whoever may
+    not see it (to every customer with `staff_only`), refused to customers for an `agents_only`
+    intent (access.authorise).
 
     `related`: with its states, group and assignee (from the per-process cache)."""
     pk = Ticket.parse_human_id(human_id)
     row = await ticket_queries.select_one(pk) if pk else None
     if row is None:
         raise NotFound(f"No ticket {human_id}.")
-    ensure_can_see(row, actor)
+    access.authorise(row, actor, staff_only=staff_only, agents_only=agents_only)
     values = row.columns()
     if related:
         values |= _links(row, await related_for([row]))
@@ -381,8 +374,7 @@ async def update_ticket(
     """Apply a partial update (agents only), recording each changed field in the history.
 
     A stale `expected_version` (someone else changed the ticket first) is a Conflict."""
-    ticket = await get_ticket(human_id=human_id, actor=actor, related=True)
-    ensure_staff(actor, "change tickets")
+    ticket = await load(human_id=human_id, actor=actor, agents_only="change tickets", related=True)
     if expected_version is not None and expected_version != ticket.version:
         raise Conflict(f"{ticket.human_id} was changed by someone else; reload it and try again.")
     new_values = await _resolve_changes(changes.values)
@@ -478,8 +470,7 @@ async def _replace_additional(ticket: Ticket, emails: list[str], actor: User) ->
 
 async def delete_ticket(*, human_id: str, actor: User) -> None:
     """Soft-delete: the ticket leaves every list and reads as missing, its rows stay for audit."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
-    ensure_staff(actor, "delete tickets")
+    ticket = await load(human_id=human_id, actor=actor, agents_only="delete tickets")
     async with in_transaction():
         await Ticket.filter(id=ticket.id).update(deleted_at=now(), version=F("version") + 1)
         await history.record_change(ticket=ticket, actor=actor, field=history.DELETED, new=ticket.human_id)
@@ -495,7 +486,7 @@ async def post_comment(
     """Add a public reply or (agents only) an internal note; agents may post for another user.
 
     With an idempotency key, a retried post returns the comment the first call made."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
+    ticket = await load(human_id=human_id, actor=actor)
     if not body.strip():
         raise Invalid("The comment is empty.", {"description": ["must not be empty"]})
     if internal and not actor.is_staff:
@@ -538,7 +529,7 @@ async def _comment_by_id(comment_id: int) -> Comment:
 
 async def list_comments(*, human_id: str, actor: User) -> tuple[Ticket, list[Comment]]:
     """The ticket's thread in order; customers never see internal notes."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
+    ticket = await load(human_id=human_id, actor=actor)
     query = Comment.filter(ticket=ticket)
     if not actor.is_staff:
         query = query.filter(internal=False)
@@ -547,5 +538,5 @@ async def list_comments(*, human_id: str, actor: User) -> tuple[Ticket, list[Com
 
 async def list_attributes(*, human_id: str, actor: User) -> list[TicketAttribute]:
     """The ticket's attribute rows (contacts among them), oldest first."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
+    ticket = await load(human_id=human_id, actor=actor)
     return await TicketAttribute.filter(ticket=ticket).order_by("id")

@@ -1,16 +1,16 @@
 """What happened on a ticket: its thread, and for agents changes, comments and events in one timeline,
 and its emails.
 
-Each reader takes the ticket `tickets.get_ticket` already gave this actor, so a page that shows several
+Each reader takes the ticket `tickets.load` already gave this actor, so a page that shows several
 panels reads the ticket once; the `human_id` forms load it themselves for a panel of its own."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from helpdesk.errors import NotFound
 from helpdesk.models import Ticket, User
 from helpdesk.services import history
+from helpdesk.services.access import authorise
 from helpdesk.services.contacts import (
     CHANGED_KEY,
     CONFIRMED_KEY,
@@ -19,7 +19,7 @@ from helpdesk.services.contacts import (
     OPTED_IN_KEY,
 )
 from helpdesk.services.sql import moment, select_rows
-from helpdesk.services.tickets import ensure_can_see, get_ticket
+from helpdesk.services.tickets import load
 
 TIMELINE_LIMIT = 200
 EMAILS_LIMIT = 20
@@ -105,28 +105,6 @@ class TimelineEntry:
     item: Change | ThreadComment | TicketEvent
 
 
-def ensure_readable(ticket: Ticket, actor: User) -> None:
-    """The get_ticket check again, on a ticket already in hand (no query): deleted tickets and other
-    organisations' tickets read as missing, whoever handed the ticket over."""
-    if ticket.deleted_at is not None:
-        raise NotFound(f"No ticket {ticket.human_id}.")
-    ensure_can_see(ticket, actor)
-
-
-def ensure_staff_readable(ticket: Ticket, actor: User) -> None:
-    """To a customer a ticket's internal panels do not exist (DECISIONS 10)."""
-    ensure_readable(ticket, actor)
-    if not actor.is_staff:
-        raise NotFound(f"No ticket {ticket.human_id}.")
-
-
-async def get_staff_ticket(*, human_id: str, actor: User) -> Ticket:
-    """The ticket, for agents only: to a customer its internal panels do not exist (DECISIONS 10)."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
-    ensure_staff_readable(ticket, actor)
-    return ticket
-
-
 COMMENTS = (
     'SELECT c.id, c.created_at, c.internal, c.body, c.author_hid, u.name FROM "comment" c'
     ' LEFT JOIN "user" u ON u.id = c.author_id WHERE c.ticket_id = ?'
@@ -143,7 +121,7 @@ def _comments(rows: list[Any]) -> list[ThreadComment]:
 async def thread_of(*, ticket: Ticket, actor: User) -> list[ThreadComment]:
     """The ticket's comments in order, with their authors' names in the same query; customers never
     see internal notes."""
-    ensure_readable(ticket, actor)
+    authorise(ticket, actor)
     if actor.is_staff:
         return _comments(await select_rows(f"{COMMENTS} ORDER BY c.id", ticket.id))
     return _comments(await select_rows(f"{COMMENTS} AND c.internal = ? ORDER BY c.id", ticket.id, False))
@@ -157,7 +135,7 @@ def _event_actor(event: TicketEvent) -> str:
 
 async def ticket_timeline(*, human_id: str, actor: User, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
     """The latest `limit` changes, comments (internal ones too) and events, newest first, in 4 queries."""
-    ticket = await get_staff_ticket(human_id=human_id, actor=actor)
+    ticket = await load(human_id=human_id, actor=actor, staff_only=True)
     return await timeline_of(ticket=ticket, actor=actor, limit=limit)
 
 
@@ -174,7 +152,7 @@ async def timeline_of(
     `thread` is the ticket's whole thread as `thread_of` gave this same agent, when the caller already
     has it: then the comments are not read again. Likewise `emails`, the emails panel's rows: when
     they are all the ticket's emails, the notifications' delivery needs no query of its own."""
-    ensure_staff_readable(ticket, actor)
+    authorise(ticket, actor, staff_only=True)
     changes = await select_rows(
         "SELECT id, created_at, field, old_value, new_value, actor_label FROM ticket_history"
         " WHERE ticket_id = ? ORDER BY id DESC LIMIT ?",
@@ -237,13 +215,13 @@ def _delivery(statuses: set[str]) -> str:
 
 async def ticket_emails(*, human_id: str, actor: User, limit: int = EMAILS_LIMIT) -> list[EmailRow]:
     """The ticket's latest `limit` outbox emails, newest first (agents only), without their bodies."""
-    ticket = await get_staff_ticket(human_id=human_id, actor=actor)
+    ticket = await load(human_id=human_id, actor=actor, staff_only=True)
     return await emails_of(ticket=ticket, actor=actor, limit=limit)
 
 
 async def emails_of(*, ticket: Ticket, actor: User, limit: int = EMAILS_LIMIT) -> list[EmailRow]:
     """The ticket's latest `limit` outbox emails, newest first (agents only), without their bodies."""
-    ensure_staff_readable(ticket, actor)
+    authorise(ticket, actor, staff_only=True)
     rows = await select_rows(
         "SELECT id, recipient, subject, status, attempts, last_error, sent_at, created_at, maybe_duplicate"
         " FROM outbox_email WHERE ticket_id = ? ORDER BY id DESC LIMIT ?",

@@ -32,12 +32,12 @@ def ticket_url(human_id: str) -> str:
 
 
 # --- context of each panel -----------------------------------------------------------------
-# Each builder takes the ticket tickets.get_ticket gave this user, so the whole page reads it once.
+# Each builder takes the ticket tickets.load gave this user, so the whole page reads it once.
 
 
 async def visible_ticket(human_id: str, related: bool = False) -> Ticket:
     """The ticket as far as the signed-in user may see it (NotFound otherwise)."""
-    return await tickets.get_ticket(human_id=human_id, actor=await current_user(), related=related)
+    return await tickets.load(human_id=human_id, actor=await current_user(), related=related)
 
 
 async def header_context(user: User, ticket: Ticket) -> dict[str, Any]:
@@ -199,7 +199,7 @@ async def update_fields(human_id: str) -> Response:
 async def post_comment(human_id: str) -> Response:
     """Post a public reply or an internal note, then hand back an empty form."""
     user, form = await current_user(), await CommentForm.from_request()
-    ticket = await tickets.get_ticket(human_id=human_id, actor=user)
+    ticket = await tickets.load(human_id=human_id, actor=user)
     if not form.validate():
         status = form_status(form)
         return await on_panel_page(human_id, "tickets/_reply.html", status, ticket=ticket, reply=form)

@@ -75,7 +75,7 @@ async def test_customer_cannot_see_other_organisations_tickets(app):
     other = await make_ticket(organisation_hid="ORG-8")
     customer = await make_customer(organisation_hid="ORG-7")
     with pytest.raises(NotFound):
-        await tickets.get_ticket(human_id=other.human_id, actor=customer)
+        await tickets.load(human_id=other.human_id, actor=customer)
 
 
 @pytest.mark.parametrize("text", ["INC-0", "INC-", "INC-01", "inc-1", "1", "INC-1x", "INC-١"])

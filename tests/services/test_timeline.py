@@ -55,7 +55,7 @@ async def test_customers_get_not_found_even_for_their_own_ticket(app, read):
 
 @pytest.mark.parametrize("read", [timeline.timeline_of, timeline.emails_of, timeline.thread_of])
 async def test_readers_of_a_loaded_ticket_check_the_actor_again(app, read):
-    """A ticket object handed over without get_ticket's check still reads as missing to a stranger."""
+    """A ticket object handed over without tickets.load's check still reads as missing to a stranger."""
     ticket = await make_ticket(organisation_hid="ORG-2")
     with pytest.raises(NotFound):
         await read(ticket=ticket, actor=await make_customer("ORG-1"))
@@ -66,7 +66,7 @@ async def test_internal_readers_of_a_loaded_ticket_refuse_its_own_customer(app, 
     ticket = await make_ticket()
     customer = await make_customer("ORG-1")
     with pytest.raises(NotFound):
-        await read(ticket=await tickets.get_ticket(human_id=ticket.human_id, actor=customer), actor=customer)
+        await read(ticket=await tickets.load(human_id=ticket.human_id, actor=customer), actor=customer)
 
 
 async def test_a_deleted_ticket_in_hand_reads_as_missing(app):
