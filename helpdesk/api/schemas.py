@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from helpdesk.models import Comment, Event, Group, Organisation, State, Ticket, TicketAttribute, User
+from helpdesk.models import Event, Group, Organisation, State, Ticket, TicketAttribute, User
 from helpdesk.services.values import email_error, phone_error
 
 if TYPE_CHECKING:
     from helpdesk.services.tickets import Related
+    from helpdesk.services.timeline import ThreadComment
 
 
 def _whole_number(value: Any) -> Any:
@@ -309,10 +310,9 @@ def tickets_out(tickets: list[Ticket], related: "Related", viewer: User) -> list
     return out
 
 
-def comment_out(comment: Comment, ticket: Ticket) -> dict[str, Any]:
-    author = comment.author_hid or (comment.author.human_id if comment.author else "") or ""
+def comment_out(comment: "ThreadComment", ticket: Ticket) -> dict[str, Any]:
     body = {"id": comment.id, "ticketId": ticket.human_id, "description": comment.body}
-    return _dated(comment, body | {"userHumanId": author, "internal": comment.internal})
+    return _dated(comment, body | {"userHumanId": comment.author_hid, "internal": comment.internal})
 
 
 def attribute_out(row: TicketAttribute) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from helpdesk.api.schemas import (
     envelope,
     tickets_out,
 )
-from helpdesk.services import tickets
+from helpdesk.services import tickets, timeline
 from helpdesk.services.ticket_fields import CLASSIFIED, LINKS, TicketFilters
 from helpdesk.services.tickets import Contacts, NewTicket, TicketChanges
 from helpdesk.services.values import SINGLE_KEYS
@@ -143,8 +143,9 @@ async def create_comment(ticket_id: str, data: CommentCreate) -> Response:
 @documents(200, envelope("CommentListEnvelope", list[CommentOut]))
 async def list_comments(ticket_id: str) -> dict:
     """The ticket's comments, oldest first (customers never see internal notes)."""
-    ticket, comments = await tickets.list_comments(human_id=ticket_id, actor=g.user)
-    return {"data": [comment_out(comment, ticket) for comment in comments]}
+    ticket = await tickets.load(human_id=ticket_id, actor=g.user)
+    thread = await timeline.thread_of(ticket=ticket, actor=g.user)
+    return {"data": [comment_out(comment, ticket) for comment in thread]}
 
 
 @api.get("/tickets/<ticket_id>/attributes")

@@ -527,15 +527,6 @@ async def _comment_by_id(comment_id: int) -> Comment:
     return await Comment.get(id=comment_id)
 
 
-async def list_comments(*, human_id: str, actor: User) -> tuple[Ticket, list[Comment]]:
-    """The ticket's thread in order; customers never see internal notes."""
-    ticket = await load(human_id=human_id, actor=actor)
-    query = Comment.filter(ticket=ticket)
-    if not actor.is_staff:
-        query = query.filter(internal=False)
-    return ticket, await query.select_related("author").order_by("id")
-
-
 async def list_attributes(*, human_id: str, actor: User) -> list[TicketAttribute]:
     """The ticket's attribute rows (contacts among them), oldest first."""
     ticket = await load(human_id=human_id, actor=actor)

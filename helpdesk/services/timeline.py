@@ -26,13 +26,16 @@ EMAILS_LIMIT = 20
 
 
 class ThreadComment(NamedTuple):
-    """A comment as the thread and the timeline show it: its author's name, not their user row."""
+    """A comment as the thread, the timeline and the API show it: its author's name and human ID,
+    not their user row."""
 
     id: int
     created_at: datetime
     internal: bool
     body: str
     author_name: str
+    author_hid: str = ""  # as the comment names its author, else the author's user ID
+    updated_at: datetime | None = None
 
 
 class Change(NamedTuple):
@@ -106,15 +109,24 @@ class TimelineEntry:
 
 
 COMMENTS = (
-    'SELECT c.id, c.created_at, c.internal, c.body, c.author_hid, u.name FROM "comment" c'
+    "SELECT c.id, c.created_at, c.internal, c.body, c.author_hid, u.name, u.human_id, c.updated_at"
+    ' FROM "comment" c'
     ' LEFT JOIN "user" u ON u.id = c.author_id WHERE c.ticket_id = ?'
 )
 
 
 def _comments(rows: list[Any]) -> list[ThreadComment]:
     return [
-        ThreadComment(pk, moment(at), bool(internal), body, name if name is not None else (hid or "Unknown"))
-        for pk, at, internal, body, hid, name in rows
+        ThreadComment(
+            pk,
+            moment(at),
+            bool(internal),
+            body,
+            name if name is not None else (hid or "Unknown"),
+            hid or user_hid or "",
+            moment(updated),
+        )
+        for pk, at, internal, body, hid, name, user_hid, updated in rows
     ]
 
 
