@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
-from helpdesk.models import ApiToken, Group, GroupMember, Organisation, State, StateKind, User, names_rows
+from helpdesk.models import ApiToken, Group, GroupMember, Organisation, State, StateKind, User, ids_in_range
 from helpdesk.services import cache
 
 
@@ -29,7 +29,7 @@ async def list_tokens(*, user_id: int, actor: User) -> list[ApiToken]:
 async def revoke_token(*, user_id: int, token_id: int, actor: User) -> None:
     """Stop a token working at once; the row stays so the list shows when it was revoked."""
     ensure_admin(actor)
-    if not names_rows(token_id, user_id):
+    if not ids_in_range(token_id, user_id):
         raise NotFound(f"No token {token_id}.")
     updated = await ApiToken.filter(id=token_id, user_id=user_id, revoked_at=None).update(
         revoked_at=datetime.now(UTC)
@@ -57,7 +57,7 @@ async def create_group(*, name: str, actor: User) -> Group:
 async def add_member(*, group_id: int, user_id: int, actor: User) -> None:
     """Put an active agent in a group (adding twice is harmless)."""
     ensure_admin(actor)
-    if not names_rows(group_id, user_id):
+    if not ids_in_range(group_id, user_id):
         raise NotFound(f"No group {group_id} or user {user_id}.")
     group = await Group.get_or_none(id=group_id)
     user = await User.get_or_none(id=user_id, active=True)
@@ -71,7 +71,7 @@ async def add_member(*, group_id: int, user_id: int, actor: User) -> None:
 async def remove_member(*, group_id: int, user_id: int, actor: User) -> None:
     """Take an agent out of a group."""
     ensure_admin(actor)
-    if names_rows(group_id, user_id):
+    if ids_in_range(group_id, user_id):
         await GroupMember.filter(group_id=group_id, user_id=user_id).delete()
 
 
@@ -80,7 +80,7 @@ async def save_state(
 ) -> State:
     """Add a catalogue entry, or rename / reorder one (its kind never changes: tickets point at it)."""
     ensure_admin(actor)
-    if not names_rows(state_id):
+    if not ids_in_range(state_id):
         raise NotFound(f"No state {state_id}.")
     state = await State.get_or_none(id=state_id) if state_id is not None else State(kind=kind)
     if state is None:

@@ -287,7 +287,11 @@ def addresses_among(contacts: list[tuple[str, str]]) -> list[str]:
 
 async def queue_invitations(ticket: Ticket, addresses: list[str]) -> Event | None:
     """Invite addresses a customer or a contact named to opt in; call inside the change's transaction."""
-    return await _write(invitations(ticket, addresses))
+    notification = invitations(ticket, addresses)
+    if notification is None:
+        return None
+    await OutboxEmail.bulk_create(OutboxEmail(**email) for email in notification.emails)
+    return await Event.create(**notification.event)
 
 
 def mask_address(address: str) -> str:
@@ -311,26 +315,6 @@ async def queue_main_email_changed(ticket: Ticket, old: TicketAttribute | None, 
     await Event.create(
         key=CHANGED_KEY, value="Main email change notice sent.", target=ticket.human_id, ticket=ticket
     )
-
-
-async def _write(notification: Notification | None) -> Event | None:
-    if notification is None:
-        return None
-    async with in_transaction():
-        await OutboxEmail.bulk_create(OutboxEmail(**email) for email in notification.emails)
-        return await Event.create(**notification.event)
-
-
-async def queue_ticket_created(ticket: Ticket) -> Event | None:
-    """Tell the ticket's contacts it was opened; call inside the creating transaction."""
-    return await _write(ticket_created(ticket, await email_contacts(ticket)))
-
-
-async def queue_public_reply(ticket: Ticket, comment: Comment) -> Event | None:
-    """Send a public reply to the ticket's contacts; internal notes never leave the helpdesk."""
-    if comment.internal:
-        return None
-    return await _write(public_reply(ticket, comment, await email_contacts(ticket)))
 
 
 async def request_confirmation(
@@ -554,11 +538,12 @@ async def answer_invitation(
 
 
 async def confirmation_status(
-    ticket: Ticket, *, contacts: list[TicketAttribute] | None = None
+    *, ticket: Ticket, actor: User, contacts: list[Any] | None = None
 ) -> ConfirmationStatus:
-    """When the ticket's contacts were last asked to confirm, and when each address last did.
-
-    `contacts` are the ticket's contact rows when the caller has already read them."""
+    """When the contacts of a ticket tickets.load gave this actor were last asked to confirm, and
+    when each address last did (agents only); `contacts` are its contact rows when the caller has
+    already read them."""
+    authorise(ticket, actor, staff_only=True)
     events = Event.filter(ticket=ticket, key__in=(REQUEST_KEY, CONFIRMED_KEY)).order_by("id")
     requested_at, latest = None, {}
     for key, address, at in await events.values_list("key", "value", "created_at"):

@@ -15,7 +15,7 @@ from helpdesk.errors import BadRequest
 from helpdesk.models import Organisation, TicketAttribute, TicketHistory, User
 from helpdesk.models.tickets import CONTACT, TICKET_PREFIX
 from helpdesk.services import access
-from helpdesk.services.sql import Params, moment, select_rows
+from helpdesk.services.sql import Params, as_datetime, select_rows
 from helpdesk.services.values import ContactKey
 
 NO_REPORT = "No such report."  # what a report is to anyone but an agent
@@ -52,13 +52,13 @@ TICKET_FIELDS = (
     "created_at",
     "first_assigned_at",
     "resolved_at",
-    "state__description",
-    "type__description",
-    "priority__description",
-    "stage__description",
-    "outcome__description",
-    "assignee__name",
-)
+    "state",
+    "type",
+    "priority",
+    "stage",
+    "outcome",
+    "assignee",
+)  # the last six: the descriptions of the ticket's states, and its assignee's name
 
 
 def _week(day: date) -> tuple[date, date, str]:
@@ -192,7 +192,7 @@ async def _batches(window: _Window) -> AsyncIterator[list[dict]]:
 def _datetimes(row: Any) -> list[Any]:
     values = list(row)
     for i in DATETIME_COLUMNS:
-        values[i] = moment(values[i])
+        values[i] = as_datetime(values[i])
     return values
 
 
@@ -275,16 +275,16 @@ def _row(ticket: dict, lookups: _Lookups, clock: _Clock) -> dict[str, str]:
         "customer": customer,
         "buyer": buyer,
         "ticketDescription": ticket["description"] or NA,
-        "priority": ticket["priority__description"] or NA,
-        "category": ticket["type__description"] or NA,
-        "serviceImpact": ticket["stage__description"] or NA,
-        "outcome": ticket["outcome__description"] or NA,
-        "status": ticket["state__description"] or NA,
+        "priority": ticket["priority"] or NA,
+        "category": ticket["type"] or NA,
+        "serviceImpact": ticket["stage"] or NA,
+        "outcome": ticket["outcome"] or NA,
+        "status": ticket["state"] or NA,
         "primaryContactName": lookups.contact_name(email, ticket["reporter_hid"]),
         "primaryContactEmail": email or NA,
         "createdAt": clock.stamp(created),
         "resolutionDate": clock.stamp(resolved),
-        "assigned": ticket["assignee__name"] or NA,
+        "assigned": ticket["assignee"] or NA,
         "slaAssignedTime": _duration(created, assigned),
         "ticketRunTime": _duration(created, resolved or clock.now),
     }

@@ -8,12 +8,12 @@ from typing import Any, NamedTuple
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Conflict, Invalid, NotFound
-from helpdesk.models import ContactProposal, Ticket, TicketAttribute, User, names_rows
+from helpdesk.models import ContactProposal, Ticket, TicketAttribute, User, ids_in_range
 from helpdesk.models.tickets import PENDING, TRUSTED
 from helpdesk.services import contacts, history
 from helpdesk.services.access import authorise
 from helpdesk.services.history import record_change
-from helpdesk.services.sql import moment, select_rows
+from helpdesk.services.sql import as_datetime, select_rows
 from helpdesk.services.tickets import (
     CONTACT,
     Contacts,
@@ -65,7 +65,7 @@ async def open_proposals(*, ticket: Ticket, actor: User) -> list[ProposalRow]:
         ticket.id,
         "open",
     )
-    return [ProposalRow(pk, address, note, moment(at)) for pk, address, note, at in rows]
+    return [ProposalRow(pk, address, note, as_datetime(at)) for pk, address, note, at in rows]
 
 
 async def decide_proposal(*, human_id: str, proposal_id: int, accept: bool, actor: User) -> None:
@@ -73,7 +73,7 @@ async def decide_proposal(*, human_id: str, proposal_id: int, accept: bool, acto
     the history says who decided what."""
     ticket = await load(human_id=human_id, actor=actor, agents_only="decide on contacts' proposals")
     query = ContactProposal.filter(id=proposal_id, ticket_id=ticket.id)
-    proposal = await query.first() if names_rows(proposal_id) else None
+    proposal = await query.first() if ids_in_range(proposal_id) else None
     if proposal is None:
         raise NotFound(f"No proposal {proposal_id} on {human_id}.")
     decision = "accepted" if accept else "dismissed"
@@ -143,7 +143,7 @@ async def set_contact_enabled(*, human_id: str, attribute_id: int, enabled: bool
     """Agents switch one contact on or off (disabled contacts get no email); the history says who."""
     ticket = await load(human_id=human_id, actor=actor, agents_only="switch contacts on or off")
     query = TicketAttribute.filter(id=attribute_id, ticket_id=ticket.id, type=CONTACT)
-    row = await query.first() if names_rows(attribute_id) else None
+    row = await query.first() if ids_in_range(attribute_id) else None
     if row is None:
         raise NotFound(f"No contact {attribute_id} on {human_id}.")
     if row.enabled == enabled:
@@ -166,12 +166,3 @@ async def request_confirmation(
     """Email each enabled contact a link to confirm their details (agents only; a quick repeat sends none)."""
     ticket = await load(human_id=human_id, actor=actor)
     return await contacts.request_confirmation(ticket=ticket, actor=actor, config=config)
-
-
-async def confirmation_status(
-    *, ticket: Ticket, actor: User, rows: list[ContactRow] | None = None
-) -> contacts.ConfirmationStatus:
-    """When the contacts of a ticket tickets.load gave this actor were last asked to confirm, and when
-    each address did (agents only); `rows` are its contact rows when the caller already has them."""
-    authorise(ticket, actor, staff_only=True)
-    return await contacts.confirmation_status(ticket, contacts=rows)

@@ -20,7 +20,7 @@ from helpdesk.models import (
     Ticket,
     TicketAttribute,
     User,
-    names_rows,
+    ids_in_range,
 )
 from helpdesk.models.tickets import CONTACT, TRUSTED
 from helpdesk.services import access, cache, contacts, history, idempotency, ticket_queries, ticket_writes
@@ -155,7 +155,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     """The (sort value, id) a cursor points after; BadRequest (a bad query value) when we did not make it."""
     try:
         value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(pk, int) or not names_rows(pk):
+        if not isinstance(pk, int) or not ids_in_range(pk):
             raise ValueError
         if SORTS[sort][0].endswith("_at") and value is not None:
             value = datetime.fromisoformat(value).astimezone(UTC)
@@ -199,7 +199,7 @@ async def count_tickets(*, actor: User, filters: TicketFilters, cap: int | None 
 
 async def _resolve_classification(values: dict[str, int | None]) -> dict[str, State | None]:
     """Map {"state": id, ...} to catalogue entries of the right kind, or raise Invalid."""
-    ids = [v for v in values.values() if v is not None and names_rows(v)]
+    ids = [v for v in values.values() if v is not None and ids_in_range(v)]
     found = await cache.states.many(ids) if ids else {}
     errors: dict[str, list[str]] = {}
     resolved: dict[str, State | None] = {}
@@ -215,8 +215,8 @@ async def _resolve_classification(values: dict[str, int | None]) -> dict[str, St
 
 async def _assignment(group_id: int | None, assignee_id: int | None) -> tuple[Group | None, User | None]:
     """The group and the active agent the ids name (None stays None); Invalid names what is unknown."""
-    group = await cache.groups.one(group_id) if names_rows(group_id) and group_id else None
-    user = await cache.users.one(assignee_id) if names_rows(assignee_id) and assignee_id else None
+    group = await cache.groups.one(group_id) if ids_in_range(group_id) and group_id else None
+    user = await cache.users.one(assignee_id) if ids_in_range(assignee_id) and assignee_id else None
     assignee = user if user is not None and user.is_staff and user.active else None
     errors: dict[str, list[str]] = {}
     if group_id is not None and group is None:

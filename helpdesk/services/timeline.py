@@ -18,8 +18,7 @@ from helpdesk.services.contacts import (
     INVITATION_KEY,
     OPTED_IN_KEY,
 )
-from helpdesk.services.sql import moment, select_rows
-from helpdesk.services.tickets import load
+from helpdesk.services.sql import as_datetime, select_rows
 
 TIMELINE_LIMIT = 200
 EMAILS_LIMIT = 20
@@ -119,12 +118,12 @@ def _comments(rows: list[Any]) -> list[ThreadComment]:
     return [
         ThreadComment(
             pk,
-            moment(at),
+            as_datetime(at),
             bool(internal),
             body,
             name if name is not None else (hid or "Unknown"),
             hid or user_hid or "",
-            moment(updated),
+            as_datetime(updated),
         )
         for pk, at, internal, body, hid, name, user_hid, updated in rows
     ]
@@ -143,12 +142,6 @@ def _event_actor(event: TicketEvent) -> str:
     """A confirmation, an opt-in or a refusal is the contact's own act (its value is their address);
     the rest are the system's."""
     return event.value if event.key in CONTACTS_OWN_ACTS else "System"
-
-
-async def ticket_timeline(*, human_id: str, actor: User, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
-    """The latest `limit` changes, comments (internal ones too) and events, newest first, in 4 queries."""
-    ticket = await load(human_id=human_id, actor=actor, staff_only=True)
-    return await timeline_of(ticket=ticket, actor=actor, limit=limit)
 
 
 async def timeline_of(
@@ -180,8 +173,8 @@ async def timeline_of(
         ticket.id,
         limit,
     )
-    changes = [Change(pk, moment(at), *rest) for pk, at, *rest in changes]
-    events = [TicketEvent(pk, moment(at), key, value) for pk, at, key, value in events]
+    changes = [Change(pk, as_datetime(at), *rest) for pk, at, *rest in changes]
+    events = [TicketEvent(pk, as_datetime(at), key, value) for pk, at, key, value in events]
     if emails is not None and len(emails) < EMAILS_LIMIT:
         states = [(e.status, e.created_at) for e in emails]
     else:
@@ -201,7 +194,7 @@ async def _email_states(ticket: Ticket, limit: int) -> list[tuple[str, datetime]
         ticket.id,
         limit,
     )
-    return [(status, moment(at)) for status, at in rows]
+    return [(status, as_datetime(at)) for status, at in rows]
 
 
 def _with_delivery(events: list[TicketEvent], emails: list[tuple[str, datetime]]) -> list[TicketEvent]:
@@ -225,12 +218,6 @@ def _delivery(statuses: set[str]) -> str:
     return "queued" if statuses & {"pending", "sending"} else "sent"
 
 
-async def ticket_emails(*, human_id: str, actor: User, limit: int = EMAILS_LIMIT) -> list[EmailRow]:
-    """The ticket's latest `limit` outbox emails, newest first (agents only), without their bodies."""
-    ticket = await load(human_id=human_id, actor=actor, staff_only=True)
-    return await emails_of(ticket=ticket, actor=actor, limit=limit)
-
-
 async def emails_of(*, ticket: Ticket, actor: User, limit: int = EMAILS_LIMIT) -> list[EmailRow]:
     """The ticket's latest `limit` outbox emails, newest first (agents only), without their bodies."""
     authorise(ticket, actor, staff_only=True)
@@ -241,5 +228,6 @@ async def emails_of(*, ticket: Ticket, actor: User, limit: int = EMAILS_LIMIT) -
         limit,
     )
     return [
-        EmailRow(*row[:6], moment(sent), moment(created), bool(twice)) for *row, sent, created, twice in rows
+        EmailRow(*row[:6], as_datetime(sent), as_datetime(created), bool(twice))
+        for *row, sent, created, twice in rows
     ]

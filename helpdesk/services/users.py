@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from helpdesk import db
 from helpdesk.errors import Conflict, Forbidden, Invalid, LinkGone, NotFound
-from helpdesk.models import ApiToken, User, WebSession, names_rows
+from helpdesk.models import ApiToken, User, WebSession, ids_in_range
 from helpdesk.services import attempts, cache, catalog, idempotency, links, passwords
 from helpdesk.services.outbox import queue_email, render_email
 from helpdesk.services.values import EMAIL_MESSAGE, is_email, phone_error
@@ -129,7 +129,7 @@ async def get_user(*, user_id: int, actor: User, active_only: bool = False) -> U
     """A user by id: admins see everyone, others only themselves (anything else reads as missing).
 
     `active_only`: a deactivated user reads as missing (the API's DELETE removed it)."""
-    user = await User.get_or_none(id=user_id) if names_rows(user_id) else None
+    user = await User.get_or_none(id=user_id) if ids_in_range(user_id) else None
     if user is None or not (actor.admin or actor.id == user.id) or (active_only and not user.active):
         raise NotFound(f"No user {user_id}.")
     return user
@@ -145,7 +145,7 @@ def sees(actor: User, user: User) -> bool:
 async def _user_to_change(*, user_id: int, actor: User, active_only: bool, refusal: str) -> User:
     """A user the actor may change (admins anyone, others themselves). One the actor can see but
     may not change is Forbidden with `refusal` (DECISIONS 3); one it cannot see reads as missing."""
-    user = await User.get_or_none(id=user_id) if names_rows(user_id) else None
+    user = await User.get_or_none(id=user_id) if ids_in_range(user_id) else None
     if user is None or not sees(actor, user) or (active_only and not user.active):
         raise NotFound(f"No user {user_id}.")
     if not (actor.admin or actor.id == user.id):

@@ -8,7 +8,7 @@ from quart import Blueprint, Response, current_app, redirect, request, url_for
 
 from helpdesk.errors import Conflict, Invalid
 from helpdesk.models import Ticket, User
-from helpdesk.services import catalog, ticket_contacts, tickets, timeline, users
+from helpdesk.services import catalog, contacts, ticket_contacts, tickets, timeline, users
 from helpdesk.web.auth import current_user, login_required, staff_required
 from helpdesk.web.forms import (
     CommentForm,
@@ -68,7 +68,7 @@ async def contacts_context(
 ) -> dict[str, Any]:
     rows = await ticket_contacts.list_contacts(ticket=ticket, actor=user)
     status = (
-        await ticket_contacts.confirmation_status(ticket=ticket, actor=user, rows=rows)
+        await contacts.confirmation_status(ticket=ticket, actor=user, contacts=rows)
         if user.is_staff
         else None
     )

@@ -68,7 +68,7 @@ async def test_a_note_about_the_others_waits_for_the_agents(app):
     assert (proposal.address, proposal.note) == (CC, note)
     history = await TicketHistory.get(ticket=ticket, field=PROPOSAL)
     assert (history.actor_label, history.new_value) == (CC, note)
-    assert (await contacts.confirmation_status(ticket)).answered
+    assert (await contacts.confirmation_status(ticket=ticket, actor=await make_agent())).answered
 
 
 async def test_a_note_is_bounded(app):
