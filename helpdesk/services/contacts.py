@@ -184,18 +184,35 @@ class Notification:
     event: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One kind of notification: its event's key and value, its email's template and subject."""
+
+    key: str
+    value: str
+    template: str
+    about: str  # the subject after the ticket's number and title
+
+
+TICKET_RECEIVED = Notice(
+    "notification.ticket.create", "Create ticket notification sent.", "ticket_created", "ticket received"
+)
+NEW_REPLY = Notice("notification.ticket.reply", "Reply notification sent.", "public_reply", "new reply")
+
+
 def _notification(
-    ticket: Ticket, addresses: list[str], *, key: str, value: str, template: str, subject: str, **context: Any
+    ticket: Ticket, addresses: list[str], notice: Notice, **context: Any
 ) -> Notification | None:
     """One email per address and the event recording it; None when nobody is listed."""
     if not addresses:
         return None
     moment = datetime.now(UTC)
-    text, html = render_email(template, ticket=ticket, **context)
+    text, html = render_email(notice.template, ticket=ticket, **context)
+    subject = _subject(ticket, notice.about)
     same = {"subject": subject, "body_text": text, "body_html": html, "ticket_id": ticket.id}
     emails = [email_columns(recipient=address, moment=moment, **same) for address in addresses]
     event = {
-        "key": key, "value": value, "target": ticket.human_id, "ticket_id": ticket.id,
+        "key": notice.key, "value": notice.value, "target": ticket.human_id, "ticket_id": ticket.id,
         "created_at": moment, "updated_at": moment,
     }  # fmt: skip
     return Notification(emails, event)
@@ -203,29 +220,12 @@ def _notification(
 
 def ticket_created(ticket: Ticket, addresses: list[str]) -> Notification | None:
     """The "ticket received" emails to the given contact addresses of a new ticket."""
-    return _notification(
-        ticket,
-        addresses,
-        key="notification.ticket.create",
-        value="Create ticket notification sent.",
-        template="ticket_created",
-        subject=_subject(ticket, "ticket received"),
-    )
+    return _notification(ticket, addresses, TICKET_RECEIVED)
 
 
 def public_reply(ticket: Ticket, comment: Comment, addresses: list[str]) -> Notification | None:
     """The "new reply" emails to the ticket's contact addresses; none for an internal note."""
-    if comment.internal:
-        return None
-    return _notification(
-        ticket,
-        addresses,
-        key="notification.ticket.reply",
-        value="Reply notification sent.",
-        template="public_reply",
-        subject=_subject(ticket, "new reply"),
-        comment=comment,
-    )
+    return None if comment.internal else _notification(ticket, addresses, NEW_REPLY, comment=comment)
 
 
 def _signing_config() -> Mapping[str, Any]:

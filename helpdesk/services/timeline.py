@@ -138,6 +138,12 @@ async def thread_of(*, ticket: Ticket, actor: User) -> list[ThreadComment]:
     return _comments(await select_rows(f"{COMMENTS} AND c.internal = ? ORDER BY c.id", ticket.id, False))
 
 
+async def _latest(columns: str, table: str, ticket: Ticket, limit: int) -> list[Any]:
+    """The ticket's newest `limit` rows of `table` (a constant of this module), newest first."""
+    sql = f"SELECT {columns} FROM {table} WHERE ticket_id = ? ORDER BY id DESC LIMIT ?"  # noqa: S608
+    return await select_rows(sql, ticket.id, limit)
+
+
 def _event_actor(event: TicketEvent) -> str:
     """A confirmation, an opt-in or a refusal is the contact's own act (its value is their address);
     the rest are the system's."""
@@ -158,21 +164,14 @@ async def timeline_of(
     has it: then the comments are not read again. Likewise `emails`, the emails panel's rows: when
     they are all the ticket's emails, the notifications' delivery needs no query of its own."""
     authorise(ticket, actor, staff_only=True)
-    changes = await select_rows(
-        "SELECT id, created_at, field, old_value, new_value, actor_label FROM ticket_history"
-        " WHERE ticket_id = ? ORDER BY id DESC LIMIT ?",
-        ticket.id,
-        limit,
+    changes = await _latest(
+        "id, created_at, field, old_value, new_value, actor_label", "ticket_history", ticket, limit
     )
     if thread is None:
         comments = _comments(await select_rows(f"{COMMENTS} ORDER BY c.id DESC LIMIT ?", ticket.id, limit))
     else:
         comments = thread[::-1][:limit]
-    events = await select_rows(
-        'SELECT id, created_at, key, value FROM "event" WHERE ticket_id = ? ORDER BY id DESC LIMIT ?',
-        ticket.id,
-        limit,
-    )
+    events = await _latest("id, created_at, key, value", '"event"', ticket, limit)
     changes = [Change(pk, as_datetime(at), *rest) for pk, at, *rest in changes]
     events = [TicketEvent(pk, as_datetime(at), key, value) for pk, at, key, value in events]
     if emails is not None and len(emails) < EMAILS_LIMIT:
@@ -189,11 +188,7 @@ async def timeline_of(
 
 async def _email_states(ticket: Ticket, limit: int) -> list[tuple[str, datetime]]:
     """The status and time of the ticket's latest `limit` emails, without anything else."""
-    rows = await select_rows(
-        "SELECT status, created_at FROM outbox_email WHERE ticket_id = ? ORDER BY id DESC LIMIT ?",
-        ticket.id,
-        limit,
-    )
+    rows = await _latest("status, created_at", "outbox_email", ticket, limit)
     return [(status, as_datetime(at)) for status, at in rows]
 
 
@@ -221,12 +216,8 @@ def _delivery(statuses: set[str]) -> str:
 async def emails_of(*, ticket: Ticket, actor: User, limit: int = EMAILS_LIMIT) -> list[EmailRow]:
     """The ticket's latest `limit` outbox emails, newest first (agents only), without their bodies."""
     authorise(ticket, actor, staff_only=True)
-    rows = await select_rows(
-        "SELECT id, recipient, subject, status, attempts, last_error, sent_at, created_at, maybe_duplicate"
-        " FROM outbox_email WHERE ticket_id = ? ORDER BY id DESC LIMIT ?",
-        ticket.id,
-        limit,
-    )
+    columns = "id, recipient, subject, status, attempts, last_error, sent_at, created_at, maybe_duplicate"
+    rows = await _latest(columns, "outbox_email", ticket, limit)
     return [
         EmailRow(*row[:6], as_datetime(sent), as_datetime(created), bool(twice))
         for *row, sent, created, twice in rows
