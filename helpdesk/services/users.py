@@ -15,7 +15,7 @@ from helpdesk.errors import Conflict, Forbidden, Invalid, LinkGone, NotFound
 from helpdesk.models import ApiToken, User, WebSession, ids_in_range
 from helpdesk.services import attempts, cache, catalog, idempotency, links, passwords
 from helpdesk.services.outbox import queue_email, render_email
-from helpdesk.services.values import EMAIL_MESSAGE, is_email, phone_error
+from helpdesk.services.values import EMAIL_MESSAGE, is_email
 
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
 LINK_EMAILS_PER_HOUR = 3  # emailed links (reset, email change) per account; more are not sent
@@ -28,12 +28,6 @@ def token_digest(token: str) -> str:
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
-
-
-def check_phone(phone: str | None) -> None:
-    """Invalid unless `phone` is empty or can be a phone number (services.values)."""
-    if phone and (error := phone_error(phone)):
-        raise Invalid("That is not a phone number.", {"phone": [error]})
 
 
 async def create_user(
@@ -58,7 +52,6 @@ async def create_user(
     email = normalise_email(email)
     if not is_email(email) or not name.strip():
         raise Invalid("Email and name are required.", {"email": [EMAIL_MESSAGE]})
-    check_phone(phone)
     if password is not None:
         passwords.check_policy(password, email=email)
     user = User(
@@ -182,7 +175,6 @@ async def update_user(
         raise Forbidden("You cannot remove your own admin rights or deactivate yourself.")
     if user.id == actor.id and "email" in changes:
         await _change_own_email(user, changes.pop("email"), config)
-    check_phone(changes.get("phone"))
     if "email" in changes:
         changes["email"] = normalise_email(changes["email"])
         if not is_email(changes["email"]):

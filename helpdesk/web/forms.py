@@ -250,7 +250,7 @@ class NewTicketForm(CsrfForm):
 class UserForm(CsrfForm):
     email = StringField("Email", [DataRequired(), Length(max=254), AN_EMAIL], filters=[_strip])
     name = StringField("Name", [DataRequired(), Length(max=255)], filters=[_strip])
-    phone = StringField("Phone", [Optional(), Length(max=64), A_PHONE], filters=[_strip])
+    phone = StringField("Phone", [Optional(), Length(max=64)], filters=[_strip])
     organisation_hid = StringField(
         "Organisation ID (customers)", [Optional(), Length(max=64)], filters=[_strip]
     )

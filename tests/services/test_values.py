@@ -79,12 +79,9 @@ async def test_users_take_the_same_rules(app):
     admin = await make_admin()
     with pytest.raises(Invalid):
         await users.create_user(email="a@b", name="A", actor=admin)
+    user = await users.create_user(email="a@b.example", name="A", actor=admin)
     with pytest.raises(Invalid):
-        await users.create_user(email="a@b.example", name="A", phone="12", actor=admin)
-    user = await users.create_user(email="a@b.example", name="A", phone="0113 496 0000", actor=admin)
-    for changes in ({"email": "a@b"}, {"phone": "12"}):
-        with pytest.raises(Invalid):
-            await users.update_user(user_id=user.id, changes=changes, actor=admin)
+        await users.update_user(user_id=user.id, changes={"email": "a@b"}, actor=admin)
 
 
 async def test_the_outbox_holds_what_is_not_an_address(app, mailbox):
