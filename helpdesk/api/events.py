@@ -17,7 +17,7 @@ async def confirm_contacts(ticket_id: str) -> Response:
     """Record the event and queue one email per enabled contact; 201 with `Location: <event id>`.
     A repeat within a minute, or with the same `Idempotency-Key`, answers the same, with the first
     event's id, and sends nothing."""
-    ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)
+    ticket = await tickets.load(human_id=ticket_id, actor=g.user)
     asked = await contacts.request_confirmation(
         ticket=ticket, actor=g.user, config=current_app.config, idempotency_key=idempotency_key()
     )
@@ -28,7 +28,7 @@ async def confirm_contacts(ticket_id: str) -> Response:
 @documents(200, envelope("EventEnvelope", EventOut))
 async def latest_confirm_contacts(ticket_id: str) -> dict:
     """The ticket's latest confirm-contacts event, or 404."""
-    ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)
+    ticket = await tickets.load(human_id=ticket_id, actor=g.user)
     event = await contacts.latest_confirmation_request(ticket=ticket, actor=g.user)
     if event is None:
         raise NotFound(f"No confirm-contacts event for {ticket_id}.")

@@ -1,15 +1,18 @@
 """Request schemas (pydantic, strict about unknown fields) and the response shapes of the blueprint."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from datetime import date as Date
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from helpdesk.models import Comment, Event, Group, Organisation, State, Ticket, TicketAttribute, User
+from helpdesk.models import Event, Group, Organisation, State, Ticket, TicketAttribute, User
+from helpdesk.services.values import email_error, phone_error
 
 if TYPE_CHECKING:
     from helpdesk.services.tickets import Related
+    from helpdesk.services.timeline import ThreadComment
 
 
 def _whole_number(value: Any) -> Any:
@@ -31,8 +34,28 @@ def _text_or_number(max_length: int, min_length: int = 0) -> WithJsonSchema:
 HumanId = Annotated[
     str, BeforeValidator(_number_to_text), Field(min_length=1, max_length=64), _text_or_number(64, 1)
 ]
-Phone = Annotated[str, BeforeValidator(_number_to_text), Field(max_length=64), _text_or_number(64)]
-Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+def _checked(error: Callable[[str], str | None]) -> AfterValidator:
+    """A pydantic validator from one of services.values' rules (the one the forms and services use)."""
+
+    def check(value: str) -> str:
+        if value and (reason := error(value)):  # an empty phone number is none
+            raise ValueError(reason)
+        return value
+
+    return AfterValidator(check)
+
+
+Phone = Annotated[
+    str, BeforeValidator(_number_to_text), Field(max_length=64), _checked(phone_error), _text_or_number(64)
+]
+# A user's phoneNumber is typed "number" in the blueprint, so any whole number is valid there (its
+# dredd example reads as 0): users' phones are kept as given, not held to the phone rule.
+UserPhone = Annotated[str, BeforeValidator(_number_to_text), Field(max_length=64), _text_or_number(64)]
+Email = Annotated[
+    str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"), _checked(email_error)
+]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_whole_number)]
 
@@ -79,7 +102,7 @@ class QueryModel(BaseModel):
 class UserCreate(Strict):
     email: Email
     name: Name
-    phoneNumber: Phone | None = None
+    phoneNumber: UserPhone | None = None
     admin: bool = False
     agent: bool = False
     humanId: HumanId | None = None
@@ -89,7 +112,7 @@ class UserCreate(Strict):
 class UserUpdate(Strict):
     email: Email | None = None
     name: Name | None = None
-    phoneNumber: Phone | None = None
+    phoneNumber: UserPhone | None = None
     admin: bool | None = None
     agent: bool | None = None
 
@@ -290,10 +313,9 @@ def tickets_out(tickets: list[Ticket], related: "Related", viewer: User) -> list
     return out
 
 
-def comment_out(comment: Comment, ticket: Ticket) -> dict[str, Any]:
-    author = comment.author_hid or (comment.author.human_id if comment.author else "") or ""
+def comment_out(comment: "ThreadComment", ticket: Ticket) -> dict[str, Any]:
     body = {"id": comment.id, "ticketId": ticket.human_id, "description": comment.body}
-    return _dated(comment, body | {"userHumanId": author, "internal": comment.internal})
+    return _dated(comment, body | {"userHumanId": comment.author_hid, "internal": comment.internal})
 
 
 def attribute_out(row: TicketAttribute) -> dict[str, Any]:

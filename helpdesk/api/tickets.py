@@ -23,9 +23,10 @@ from helpdesk.api.schemas import (
     envelope,
     tickets_out,
 )
-from helpdesk.services import tickets
+from helpdesk.services import tickets, timeline
 from helpdesk.services.ticket_fields import CLASSIFIED, LINKS, TicketFilters
 from helpdesk.services.tickets import Contacts, NewTicket, TicketChanges
+from helpdesk.services.values import SINGLE_KEYS
 
 TEXT = {
     "organisationHumanId": "organisation_hid",
@@ -35,12 +36,8 @@ TEXT = {
     "title": "title",
     "description": "description",
 }
-CONTACT_FIELDS = {
-    "mainEmail": "main_email",
-    "phoneNumber": "phone_number",
-    "preferredContactMethod": "preferred_contact_method",
-    "additionalEmails": "additional_emails",
-}
+# The API's attribute name -> the Contacts field: the single keys, and the additional emails as a list.
+CONTACT_FIELDS = {key.value: key.field for key in SINGLE_KEYS} | {"additionalEmails": "additional_emails"}
 
 
 def _contacts(attributes: TicketAttributesIn) -> Contacts:
@@ -98,7 +95,7 @@ async def create_ticket(data: TicketCreate) -> Response:
 @documents(200, envelope("TicketEnvelope", list[TicketOut]))
 async def get_ticket(ticket_id: str) -> dict:
     """One ticket, as an array of one (as documented)."""
-    ticket = await tickets.get_ticket(human_id=ticket_id, actor=g.user)
+    ticket = await tickets.load(human_id=ticket_id, actor=g.user)
     return {"data": tickets_out([ticket], await tickets.related_for([ticket]), g.user)}
 
 
@@ -146,8 +143,9 @@ async def create_comment(ticket_id: str, data: CommentCreate) -> Response:
 @documents(200, envelope("CommentListEnvelope", list[CommentOut]))
 async def list_comments(ticket_id: str) -> dict:
     """The ticket's comments, oldest first (customers never see internal notes)."""
-    ticket, comments = await tickets.list_comments(human_id=ticket_id, actor=g.user)
-    return {"data": [comment_out(comment, ticket) for comment in comments]}
+    ticket = await tickets.load(human_id=ticket_id, actor=g.user)
+    thread = await timeline.thread_of(ticket=ticket, actor=g.user)
+    return {"data": [comment_out(comment, ticket) for comment in thread]}
 
 
 @api.get("/tickets/<ticket_id>/attributes")

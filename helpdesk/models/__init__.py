@@ -24,14 +24,14 @@ from helpdesk.models.tickets import (
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases: larger ones name nothing
 
 
-def names_rows(*ids: int | None) -> bool:
+def ids_in_range(*ids: int | None) -> bool:
     """Whether every given id could name a row (a larger number would overflow the database driver)."""
     return all(value is None or 0 < value <= MAX_ID for value in ids)
 
 
 __all__ = [
     "MAX_ID",
-    "names_rows",
+    "ids_in_range",
     "ApiToken",
     "Attempt",
     "Comment",

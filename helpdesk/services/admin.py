@@ -6,7 +6,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
-from helpdesk.models import ApiToken, Group, GroupMember, Organisation, State, StateKind, User, names_rows
+from helpdesk.models import ApiToken, Group, GroupMember, Organisation, State, StateKind, User, ids_in_range
 from helpdesk.services import cache, feed
 
 
@@ -31,7 +31,7 @@ async def get_token(*, user_id: int, token_id: int, actor: User) -> ApiToken:
     """One of a user's API tokens (its digest and name), or NotFound."""
     ensure_admin(actor)
     token = (
-        await ApiToken.get_or_none(id=token_id, user_id=user_id) if names_rows(token_id, user_id) else None
+        await ApiToken.get_or_none(id=token_id, user_id=user_id) if ids_in_range(token_id, user_id) else None
     )
     if token is None:
         raise NotFound(f"No token {token_id}.")
@@ -70,7 +70,7 @@ async def create_group(*, name: str, actor: User) -> Group:
 async def add_member(*, group_id: int, user_id: int, actor: User) -> GroupMember:
     """Put an active agent in a group (adding twice is harmless); the membership, group and user loaded."""
     ensure_admin(actor)
-    if not names_rows(group_id, user_id):
+    if not ids_in_range(group_id, user_id):
         raise NotFound(f"No group {group_id} or user {user_id}.")
     group = await Group.get_or_none(id=group_id)
     user = await User.get_or_none(id=user_id, active=True)
@@ -88,7 +88,7 @@ async def add_member(*, group_id: int, user_id: int, actor: User) -> GroupMember
 async def remove_member(*, group_id: int, user_id: int, actor: User) -> GroupMember | None:
     """Take an agent out of a group; the membership that was (group and user loaded), if any."""
     ensure_admin(actor)
-    if not names_rows(group_id, user_id):
+    if not ids_in_range(group_id, user_id):
         return None
     member = await GroupMember.get_or_none(group_id=group_id, user_id=user_id).select_related("group", "user")
     if member is not None:
@@ -110,7 +110,7 @@ async def save_state(
     """Add a catalogue entry, or rename / reorder one (its kind never changes: tickets point at it).
     Positions count within a kind; an entry given none goes last in its kind (a new one) or stays."""
     ensure_admin(actor)
-    if not names_rows(state_id):
+    if not ids_in_range(state_id):
         raise NotFound(f"No state {state_id}.")
     state = await State.get_or_none(id=state_id) if state_id is not None else State(kind=kind)
     if state is None:

@@ -9,7 +9,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from helpdesk.errors import NotFound
-from helpdesk.models import Group, State, StateKind, User, names_rows
+from helpdesk.models import Group, State, StateKind, User, ids_in_range
 from helpdesk.services import cache
 
 STATE_TYPES: dict[str, StateKind | None] = {
@@ -62,7 +62,7 @@ async def active_agents() -> list[User]:
 
 async def get_group(*, group_id: int, actor: User) -> Group:
     """One group (staff only)."""
-    group = await Group.get_or_none(id=group_id) if actor.is_staff and names_rows(group_id) else None
+    group = await Group.get_or_none(id=group_id) if actor.is_staff and ids_in_range(group_id) else None
     if group is None:
         raise NotFound(f"No group {group_id}.")
     return group

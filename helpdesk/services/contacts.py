@@ -6,7 +6,6 @@ confirm or correct their own details (never the other contacts': those go to age
 """
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from helpdesk.errors import Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed, NotFound
+from helpdesk.errors import Invalid, LinkExpired, LinkGone, LinkRefused, LinkUsed
 from helpdesk.models import (
     Comment,
     ConsumedToken,
@@ -27,34 +26,32 @@ from helpdesk.models import (
     OutboxEmail,
     Ticket,
     TicketAttribute,
-    TicketHistory,
     User,
 )
 from helpdesk.models.tickets import CONFIRMED, CONTACT, DECLINED, PENDING, TRUSTED
-from helpdesk.services import feed, idempotency
+from helpdesk.services import feed, history, idempotency
+from helpdesk.services.access import authorise
+from helpdesk.services.history import contact_field, record_change
 from helpdesk.services.outbox import email_columns, queue_email, render_email
+from helpdesk.services.values import EMAIL_KEYS, ContactKey, contact_error, is_email
 
 CONFIRM_SALT = "helpdesk.confirm-contacts"
 REQUEST_KEY = "notification.ticket.confirm-contacts"
 CONFIRMED_KEY = "contacts.confirmed"
-REQUESTED_FIELD = "contacts.confirmationRequested"  # TicketHistory.field of an agent's request
-PROPOSED_FIELD = "contacts.proposal"  # a contact's note to the agents about the other contacts
 RESEND_AFTER = timedelta(minutes=1)  # a repeat request sooner than this stands for the last one
 INVITATION_KEY = "notification.contact.invitation"
 CHANGED_KEY = "notification.contact.changed"  # the old main email told it was replaced
 OPTED_IN_KEY = "contacts.optedIn"
 DECLINED_KEY = "contacts.declined"
-EMAIL_KEYS = ("mainEmail", "additionalEmail")
 RECEIVING = (TRUSTED, CONFIRMED)  # the consents that let a contact receive the ticket's emails
 # What a contact may correct from their link ("email" is their own address, main or additional;
 # the phone and preferred method only the main contact's), and the longest value each may hold.
-CORRECTABLE = {"email": 254, "phoneNumber": 64, "preferredContactMethod": 100}
-MAIN_ONLY = ("phoneNumber", "preferredContactMethod")
+CORRECTABLE = {"email": 254, ContactKey.PHONE_NUMBER: 64, ContactKey.PREFERRED_CONTACT_METHOD: 100}
+MAIN_ONLY = (ContactKey.PHONE_NUMBER, ContactKey.PREFERRED_CONTACT_METHOD)
 NOTE_LENGTH = 2000
 # Set from the app's configuration when it starts (configure): the cap on a customer's contacts,
 # and the settings that sign invitation links (queued with the ticket, inside its transaction).
 settings: dict[str, Any] = {"customer_contact_limit": 10, "config": None}
-_ADDRESS = re.compile(r"[^@\s,;:<>()\[\]\"\\]+@[^@\s,;:<>()\[\]\"\\]+\.[^@\s,;:<>()\[\]\"\\]+")
 
 
 @dataclass
@@ -108,11 +105,6 @@ def configure(config: Mapping[str, Any]) -> None:
     settings.update(customer_contact_limit=int(config["CUSTOMER_CONTACT_LIMIT"]), config=config)
 
 
-def is_address(value: str) -> bool:
-    """Whether a contact value is one plain email address (never a list, never a display name)."""
-    return _ADDRESS.fullmatch(value) is not None
-
-
 async def email_contacts(ticket: Ticket) -> list[str]:
     """The addresses the ticket's emails go to: enabled contacts that may receive them, each once,
     in the order they were added."""
@@ -142,6 +134,18 @@ def limit_customer_contacts(pairs: list[tuple[str, str]]) -> None:
             f"A customer's ticket names at most {limit} email contacts.",
             {"attributes.additionalEmails": [f"at most {limit} addresses with mainEmail"]},
         )
+
+
+def check_contacts(pairs: list[tuple[str, str]]) -> None:
+    """Invalid naming each (key, value) contact pair whose value is not an email address (for an
+    email key) or a phone number (for the phone key): one rule, whoever writes the contact."""
+    errors: dict[str, list[str]] = {}
+    for key, value in pairs:
+        if error := contact_error(key, value):
+            name = "additionalEmails" if key == ContactKey.ADDITIONAL_EMAIL else key
+            errors.setdefault(f"attributes.{name}", []).append(error)
+    if errors:
+        raise Invalid("Some contact details are not valid.", errors)
 
 
 def with_consent(pairs: list[tuple[str, str]], actor: User) -> list[tuple[str, str, str]]:
@@ -180,18 +184,35 @@ class Notification:
     event: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One kind of notification: its event's key and value, its email's template and subject."""
+
+    key: str
+    value: str
+    template: str
+    about: str  # the subject after the ticket's number and title
+
+
+TICKET_RECEIVED = Notice(
+    "notification.ticket.create", "Create ticket notification sent.", "ticket_created", "ticket received"
+)
+NEW_REPLY = Notice("notification.ticket.reply", "Reply notification sent.", "public_reply", "new reply")
+
+
 def _notification(
-    ticket: Ticket, addresses: list[str], *, key: str, value: str, template: str, subject: str, **context: Any
+    ticket: Ticket, addresses: list[str], notice: Notice, **context: Any
 ) -> Notification | None:
     """One email per address and the event recording it; None when nobody is listed."""
     if not addresses:
         return None
     moment = datetime.now(UTC)
-    text, html = render_email(template, ticket=ticket, **context)
+    text, html = render_email(notice.template, ticket=ticket, **context)
+    subject = _subject(ticket, notice.about)
     same = {"subject": subject, "body_text": text, "body_html": html, "ticket_id": ticket.id}
     emails = [email_columns(recipient=address, moment=moment, **same) for address in addresses]
     event = {
-        "key": key, "value": value, "target": ticket.human_id, "ticket_id": ticket.id,
+        "key": notice.key, "value": notice.value, "target": ticket.human_id, "ticket_id": ticket.id,
         "created_at": moment, "updated_at": moment,
     }  # fmt: skip
     return Notification(emails, event)
@@ -199,29 +220,12 @@ def _notification(
 
 def ticket_created(ticket: Ticket, addresses: list[str]) -> Notification | None:
     """The "ticket received" emails to the given contact addresses of a new ticket."""
-    return _notification(
-        ticket,
-        addresses,
-        key="notification.ticket.create",
-        value="Create ticket notification sent.",
-        template="ticket_created",
-        subject=_subject(ticket, "ticket received"),
-    )
+    return _notification(ticket, addresses, TICKET_RECEIVED)
 
 
 def public_reply(ticket: Ticket, comment: Comment, addresses: list[str]) -> Notification | None:
     """The "new reply" emails to the ticket's contact addresses; none for an internal note."""
-    if comment.internal:
-        return None
-    return _notification(
-        ticket,
-        addresses,
-        key="notification.ticket.reply",
-        value="Reply notification sent.",
-        template="public_reply",
-        subject=_subject(ticket, "new reply"),
-        comment=comment,
-    )
+    return None if comment.internal else _notification(ticket, addresses, NEW_REPLY, comment=comment)
 
 
 def _signing_config() -> Mapping[str, Any]:
@@ -276,14 +280,18 @@ def addresses_among(contacts: list[tuple[str, str]]) -> list[str]:
     """The email addresses among (key, value) contact pairs, each once, in their order."""
     addresses: dict[str, str] = {}
     for key, value in contacts:
-        if key in EMAIL_KEYS and is_address(value):
+        if key in EMAIL_KEYS and is_email(value):
             addresses.setdefault(value.lower(), value)
     return list(addresses.values())
 
 
 async def queue_invitations(ticket: Ticket, addresses: list[str]) -> Event | None:
     """Invite addresses a customer or a contact named to opt in; call inside the change's transaction."""
-    return await _write(invitations(ticket, addresses))
+    notification = invitations(ticket, addresses)
+    if notification is None:
+        return None
+    await OutboxEmail.bulk_create(OutboxEmail(**email) for email in notification.emails)
+    return await Event.create(**notification.event)
 
 
 def mask_address(address: str) -> str:
@@ -297,7 +305,7 @@ async def queue_main_email_changed(ticket: Ticket, old: TicketAttribute | None, 
     """Tell the address that was the ticket's main email that it no longer is, without the new
     address in full (inside the change's transaction). Only an address that got the ticket's
     emails is told: a contact that never opted in hears nothing."""
-    if old is None or not old.enabled or old.consent not in RECEIVING or not is_address(old.value):
+    if old is None or not old.enabled or old.consent not in RECEIVING or not is_email(old.value):
         return
     if new and new.lower() == old.value.lower():
         return
@@ -309,34 +317,13 @@ async def queue_main_email_changed(ticket: Ticket, old: TicketAttribute | None, 
     )
 
 
-async def _write(notification: Notification | None) -> Event | None:
-    if notification is None:
-        return None
-    async with in_transaction():
-        await OutboxEmail.bulk_create(OutboxEmail(**email) for email in notification.emails)
-        return await Event.create(**notification.event)
-
-
-async def queue_ticket_created(ticket: Ticket) -> Event | None:
-    """Tell the ticket's contacts it was opened; call inside the creating transaction."""
-    return await _write(ticket_created(ticket, await email_contacts(ticket)))
-
-
-async def queue_public_reply(ticket: Ticket, comment: Comment) -> Event | None:
-    """Send a public reply to the ticket's contacts; internal notes never leave the helpdesk."""
-    if comment.internal:
-        return None
-    return await _write(public_reply(ticket, comment, await email_contacts(ticket)))
-
-
 async def request_confirmation(
     *, ticket: Ticket, actor: User, config: Mapping[str, Any], idempotency_key: str | None = None
 ) -> ConfirmationRequest:
     """Record the request and queue each enabled contact a link to confirm their details. A repeat
     within RESEND_AFTER (a double click, a retry) or with the same idempotency key is the earlier
     request: no event, no email."""
-    if not actor.is_staff:
-        raise NotFound(f"No ticket {ticket.human_id}.")
+    authorise(ticket, actor, staff_only=True)
     retry = idempotency.request(actor, idempotency_key, idempotency.EVENT, ticket.id)
     request = partial(_request_confirmation, ticket, actor, config, retry)
     return await idempotency.once(retry, request, _earlier_request)
@@ -363,9 +350,7 @@ async def _request_confirmation(
             )
         value = "Confirm contacts notification sent." if addresses else "No enabled email contact to notify."
         # The event says what the system sent; the history row says which agent asked.
-        await TicketHistory.create(
-            ticket=ticket, actor=actor, actor_label=actor.name, field=REQUESTED_FIELD, new_value=value
-        )
+        await record_change(ticket=ticket, actor=actor, field=history.REQUESTED, new=value)
         event = await Event.create(key=REQUEST_KEY, value=value, target=ticket.human_id, ticket=ticket)
         if retry:
             await retry.record(event.id)
@@ -381,8 +366,7 @@ async def _recent_request(ticket: Ticket) -> Event | None:
 
 async def latest_confirmation_request(*, ticket: Ticket, actor: User) -> Event | None:
     """The ticket's most recent confirm-contacts event, for staff; None when there is none."""
-    if not actor.is_staff:
-        raise NotFound(f"No ticket {ticket.human_id}.")
+    authorise(ticket, actor, staff_only=True)
     return await Event.filter(ticket=ticket, key=REQUEST_KEY).order_by("-id").first()
 
 
@@ -415,15 +399,15 @@ async def read_link(
         raise LinkGone("The ticket this link was sent about no longer exists.")
     rows = await TicketAttribute.filter(ticket=ticket, type=CONTACT, enabled=True).order_by("id")
     own = [row for row in rows if row.key in EMAIL_KEYS and row.value.lower() == address.lower()]
-    if not own or not is_address(address):
+    if not own or not is_email(address):
         raise LinkGone("This address is no longer a contact of the ticket.")
     if all(row.consent == DECLINED for row in own):
         raise LinkGone("You asked us not to email you about this ticket.")
     digest = _digest(token)
     if await ConsumedToken.exists(digest=digest):
         raise LinkUsed("This link has already been used.")
-    own.sort(key=lambda row: row.key != "mainEmail")  # the main email first
-    main = own[0].key == "mainEmail"
+    own.sort(key=lambda row: row.key != ContactKey.MAIN_EMAIL)  # the main email first
+    main = own[0].key == ContactKey.MAIN_EMAIL
     details = [row for row in rows if row.key in MAIN_ONLY] if main else []
     consent = next((row.consent for row in own if row.consent in RECEIVING), PENDING)
     return ConfirmationLink(ticket, address, [own[0], *details], digest, main=main, consent=consent)
@@ -435,9 +419,7 @@ def _correction_error(link: ConfirmationLink, key: str, value: str) -> str | Non
         return "cannot be corrected from this link"
     if len(value) > CORRECTABLE[key]:
         return f"at most {CORRECTABLE[key]} characters"
-    if key == "email" and not is_address(value):
-        return "must be one email address"
-    return None
+    return contact_error(ContactKey.MAIN_EMAIL if key == "email" else key, value)
 
 
 def _clean_corrections(link: ConfirmationLink, corrections: Mapping[str, str]) -> dict[str, str]:
@@ -461,7 +443,7 @@ async def _apply_corrections(link: ConfirmationLink, changes: dict[str, str]) ->
     address of theirs waits for its owner to opt in; the old main address is told."""
     rows = {row.key: row for row in link.contacts}
     own = link.own_email
-    history = []
+    changed = False
     for key, value in changes.items():
         row = own if key == "email" else rows.get(key)
         if row is not None and row.value == value:
@@ -472,18 +454,12 @@ async def _apply_corrections(link: ConfirmationLink, changes: dict[str, str]) ->
             await TicketAttribute.create(ticket=link.ticket, key=key, value=value, type=CONTACT)
         else:
             await TicketAttribute.filter(id=row.id).update(value=value, updated_at=datetime.now(UTC))
-        history.append(
-            TicketHistory(
-                ticket=link.ticket,
-                actor=None,
-                actor_label=link.address,
-                field=f"attributes.{row.key if row else key}",
-                old_value=row.value if row else None,
-                new_value=value,
-            )
-        )
-    if history:
-        await TicketHistory.bulk_create(history)
+        await record_change(
+            ticket=link.ticket, actor=None, actor_label=link.address,
+            field=contact_field(row.key if row else key), old=row.value if row else None, new=value,
+        )  # fmt: skip
+        changed = True
+    if changed:
         await Ticket.filter(id=link.ticket.id).update(version=F("version") + 1, updated_at=datetime.now(UTC))
 
 
@@ -495,15 +471,15 @@ async def _change_own_email(link: ConfirmationLink, own: TicketAttribute, value:
     await TicketAttribute.filter(id=own.id).update(value=value, consent=consent, updated_at=datetime.now(UTC))
     if not same:
         await queue_invitations(link.ticket, [value])
-    if own.key == "mainEmail":
+    if own.key == ContactKey.MAIN_EMAIL:
         await queue_main_email_changed(link.ticket, own, value)
 
 
 async def _propose(link: ConfirmationLink, note: str) -> None:
     """Leave the agents the holder's note about the other contacts, and say so in the history."""
     await ContactProposal.create(ticket=link.ticket, address=link.address, note=note)
-    await TicketHistory.create(
-        ticket=link.ticket, actor=None, actor_label=link.address, field=PROPOSED_FIELD, new_value=note
+    await record_change(
+        ticket=link.ticket, actor=None, actor_label=link.address, field=history.PROPOSAL, new=note
     )
 
 
@@ -566,11 +542,12 @@ async def answer_invitation(
 
 
 async def confirmation_status(
-    ticket: Ticket, *, contacts: list[TicketAttribute] | None = None
+    *, ticket: Ticket, actor: User, contacts: list[Any] | None = None
 ) -> ConfirmationStatus:
-    """When the ticket's contacts were last asked to confirm, and when each address last did.
-
-    `contacts` are the ticket's contact rows when the caller has already read them."""
+    """When the contacts of a ticket tickets.load gave this actor were last asked to confirm, and
+    when each address last did (agents only); `contacts` are its contact rows when the caller has
+    already read them."""
+    authorise(ticket, actor, staff_only=True)
     events = Event.filter(ticket=ticket, key__in=(REQUEST_KEY, CONFIRMED_KEY)).order_by("id")
     requested_at, latest = None, {}
     for key, address, at in await events.values_list("key", "value", "created_at"):

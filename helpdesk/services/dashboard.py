@@ -9,9 +9,9 @@ from tortoise.functions import Coalesce, Count
 from tortoise.queryset import QuerySet
 
 from helpdesk.db import dialect
-from helpdesk.errors import NotFound
 from helpdesk.models import Group, Organisation, State, StateKind, Ticket, User
-from helpdesk.services.reports import local_midnight, report_window
+from helpdesk.services import access
+from helpdesk.services.reports import NO_REPORT, local_midnight, report_window
 
 TOP_ORGANISATIONS = 10
 NONE = "(none)"
@@ -70,11 +70,6 @@ class Bar:
     count: int
 
 
-def _staff_only(actor: User) -> None:
-    if not actor.is_staff:
-        raise NotFound("No such report.")
-
-
 def dashboard_period(
     *,
     actor: User,
@@ -87,7 +82,7 @@ def dashboard_period(
 ) -> Period:
     """The week or month holding `day` (default today) in the configured zone (DECISIONS 30),
     of one group's and one organisation's tickets when given."""
-    _staff_only(actor)
+    access.staff_only(actor, NO_REPORT)
     start, end, label = report_window(period=period, day=day, timezone=timezone, now=now)
     zone = ZoneInfo(timezone)
     first, after = start.astimezone(zone).date(), end.astimezone(zone).date()
@@ -126,7 +121,7 @@ def _open_now(period: Period | None = None) -> QuerySet[Ticket]:
 
 async def headline(*, actor: User, period: Period, now: datetime) -> Headline:
     """Created and resolved in the period, open now, and the medians of the period's tickets."""
-    _staff_only(actor)
+    access.staff_only(actor, NO_REPORT)
     assigned = _created_in(period).filter(first_assigned_at__isnull=False)
     created = await _created_in(period).count()
     return Headline(
@@ -172,7 +167,7 @@ async def _median_seconds(query: QuerySet[Ticket], end: str, total: int | None =
 
 async def created_resolved(*, actor: User, period: Period) -> list[DayCount]:
     """Tickets created and resolved on each local day of the period."""
-    _staff_only(actor)
+    access.staff_only(actor, NO_REPORT)
     created = await _per_day(_created_in(period), "created_at", period)
     resolved = await _per_day(_resolved_in(period), "resolved_at", period)
     return [DayCount(day, created.get(day, 0), resolved.get(day, 0)) for day in period.days]
@@ -204,14 +199,14 @@ async def open_by_priority(*, actor: User, period: Period | None = None) -> list
 
 
 async def _open_by_catalogue(actor: User, column: str, kind: StateKind, period: Period | None) -> list[Bar]:
-    _staff_only(actor)
+    access.staff_only(actor, NO_REPORT)
     counts = await _open_counts(column, period)
     return _bars(counts, await State.filter(kind=kind).values_list("id", "description"))
 
 
 async def open_by_group(*, actor: User, period: Period | None = None) -> list[Bar]:
     """Open tickets now per agent group, most first (of the period's scope, never its window)."""
-    _staff_only(actor)
+    access.staff_only(actor, NO_REPORT)
     counts = await _open_counts("group_id", period)
     names = await Group.filter(id__in=[key for key in counts if key is not None]).values_list("id", "name")
     return _bars(counts, sorted(names, key=lambda group: (-counts[group[0]], group[1])))
@@ -232,7 +227,7 @@ def _bars(counts: dict[int | None, int], names: list[tuple[int, str]]) -> list[B
 
 async def top_organisations(*, actor: User, period: Period, limit: int = TOP_ORGANISATIONS) -> list[Bar]:
     """The organisations with the most tickets created in the period, most first."""
-    _staff_only(actor)
+    access.staff_only(actor, NO_REPORT)
     rows = (
         await _created_in(period)
         .annotate(n=Count("id"))

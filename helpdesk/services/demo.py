@@ -10,9 +10,11 @@ from tortoise.transactions import in_transaction
 
 from helpdesk.db import dialect
 from helpdesk.models import Group, GroupMember, Organisation, State, StateKind, Ticket, User
+from helpdesk.models.tickets import CONTACT
 from helpdesk.services.bulk import bulk_insert, reset_sequence
 from helpdesk.services.passwords import hash_password
 from helpdesk.services.reference import load_reference_data
+from helpdesk.services.values import ContactKey
 
 PARTNERS = [
     ("ORG-1001", "Northwind Telecom Ltd", "Northwind"),
@@ -254,14 +256,14 @@ class _TicketRows:
     def _contacts(self, ticket_id: int, created: datetime, org: str) -> None:
         slug = org.split()[0].lower().replace("&", "and")
         contacts = [
-            ("mainEmail", f"it@{slug}.example"),
-            ("phoneNumber", "+44 113 496 0000"),
-            ("preferredContactMethod", "email"),
+            (ContactKey.MAIN_EMAIL, f"it@{slug}.example"),
+            (ContactKey.PHONE_NUMBER, "+44 113 496 0000"),
+            (ContactKey.PREFERRED_CONTACT_METHOD, "email"),
         ]
         if self.rng.random() < 0.3:
-            contacts.append(("additionalEmail", f"office@{slug}.example"))
+            contacts.append((ContactKey.ADDITIONAL_EMAIL, f"office@{slug}.example"))
         for key, value in contacts:
-            self.attributes.append((ticket_id, key, value, "Contact", True, created, created))
+            self.attributes.append((ticket_id, key, value, CONTACT, True, created, created))
 
 
 async def _write_tickets_sqlite(tickets: list[tuple], comments: list[tuple]) -> None:

@@ -118,7 +118,7 @@ def _change(values: Iterable[Any]) -> Change:
     pk, kind, ticket_id, organisation, staff_only, actor_id, label, created_at, data = values
     return Change(
         pk, kind, ticket_id, organisation, bool(staff_only), actor_id, label or "",
-        sql.moment(created_at), json.loads(data or "{}"),
+        sql.as_datetime(created_at), json.loads(data or "{}"),
     )  # fmt: skip
 
 

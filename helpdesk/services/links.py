@@ -11,7 +11,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from tortoise.exceptions import IntegrityError
 
 from helpdesk.errors import LinkExpired, LinkGone, LinkRefused, LinkUsed
-from helpdesk.models import ConsumedToken, User, names_rows
+from helpdesk.models import ConsumedToken, User, ids_in_range
 
 PASSWORD_RESET = "helpdesk.password-reset"  # noqa: S105 - a salt naming a purpose
 INVITATION = "helpdesk.invitation"
@@ -84,7 +84,7 @@ async def consume(token: str, *, purpose: str) -> None:
 
 async def user_of(payload: dict, *, stamped: bool = True) -> User:
     """The active user a link names; with `stamped`, only while their password is unchanged."""
-    user = await User.get_or_none(id=payload["user"], active=True) if names_rows(payload["user"]) else None
+    user = await User.get_or_none(id=payload["user"], active=True) if ids_in_range(payload["user"]) else None
     if user is None:
         raise LinkGone("The account this link was sent for no longer exists.")
     if stamped and payload.get("pw") != password_stamp(user):

@@ -19,6 +19,7 @@ from helpdesk import db
 from helpdesk.config import PROJECT_ROOT
 from helpdesk.models import OutboxEmail, OutboxStatus, Ticket
 from helpdesk.services import feed, sql
+from helpdesk.services.values import is_email
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -228,6 +229,12 @@ async def over_cap(row: OutboxEmail, config: Mapping[str, Any], now: datetime) -
     return None
 
 
+def _not_an_address(row: OutboxEmail) -> str | None:
+    """Why the row's recipient cannot be mailed (not one email address, by the rule every form and
+    the API use), or None."""
+    return None if is_email(row.recipient) else "Held: the recipient is not an email address."
+
+
 async def _record_held(row: OutboxEmail, reason: str) -> None:
     """Never send the row, and say why where agents see it (the ticket's emails panel)."""
     log.warning("outbox: email %s held: %s", row.id, reason)
@@ -240,7 +247,7 @@ async def _deliver(row: OutboxEmail, config: Mapping[str, Any], clock: Clock, wo
     """Send one claimed row and record the outcome, each step at its own time; True when the
     server accepted it."""
     started = clock()
-    if reason := await over_cap(row, config, started):
+    if reason := _not_an_address(row) or await over_cap(row, config, started):
         await _record_held(row, reason)
         return False
     if not await _start_send(row, worker, started):

@@ -11,10 +11,14 @@ from zoneinfo import ZoneInfo
 import orjson
 from tortoise.expressions import Q
 
-from helpdesk.errors import BadRequest, NotFound
+from helpdesk.errors import BadRequest
 from helpdesk.models import Organisation, TicketAttribute, TicketHistory, User
-from helpdesk.models.tickets import TICKET_PREFIX
-from helpdesk.services.sql import Params, moment, select_rows
+from helpdesk.models.tickets import CONTACT, TICKET_PREFIX
+from helpdesk.services import access
+from helpdesk.services.sql import Params, as_datetime, select_rows
+from helpdesk.services.values import ContactKey
+
+NO_REPORT = "No such report."  # what a report is to anyone but an agent
 
 COLUMNS = (
     "ticketNumber",
@@ -48,13 +52,13 @@ TICKET_FIELDS = (
     "created_at",
     "first_assigned_at",
     "resolved_at",
-    "state__description",
-    "type__description",
-    "priority__description",
-    "stage__description",
-    "outcome__description",
-    "assignee__name",
-)
+    "state",
+    "type",
+    "priority",
+    "stage",
+    "outcome",
+    "assignee",
+)  # the last six: the descriptions of the ticket's states, and its assignee's name
 
 
 def _week(day: date) -> tuple[date, date, str]:
@@ -109,8 +113,7 @@ def report_rows(
     organisation_hid: str | None = None,
 ) -> AsyncIterator[dict[str, str]]:
     """Report rows of the live tickets created in the window; checks run now, before any row streams."""
-    if not actor.is_staff:
-        raise NotFound("No such report.")
+    access.staff_only(actor, NO_REPORT)
     now = now or datetime.now(UTC)
     start, end, _ = report_window(period=period, day=day, timezone=timezone, now=now)
     window = _Window(start, end, group_id=group_id, organisation_hid=organisation_hid)
@@ -189,7 +192,7 @@ async def _batches(window: _Window) -> AsyncIterator[list[dict]]:
 def _datetimes(row: Any) -> list[Any]:
     values = list(row)
     for i in DATETIME_COLUMNS:
-        values[i] = moment(values[i])
+        values[i] = as_datetime(values[i])
     return values
 
 
@@ -227,7 +230,9 @@ class _Lookups:
 async def _main_emails(ticket_ids: list[int]) -> dict[int, str]:
     """Each ticket's enabled mainEmail contact; the newest wins should there be several."""
     rows = (
-        await TicketAttribute.filter(ticket_id__in=ticket_ids, type="Contact", key="mainEmail", enabled=True)
+        await TicketAttribute.filter(
+            ticket_id__in=ticket_ids, type=CONTACT, key=ContactKey.MAIN_EMAIL, enabled=True
+        )
         .order_by("id")
         .values_list("ticket_id", "value")
     )
@@ -270,16 +275,16 @@ def _row(ticket: dict, lookups: _Lookups, clock: _Clock) -> dict[str, str]:
         "customer": customer,
         "buyer": buyer,
         "ticketDescription": ticket["description"] or NA,
-        "priority": ticket["priority__description"] or NA,
-        "category": ticket["type__description"] or NA,
-        "serviceImpact": ticket["stage__description"] or NA,
-        "outcome": ticket["outcome__description"] or NA,
-        "status": ticket["state__description"] or NA,
+        "priority": ticket["priority"] or NA,
+        "category": ticket["type"] or NA,
+        "serviceImpact": ticket["stage"] or NA,
+        "outcome": ticket["outcome"] or NA,
+        "status": ticket["state"] or NA,
         "primaryContactName": lookups.contact_name(email, ticket["reporter_hid"]),
         "primaryContactEmail": email or NA,
         "createdAt": clock.stamp(created),
         "resolutionDate": clock.stamp(resolved),
-        "assigned": ticket["assignee__name"] or NA,
+        "assigned": ticket["assignee"] or NA,
         "slaAssignedTime": _duration(created, assigned),
         "ticketRunTime": _duration(created, resolved or clock.now),
     }

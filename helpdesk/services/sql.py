@@ -83,7 +83,7 @@ async def write_returning(sql: str, *values: Any) -> list[dict[str, Any]]:
     )
 
 
-def moment(value: Any) -> datetime | None:
+def as_datetime(value: Any) -> datetime | None:
     """A stored timestamp as a datetime: PostgreSQL gives one, SQLite the ISO text Tortoise wrote
     (fromisoformat reads it in C; the ORM's regular expression was a large part of a page)."""
     return datetime.fromisoformat(value) if isinstance(value, str) else value

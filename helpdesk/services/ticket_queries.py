@@ -13,7 +13,7 @@ from typing import Any
 from helpdesk.models import User
 from helpdesk.models.tickets import TICKET_PREFIX
 from helpdesk.services import search
-from helpdesk.services.sql import Params, is_postgres, moment, select_rows
+from helpdesk.services.sql import Params, as_datetime, is_postgres, select_rows
 from helpdesk.services.ticket_fields import LINKS, TicketFilters
 
 
@@ -62,7 +62,7 @@ def _rows(rows: list[Any]) -> list[TicketRow]:
     for row in rows:
         values = list(row)
         for i in DATETIMES:
-            values[i] = moment(values[i])
+            values[i] = as_datetime(values[i])
         tickets.append(TicketRow(*values))
     return tickets
 

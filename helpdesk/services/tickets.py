@@ -19,24 +19,28 @@ from helpdesk.models import (
     StateKind,
     Ticket,
     TicketAttribute,
-    TicketHistory,
     User,
-    names_rows,
+    ids_in_range,
 )
 from helpdesk.models.tickets import CONTACT, TRUSTED
-from helpdesk.services import cache, contacts, feed, idempotency, ticket_queries, ticket_writes
+from helpdesk.services import (
+    access,
+    cache,
+    contacts,
+    feed,
+    history,
+    idempotency,
+    ticket_queries,
+    ticket_writes,
+)
 from helpdesk.services.contacts import queue_main_email_changed
 from helpdesk.services.ticket_fields import CLASSIFIED, DEFAULT_SORT, LINKS, SORTS, TicketFilters
 from helpdesk.services.ticket_queries import TicketRow
+from helpdesk.services.values import SINGLE_KEYS, ContactKey
 
 KINDS = (StateKind.STATE, StateKind.TYPE, StateKind.PRIORITY, StateKind.STAGE, StateKind.OUTCOME)
 CLASSIFICATIONS: dict[str, StateKind] = dict(zip(CLASSIFIED, KINDS, strict=True))
 TEXT_FIELDS = ("organisation_hid", "contract_hid", "tenant_hid", "reporter_hid", "title", "description")
-SINGLE_CONTACT_KEYS = {
-    "main_email": "mainEmail",
-    "phone_number": "phoneNumber",
-    "preferred_contact_method": "preferredContactMethod",
-}
 
 
 @dataclass
@@ -50,8 +54,8 @@ class Contacts:
 
     def rows(self) -> list[tuple[str, str]]:
         """(key, value) pairs, one attribute row each (DECISIONS 23)."""
-        pairs = [(key, getattr(self, name)) for name, key in SINGLE_CONTACT_KEYS.items()]
-        pairs += [("additionalEmail", email) for email in self.additional_emails]
+        pairs = [(key, getattr(self, key.field)) for key in SINGLE_KEYS]
+        pairs += [(ContactKey.ADDITIONAL_EMAIL, email) for email in self.additional_emails]
         return [(key, value) for key, value in pairs if value]
 
 
@@ -89,26 +93,19 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def ensure_can_see(ticket: Ticket | TicketRow, actor: User) -> None:
-    """Customers see only their organisation's tickets; anything else reads as missing."""
-    if not actor.is_staff and ticket.organisation_hid != actor.organisation_hid:
-        raise NotFound(f"No ticket {ticket.human_id}.")
-
-
-def ensure_staff(actor: User, what: str) -> None:
-    if not actor.is_staff:
-        raise Forbidden(f"Only agents {what}.")
-
-
-async def get_ticket(*, human_id: str, actor: User, related: bool = False) -> Ticket:
-    """The live ticket with this human ID, as far as the actor may see it.
+async def load(
+    *, human_id: str, actor: User, staff_only: bool = False, agents_only: str = "", related: bool = False
+) -> Ticket:
+    """The live ticket with this human ID, fetched and authorised in one call: missing to whoever may
+    not see it (to every customer with `staff_only`), refused to customers for an `agents_only`
+    intent (access.authorise).
 
     `related`: with its states, group and assignee (from the per-process cache)."""
     pk = Ticket.parse_human_id(human_id)
     row = await ticket_queries.select_one(pk) if pk else None
     if row is None:
         raise NotFound(f"No ticket {human_id}.")
-    ensure_can_see(row, actor)
+    access.authorise(row, actor, staff_only=staff_only, agents_only=agents_only)
     values = row.columns()
     if related:
         values |= _links(row, await related_for([row]))
@@ -167,7 +164,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     """The (sort value, id) a cursor points after; BadRequest (a bad query value) when we did not make it."""
     try:
         value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(pk, int) or not names_rows(pk):
+        if not isinstance(pk, int) or not ids_in_range(pk):
             raise ValueError
         if SORTS[sort][0].endswith("_at") and value is not None:
             value = datetime.fromisoformat(value).astimezone(UTC)
@@ -211,7 +208,7 @@ async def count_tickets(*, actor: User, filters: TicketFilters, cap: int | None 
 
 async def _resolve_classification(values: dict[str, int | None]) -> dict[str, State | None]:
     """Map {"state": id, ...} to catalogue entries of the right kind, or raise Invalid."""
-    ids = [v for v in values.values() if v is not None and names_rows(v)]
+    ids = [v for v in values.values() if v is not None and ids_in_range(v)]
     found = await cache.states.many(ids) if ids else {}
     errors: dict[str, list[str]] = {}
     resolved: dict[str, State | None] = {}
@@ -227,8 +224,8 @@ async def _resolve_classification(values: dict[str, int | None]) -> dict[str, St
 
 async def _assignment(group_id: int | None, assignee_id: int | None) -> tuple[Group | None, User | None]:
     """The group and the active agent the ids name (None stays None); Invalid names what is unknown."""
-    group = await cache.groups.one(group_id) if names_rows(group_id) and group_id else None
-    user = await cache.users.one(assignee_id) if names_rows(assignee_id) and assignee_id else None
+    group = await cache.groups.one(group_id) if ids_in_range(group_id) and group_id else None
+    user = await cache.users.one(assignee_id) if ids_in_range(assignee_id) and assignee_id else None
     assignee = user if user is not None and user.is_staff and user.active else None
     errors: dict[str, list[str]] = {}
     if group_id is not None and group is None:
@@ -265,6 +262,7 @@ async def create_ticket(*, data: NewTicket, actor: User, idempotency_key: str | 
 
 
 async def _create_ticket(data: NewTicket, actor: User, retry: idempotency.Request | None) -> Ticket:
+    contacts.check_contacts(data.contacts.rows() if data.contacts else [])
     if not actor.is_staff:
         _as_customer(data, actor)
     states = await _resolve_classification(data.classification)
@@ -314,12 +312,14 @@ async def _insert_ticket(
              "created_at": moment, "updated_at": moment, "ticket_id": ticket_id}
             for key, value, consent in given
         ]  # fmt: skip
-        history = _history_row(ticket_id, actor, "created", moment, ticket.human_id)
+        opened = history.change_row(
+            ticket_id=ticket_id, actor=actor, field=history.CREATED, new=ticket.human_id, moment=moment
+        )
         keys = [retry.row(ticket_id) | {"created_at": moment}] if retry else []
         created, invited = contacts.new_ticket_notifications(ticket, given)
         return [
             ticket_writes.Rows.of("ticket_attribute", attributes),
-            ticket_writes.Rows.of("ticket_history", [history]),
+            ticket_writes.Rows.of("ticket_history", [opened]),
             *_notification_rows(created),
             *_notification_rows(invited),
             ticket_writes.Rows.of("idempotency_key", keys),
@@ -341,14 +341,6 @@ def _ticket_columns(ticket: Ticket) -> dict[str, Any]:
     return columns | {name: getattr(ticket, name) for name in dates} | {"version": ticket.version}
 
 
-def _history_row(ticket_id: int, actor: User, name: str, moment: datetime, new: str) -> dict[str, Any]:
-    """The ticket_history row _record would write for a change with no old value."""
-    return {
-        "actor_label": actor.name, "field": name, "old_value": None, "new_value": new,
-        "created_at": moment, "actor_id": actor.id, "ticket_id": ticket_id,
-    }  # fmt: skip
-
-
 def _notification_rows(notification: contacts.Notification | None) -> list[ticket_writes.Statement]:
     """The outbox and event rows of a notification, written with the change that causes it."""
     if notification is None:
@@ -357,17 +349,6 @@ def _notification_rows(notification: contacts.Notification | None) -> list[ticke
         ticket_writes.Rows.of("outbox_email", notification.emails),
         ticket_writes.Rows.of("event", [notification.event]),
     ]
-
-
-async def _record(ticket: Ticket, actor: User | None, name: str, old: Any, new: Any, label: str = "") -> None:
-    await TicketHistory.create(
-        ticket=ticket,
-        actor=actor,
-        actor_label=label or (actor.name if actor else ""),
-        field=name,
-        old_value=None if old is None else str(old),
-        new_value=None if new is None else str(new),
-    )
 
 
 # --- Changing ------------------------------------------------------------------------------
@@ -405,11 +386,11 @@ async def update_ticket(
     """Apply a partial update (agents only), recording each changed field in the history.
 
     A stale `expected_version` (someone else changed the ticket first) is a Conflict."""
-    ticket = await get_ticket(human_id=human_id, actor=actor, related=True)
-    ensure_staff(actor, "change tickets")
+    ticket = await load(human_id=human_id, actor=actor, agents_only="change tickets", related=True)
     if expected_version is not None and expected_version != ticket.version:
         raise Conflict(f"{ticket.human_id} was changed by someone else; reload it and try again.")
     new_values = await _resolve_changes(changes.values)
+    contacts.check_contacts(changes.contacts.rows() if changes.contacts else [])
     async with in_transaction():
         changed = await _apply(ticket, new_values, actor)
         if changes.contacts is not None:
@@ -427,7 +408,7 @@ async def _apply(ticket: Ticket, values: dict[str, Any], actor: User) -> bool:
         if (old.id if hasattr(old, "id") else old) == (new.id if hasattr(new, "id") else new):
             continue
         setattr(ticket, name, new)
-        await _record(ticket, actor, name, _label(old), _label(new))
+        await history.record_change(ticket=ticket, actor=actor, field=name, old=_label(old), new=_label(new))
         changed = True
     moment = now()
     if "state" in values and ticket.state is not None:
@@ -453,8 +434,8 @@ async def _save_versioned(ticket: Ticket) -> None:
 async def _replace_contacts(ticket: Ticket, contacts: Contacts, keys: set[str], actor: User) -> bool:
     """Set the named contact keys to the given values (additional emails as a whole list)."""
     changed = False
-    for name in keys & set(SINGLE_CONTACT_KEYS):
-        key, value = SINGLE_CONTACT_KEYS[name], getattr(contacts, name)
+    for key in (key for key in SINGLE_KEYS if key.field in keys):
+        value = getattr(contacts, key.field)
         row = await TicketAttribute.filter(ticket=ticket, type=CONTACT, key=key).first()
         if (row.value if row else None) == value:
             continue
@@ -464,9 +445,15 @@ async def _replace_contacts(ticket: Ticket, contacts: Contacts, keys: set[str], 
             await row.delete()
         else:
             await TicketAttribute.create(ticket=ticket, key=key, value=value, type=CONTACT)
-        if key == "mainEmail":
+        if key == ContactKey.MAIN_EMAIL:
             await queue_main_email_changed(ticket, row, value)
-        await _record(ticket, actor, f"contact.{key}", row.value if row else None, value)
+        await history.record_change(
+            ticket=ticket,
+            actor=actor,
+            field=history.contact_field(key),
+            old=row.value if row else None,
+            new=value,
+        )
         changed = True
     if "additional_emails" in keys:
         changed |= await _replace_additional(ticket, contacts.additional_emails, actor)
@@ -475,28 +462,31 @@ async def _replace_contacts(ticket: Ticket, contacts: Contacts, keys: set[str], 
 
 async def _replace_additional(ticket: Ticket, emails: list[str], actor: User) -> bool:
     """Make the additional emails `emails`: rows that stay keep their id and enabled flag."""
-    rows = await TicketAttribute.filter(ticket=ticket, type=CONTACT, key="additionalEmail").order_by("id")
+    rows = await TicketAttribute.filter(
+        ticket=ticket, type=CONTACT, key=ContactKey.ADDITIONAL_EMAIL
+    ).order_by("id")
     old = [row.value for row in rows]
     if old == emails:
         return False
     wanted = set(emails)
     await TicketAttribute.filter(id__in=[row.id for row in rows if row.value not in wanted]).delete()
     await TicketAttribute.bulk_create(
-        TicketAttribute(ticket=ticket, key="additionalEmail", value=email, type=CONTACT)
+        TicketAttribute(ticket=ticket, key=ContactKey.ADDITIONAL_EMAIL, value=email, type=CONTACT)
         for email in dict.fromkeys(emails)
         if email not in old
     )
-    await _record(ticket, actor, "contact.additionalEmails", ", ".join(old), ", ".join(emails))
+    await history.record_change(
+        ticket=ticket, actor=actor, field=history.ADDITIONAL_EMAILS, old=", ".join(old), new=", ".join(emails)
+    )
     return True
 
 
 async def delete_ticket(*, human_id: str, actor: User) -> None:
     """Soft-delete: the ticket leaves every list and reads as missing, its rows stay for audit."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
-    ensure_staff(actor, "delete tickets")
+    ticket = await load(human_id=human_id, actor=actor, agents_only="delete tickets")
     async with in_transaction():
         await Ticket.filter(id=ticket.id).update(deleted_at=now(), version=F("version") + 1)
-        await _record(ticket, actor, "deleted", None, ticket.human_id)
+        await history.record_change(ticket=ticket, actor=actor, field=history.DELETED, new=ticket.human_id)
         await feed.publish_ticket("ticket.deleted", ticket, actor)
 
 
@@ -510,7 +500,7 @@ async def post_comment(
     """Add a public reply or (agents only) an internal note; agents may post for another user.
 
     With an idempotency key, a retried post returns the comment the first call made."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
+    ticket = await load(human_id=human_id, actor=actor)
     if not body.strip():
         raise Invalid("The comment is empty.", {"description": ["must not be empty"]})
     if internal and not actor.is_staff:
@@ -556,16 +546,7 @@ async def _comment_by_id(comment_id: int) -> Comment:
     return await Comment.get(id=comment_id)
 
 
-async def list_comments(*, human_id: str, actor: User) -> tuple[Ticket, list[Comment]]:
-    """The ticket's thread in order; customers never see internal notes."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
-    query = Comment.filter(ticket=ticket)
-    if not actor.is_staff:
-        query = query.filter(internal=False)
-    return ticket, await query.select_related("author").order_by("id")
-
-
 async def list_attributes(*, human_id: str, actor: User) -> list[TicketAttribute]:
     """The ticket's attribute rows (contacts among them), oldest first."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
+    ticket = await load(human_id=human_id, actor=actor)
     return await TicketAttribute.filter(ticket=ticket).order_by("id")

@@ -1,15 +1,16 @@
 """What happened on a ticket: its thread, and for agents changes, comments and events in one timeline,
 and its emails.
 
-Each reader takes the ticket `tickets.get_ticket` already gave this actor, so a page that shows several
+Each reader takes the ticket `tickets.load` already gave this actor, so a page that shows several
 panels reads the ticket once; the `human_id` forms load it themselves for a panel of its own."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from helpdesk.errors import NotFound
 from helpdesk.models import Ticket, User
+from helpdesk.services import history
+from helpdesk.services.access import authorise
 from helpdesk.services.contacts import (
     CHANGED_KEY,
     CONFIRMED_KEY,
@@ -17,21 +18,23 @@ from helpdesk.services.contacts import (
     INVITATION_KEY,
     OPTED_IN_KEY,
 )
-from helpdesk.services.sql import moment, select_rows
-from helpdesk.services.tickets import ensure_can_see, get_ticket
+from helpdesk.services.sql import as_datetime, select_rows
 
 TIMELINE_LIMIT = 200
 EMAILS_LIMIT = 20
 
 
 class ThreadComment(NamedTuple):
-    """A comment as the thread and the timeline show it: its author's name, not their user row."""
+    """A comment as the thread, the timeline and the API show it: its author's name and human ID,
+    not their user row."""
 
     id: int
     created_at: datetime
     internal: bool
     body: str
     author_name: str
+    author_hid: str = ""  # as the comment names its author, else the author's user ID
+    updated_at: datetime | None = None
 
 
 class Change(NamedTuple):
@@ -43,6 +46,16 @@ class Change(NamedTuple):
     old_value: str | None
     new_value: str | None
     actor_label: str
+
+    @property
+    def label(self) -> str:
+        """The changed field in the words a person uses ("Main email")."""
+        return history.label(self.field)
+
+    @property
+    def sentence(self) -> str | None:
+        """What the change says on its own ("opened the ticket"), when it is not a field's new value."""
+        return history.SENTENCES.get(self.field)
 
 
 class TicketEvent(NamedTuple):
@@ -94,60 +107,47 @@ class TimelineEntry:
     item: Change | ThreadComment | TicketEvent
 
 
-def ensure_readable(ticket: Ticket, actor: User) -> None:
-    """The get_ticket check again, on a ticket already in hand (no query): deleted tickets and other
-    organisations' tickets read as missing, whoever handed the ticket over."""
-    if ticket.deleted_at is not None:
-        raise NotFound(f"No ticket {ticket.human_id}.")
-    ensure_can_see(ticket, actor)
-
-
-def ensure_staff_readable(ticket: Ticket, actor: User) -> None:
-    """To a customer a ticket's internal panels do not exist (DECISIONS 10)."""
-    ensure_readable(ticket, actor)
-    if not actor.is_staff:
-        raise NotFound(f"No ticket {ticket.human_id}.")
-
-
-async def get_staff_ticket(*, human_id: str, actor: User) -> Ticket:
-    """The ticket, for agents only: to a customer its internal panels do not exist (DECISIONS 10)."""
-    ticket = await get_ticket(human_id=human_id, actor=actor)
-    ensure_staff_readable(ticket, actor)
-    return ticket
-
-
 COMMENTS = (
-    'SELECT c.id, c.created_at, c.internal, c.body, c.author_hid, u.name FROM "comment" c'
+    "SELECT c.id, c.created_at, c.internal, c.body, c.author_hid, u.name, u.human_id, c.updated_at"
+    ' FROM "comment" c'
     ' LEFT JOIN "user" u ON u.id = c.author_id WHERE c.ticket_id = ?'
 )
 
 
 def _comments(rows: list[Any]) -> list[ThreadComment]:
     return [
-        ThreadComment(pk, moment(at), bool(internal), body, name if name is not None else (hid or "Unknown"))
-        for pk, at, internal, body, hid, name in rows
+        ThreadComment(
+            pk,
+            as_datetime(at),
+            bool(internal),
+            body,
+            name if name is not None else (hid or "Unknown"),
+            hid or user_hid or "",
+            as_datetime(updated),
+        )
+        for pk, at, internal, body, hid, name, user_hid, updated in rows
     ]
 
 
 async def thread_of(*, ticket: Ticket, actor: User) -> list[ThreadComment]:
     """The ticket's comments in order, with their authors' names in the same query; customers never
     see internal notes."""
-    ensure_readable(ticket, actor)
+    authorise(ticket, actor)
     if actor.is_staff:
         return _comments(await select_rows(f"{COMMENTS} ORDER BY c.id", ticket.id))
     return _comments(await select_rows(f"{COMMENTS} AND c.internal = ? ORDER BY c.id", ticket.id, False))
+
+
+async def _latest(columns: str, table: str, ticket: Ticket, limit: int) -> list[Any]:
+    """The ticket's newest `limit` rows of `table` (a constant of this module), newest first."""
+    sql = f"SELECT {columns} FROM {table} WHERE ticket_id = ? ORDER BY id DESC LIMIT ?"  # noqa: S608
+    return await select_rows(sql, ticket.id, limit)
 
 
 def _event_actor(event: TicketEvent) -> str:
     """A confirmation, an opt-in or a refusal is the contact's own act (its value is their address);
     the rest are the system's."""
     return event.value if event.key in CONTACTS_OWN_ACTS else "System"
-
-
-async def ticket_timeline(*, human_id: str, actor: User, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
-    """The latest `limit` changes, comments (internal ones too) and events, newest first, in 4 queries."""
-    ticket = await get_staff_ticket(human_id=human_id, actor=actor)
-    return await timeline_of(ticket=ticket, actor=actor, limit=limit)
 
 
 async def timeline_of(
@@ -163,24 +163,17 @@ async def timeline_of(
     `thread` is the ticket's whole thread as `thread_of` gave this same agent, when the caller already
     has it: then the comments are not read again. Likewise `emails`, the emails panel's rows: when
     they are all the ticket's emails, the notifications' delivery needs no query of its own."""
-    ensure_staff_readable(ticket, actor)
-    changes = await select_rows(
-        "SELECT id, created_at, field, old_value, new_value, actor_label FROM ticket_history"
-        " WHERE ticket_id = ? ORDER BY id DESC LIMIT ?",
-        ticket.id,
-        limit,
+    authorise(ticket, actor, staff_only=True)
+    changes = await _latest(
+        "id, created_at, field, old_value, new_value, actor_label", "ticket_history", ticket, limit
     )
     if thread is None:
         comments = _comments(await select_rows(f"{COMMENTS} ORDER BY c.id DESC LIMIT ?", ticket.id, limit))
     else:
         comments = thread[::-1][:limit]
-    events = await select_rows(
-        'SELECT id, created_at, key, value FROM "event" WHERE ticket_id = ? ORDER BY id DESC LIMIT ?',
-        ticket.id,
-        limit,
-    )
-    changes = [Change(pk, moment(at), *rest) for pk, at, *rest in changes]
-    events = [TicketEvent(pk, moment(at), key, value) for pk, at, key, value in events]
+    events = await _latest("id, created_at, key, value", '"event"', ticket, limit)
+    changes = [Change(pk, as_datetime(at), *rest) for pk, at, *rest in changes]
+    events = [TicketEvent(pk, as_datetime(at), key, value) for pk, at, key, value in events]
     if emails is not None and len(emails) < EMAILS_LIMIT:
         states = [(e.status, e.created_at) for e in emails]
     else:
@@ -195,12 +188,8 @@ async def timeline_of(
 
 async def _email_states(ticket: Ticket, limit: int) -> list[tuple[str, datetime]]:
     """The status and time of the ticket's latest `limit` emails, without anything else."""
-    rows = await select_rows(
-        "SELECT status, created_at FROM outbox_email WHERE ticket_id = ? ORDER BY id DESC LIMIT ?",
-        ticket.id,
-        limit,
-    )
-    return [(status, moment(at)) for status, at in rows]
+    rows = await _latest("status, created_at", "outbox_email", ticket, limit)
+    return [(status, as_datetime(at)) for status, at in rows]
 
 
 def _with_delivery(events: list[TicketEvent], emails: list[tuple[str, datetime]]) -> list[TicketEvent]:
@@ -224,21 +213,12 @@ def _delivery(statuses: set[str]) -> str:
     return "queued" if statuses & {"pending", "sending"} else "sent"
 
 
-async def ticket_emails(*, human_id: str, actor: User, limit: int = EMAILS_LIMIT) -> list[EmailRow]:
-    """The ticket's latest `limit` outbox emails, newest first (agents only), without their bodies."""
-    ticket = await get_staff_ticket(human_id=human_id, actor=actor)
-    return await emails_of(ticket=ticket, actor=actor, limit=limit)
-
-
 async def emails_of(*, ticket: Ticket, actor: User, limit: int = EMAILS_LIMIT) -> list[EmailRow]:
     """The ticket's latest `limit` outbox emails, newest first (agents only), without their bodies."""
-    ensure_staff_readable(ticket, actor)
-    rows = await select_rows(
-        "SELECT id, recipient, subject, status, attempts, last_error, sent_at, created_at, maybe_duplicate"
-        " FROM outbox_email WHERE ticket_id = ? ORDER BY id DESC LIMIT ?",
-        ticket.id,
-        limit,
-    )
+    authorise(ticket, actor, staff_only=True)
+    columns = "id, recipient, subject, status, attempts, last_error, sent_at, created_at, maybe_duplicate"
+    rows = await _latest(columns, "outbox_email", ticket, limit)
     return [
-        EmailRow(*row[:6], moment(sent), moment(created), bool(twice)) for *row, sent, created, twice in rows
+        EmailRow(*row[:6], as_datetime(sent), as_datetime(created), bool(twice))
+        for *row, sent, created, twice in rows
     ]

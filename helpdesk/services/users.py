@@ -12,10 +12,10 @@ from tortoise.transactions import in_transaction
 
 from helpdesk import db
 from helpdesk.errors import Conflict, Forbidden, Invalid, LinkGone, NotFound
-from helpdesk.models import ApiToken, User, WebSession, names_rows
+from helpdesk.models import ApiToken, User, WebSession, ids_in_range
 from helpdesk.services import attempts, cache, catalog, feed, idempotency, links, passwords
-from helpdesk.services.contacts import is_address
 from helpdesk.services.outbox import queue_email, render_email
+from helpdesk.services.values import EMAIL_MESSAGE, is_email
 
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
 LINK_EMAILS_PER_HOUR = 3  # emailed links (reset, email change) per account; more are not sent
@@ -50,8 +50,8 @@ async def create_user(
     if actor is not None and not actor.admin:
         raise Forbidden("Only admins create users.")
     email = normalise_email(email)
-    if "@" not in email or not name.strip():
-        raise Invalid("Email and name are required.", {"email": ["must be an address"]})
+    if not is_email(email) or not name.strip():
+        raise Invalid("Email and name are required.", {"email": [EMAIL_MESSAGE]})
     if password is not None:
         passwords.check_policy(password, email=email)
     user = User(
@@ -122,7 +122,7 @@ async def get_user(*, user_id: int, actor: User, active_only: bool = False) -> U
     """A user by id: admins see everyone, others only themselves (anything else reads as missing).
 
     `active_only`: a deactivated user reads as missing (the API's DELETE removed it)."""
-    user = await User.get_or_none(id=user_id) if names_rows(user_id) else None
+    user = await User.get_or_none(id=user_id) if ids_in_range(user_id) else None
     if user is None or not (actor.admin or actor.id == user.id) or (active_only and not user.active):
         raise NotFound(f"No user {user_id}.")
     return user
@@ -138,7 +138,7 @@ def sees(actor: User, user: User) -> bool:
 async def _user_to_change(*, user_id: int, actor: User, active_only: bool, refusal: str) -> User:
     """A user the actor may change (admins anyone, others themselves). One the actor can see but
     may not change is Forbidden with `refusal` (DECISIONS 3); one it cannot see reads as missing."""
-    user = await User.get_or_none(id=user_id) if names_rows(user_id) else None
+    user = await User.get_or_none(id=user_id) if ids_in_range(user_id) else None
     if user is None or not sees(actor, user) or (active_only and not user.active):
         raise NotFound(f"No user {user_id}.")
     if not (actor.admin or actor.id == user.id):
@@ -177,6 +177,8 @@ async def update_user(
         await _change_own_email(user, changes.pop("email"), config)
     if "email" in changes:
         changes["email"] = normalise_email(changes["email"])
+        if not is_email(changes["email"]):
+            raise Invalid("That is not an email address.", {"email": [EMAIL_MESSAGE]})
         if await User.filter(email=changes["email"]).exclude(id=user.id).exists():
             raise Conflict(f"A user with email {changes['email']} already exists.")
     try:
@@ -294,8 +296,8 @@ async def request_email_change(*, actor: User, new_email: str, config: Mapping[s
     """Email a signed link to the new address; nothing changes until it is opened. Returns the
     answer to show, the same whether or not another account has the address."""
     email = normalise_email(new_email)
-    if not is_address(email):
-        raise Invalid("That is not an email address.", {"email": ["must be one email address"]})
+    if not is_email(email):
+        raise Invalid("That is not an email address.", {"email": [EMAIL_MESSAGE]})
     taken = await User.filter(email=email).exists()
     if not taken and await may_email_link(actor):
         payload = {"user": actor.id, "from": actor.email, "to": email}
@@ -312,7 +314,7 @@ async def read_email_link(*, token: str, config: Mapping[str, Any]) -> tuple[Use
     payload = links.read(token, purpose=links.EMAIL_CHANGE, config=config)
     await links.refuse_used(token, purpose=links.EMAIL_CHANGE)
     user = await links.user_of(payload, stamped=False)
-    if user.email != payload.get("from") or not is_address(str(payload.get("to", ""))):
+    if user.email != payload.get("from") or not is_email(str(payload.get("to", ""))):
         raise LinkGone("Your email has changed since this link was sent.")
     return user, payload["to"]
 

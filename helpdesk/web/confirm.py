@@ -3,24 +3,21 @@ declines), a contact confirms or corrects their own details and may leave the ag
 
 from typing import Any
 
-from quart import Blueprint, Response, current_app
+from quart import Blueprint, current_app
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from helpdesk.errors import Invalid, LinkRefused
+from helpdesk.errors import Invalid
 from helpdesk.services import contacts
 from helpdesk.web.forms import CsrfForm
-from helpdesk.web.pages import error_page, render
+from helpdesk.web.pages import render, serve_token_links
 
 bp = Blueprint("confirm", __name__)
+serve_token_links(bp, "confirm/refused.html")
 
 # Form field -> what the service corrects ("email" is the holder's own address, main or additional).
-FIELD_KEYS = {
-    "email": "email",
-    "phone_number": "phoneNumber",
-    "preferred_contact_method": "preferredContactMethod",
-}
-MAIN_ONLY_FIELDS = ("phone_number", "preferred_contact_method")
+FIELD_KEYS = {"email": "email"} | {key.field: key.value for key in contacts.MAIN_ONLY}
+MAIN_ONLY_FIELDS = tuple(key.field for key in contacts.MAIN_ONLY)
 
 
 class ConfirmContactsForm(CsrfForm):
@@ -75,26 +72,6 @@ async def _page(link: contacts.ConfirmationLink, form: CsrfForm, status: int = 2
         "confirm/page.html", link=link, contacts=link.contacts, form=form, fields=_fields(link)
     )
     return html, status
-
-
-@bp.after_request
-async def private_page(response: Response) -> Response:
-    """The token is in the URL: never send it on as a Referer, never keep the page in a cache."""
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.errorhandler(Exception)
-async def unexpected(error: Exception) -> Response:
-    """Any other failure: the site's error page, logged without the token in the URL."""
-    return await error_page(error)
-
-
-@bp.errorhandler(LinkRefused)
-async def refused(error: LinkRefused) -> tuple[str, int]:
-    """An expired, used or altered link: say so, and how to get a new one."""
-    return await render("confirm/refused.html", error=error), error.status
 
 
 @bp.get("/confirm/", defaults={"token": ""})

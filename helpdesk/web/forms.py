@@ -22,13 +22,13 @@ from wtforms import (
 from wtforms.csrf.core import CSRFTokenField, ValidationError
 from wtforms.csrf.session import SessionCSRF
 from wtforms.fields.choices import SelectChoice as Choice
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from helpdesk.errors import DomainError
 from helpdesk.models import MAX_ID, State, StateKind
-from helpdesk.services.contacts import is_address
 from helpdesk.services.ticket_fields import LINKS
 from helpdesk.services.tickets import CLASSIFICATIONS
+from helpdesk.services.values import email_error, is_email, phone_error
 from helpdesk.web.pages import form_status
 
 SESSION_EXPIRED = "Your session expired. Reload the page and try again."
@@ -139,6 +139,22 @@ def _strip(value: Any) -> Any:
 AN_ID = NumberRange(min=1, max=MAX_ID, message="is not an id")
 
 
+class Checked:
+    """A field validator from one of services.values' rules, so a form refuses what the API and
+    the services refuse (an empty field is left to Optional / DataRequired)."""
+
+    def __init__(self, error: Callable[[str], str | None]) -> None:
+        self.error = error
+
+    def __call__(self, form: Form, field: Any) -> None:
+        if field.data and (reason := self.error(field.data)):
+            raise ValidationError(reason)
+
+
+AN_EMAIL = Checked(email_error)
+A_PHONE = Checked(phone_error)
+
+
 class LoginForm(CsrfForm):
     email = StringField("Email", [DataRequired(), Length(max=254)], filters=[_strip])
     password = PasswordField("Password", [DataRequired(), Length(max=1000)])
@@ -217,8 +233,8 @@ class NewTicketForm(CsrfForm):
     contract = StringField("Contract ID", [DataRequired(), Length(max=64)], filters=[_strip])
     tenant = StringField("Tenant ID", [DataRequired(), Length(max=64)], filters=[_strip])
     reporter = StringField("Reporter", [DataRequired(), Length(max=254)], filters=[_strip])
-    main_email = StringField("Main email", [Optional(), Length(max=254), Regexp(r"^[^@\s]+@[^@\s]+$")])
-    phone_number = StringField("Phone number", [Optional(), Length(max=64)], filters=[_strip])
+    main_email = StringField("Main email", [Optional(), Length(max=254), AN_EMAIL], filters=[_strip])
+    phone_number = StringField("Phone number", [Optional(), Length(max=64), A_PHONE], filters=[_strip])
     additional_emails = TextAreaField("Additional emails (one a line)", [Optional(), Length(max=10_000)])
     priority = IntegerField("Priority", [Optional(), AN_ID])
     type = IntegerField("Type", [Optional(), AN_ID])
@@ -231,7 +247,7 @@ class NewTicketForm(CsrfForm):
         return list(dict.fromkeys(line for line in lines if line))
 
     def validate_additional_emails(self, field: TextAreaField) -> None:
-        if not all(is_address(address) for address in self.additional_email_list()):
+        if not all(is_email(address) for address in self.additional_email_list()):
             raise ValidationError("one email address a line")
 
 
@@ -245,7 +261,7 @@ class CustomerTicketForm(NewTicketForm):
 
 
 class UserForm(CsrfForm):
-    email = StringField("Email", [DataRequired(), Length(max=254)], filters=[_strip])
+    email = StringField("Email", [DataRequired(), Length(max=254), AN_EMAIL], filters=[_strip])
     name = StringField("Name", [DataRequired(), Length(max=255)], filters=[_strip])
     phone = StringField("Phone", [Optional(), Length(max=64)], filters=[_strip])
     organisation_hid = StringField(
@@ -303,7 +319,7 @@ class EmailForm(CsrfForm):
 
 
 class NewEmailForm(CsrfForm):
-    email = StringField("New email", [DataRequired(), Length(max=254)], filters=[_strip])
+    email = StringField("New email", [DataRequired(), Length(max=254), AN_EMAIL], filters=[_strip])
 
 
 class EndSessionForm(CsrfForm):

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment
-from quart import Quart, Response, current_app, make_response, redirect, request, url_for
+from quart import Blueprint, Quart, Response, current_app, make_response, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from helpdesk import db
-from helpdesk.errors import DomainError
+from helpdesk.errors import DomainError, LinkRefused
 
 log = logging.getLogger(__name__)
 ERROR_TITLES = {
@@ -126,3 +126,21 @@ def age(moment: datetime | None) -> str:
 def when(moment: datetime | None) -> str:
     """A timestamp people read: 2026-11-29 23:02 UTC."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def serve_token_links(bp: Blueprint, refused_template: str) -> None:
+    """Make `bp` a family of pages whose URL holds a token (an emailed link): never sent on as a
+    Referer nor kept in a cache, any failure the site's error page logged without the token, and a
+    refused link (expired, used, altered) `refused_template`, saying how to get a new one."""
+
+    async def private_page(response: Response) -> Response:
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def refused(error: LinkRefused) -> tuple[str, int]:
+        return await render(refused_template, error=error), error.status
+
+    bp.after_request(private_page)
+    bp.register_error_handler(Exception, error_page)
+    bp.register_error_handler(LinkRefused, refused)

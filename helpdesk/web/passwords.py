@@ -3,37 +3,18 @@ password (reset, invitation) or confirm a new email address."""
 
 from typing import Any
 
-from quart import Blueprint, Response, current_app
+from quart import Blueprint, current_app
 
-from helpdesk.errors import Invalid, LinkRefused, RateLimited
+from helpdesk.errors import Invalid, RateLimited
 from helpdesk.services import accounts, links, users
 from helpdesk.web.account import show_error
 from helpdesk.web.forms import CsrfForm, EmailForm, NewPasswordForm
-from helpdesk.web.pages import error_page, form_status, render
+from helpdesk.web.pages import form_status, render, serve_token_links
 
 bp = Blueprint("passwords", __name__)
+serve_token_links(bp, "passwords/refused.html")
 TITLES = {links.PASSWORD_RESET: "Choose a new password", links.INVITATION: "Choose your password"}
 KINDS = {"reset": links.PASSWORD_RESET, "invitation": links.INVITATION}  # the URL's word for each link
-
-
-@bp.after_request
-async def private_page(response: Response) -> Response:
-    """Tokens ride in these URLs: never send them on as a Referer, never keep the page in a cache."""
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.errorhandler(Exception)
-async def unexpected(error: Exception) -> Response:
-    """Any other failure: the site's error page, logged without the token in the URL."""
-    return await error_page(error)
-
-
-@bp.errorhandler(LinkRefused)
-async def refused(error: LinkRefused) -> tuple[str, int]:
-    """An expired, used or altered link: say so, and how to get a new one."""
-    return await render("passwords/refused.html", error=error), error.status
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

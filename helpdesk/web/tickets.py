@@ -9,7 +9,7 @@ from quart import Blueprint, Response, current_app, redirect, request, url_for
 
 from helpdesk.errors import Conflict, Invalid
 from helpdesk.models import Ticket, User
-from helpdesk.services import catalog, organisations, ticket_contacts, tickets, timeline, users
+from helpdesk.services import catalog, contacts, organisations, ticket_contacts, tickets, timeline, users
 from helpdesk.web.auth import current_user, login_required, staff_required
 from helpdesk.web.forms import (
     CommentForm,
@@ -34,12 +34,12 @@ def ticket_url(human_id: str) -> str:
 
 
 # --- context of each panel -----------------------------------------------------------------
-# Each builder takes the ticket tickets.get_ticket gave this user, so the whole page reads it once.
+# Each builder takes the ticket tickets.load gave this user, so the whole page reads it once.
 
 
 async def visible_ticket(human_id: str, related: bool = False) -> Ticket:
     """The ticket as far as the signed-in user may see it (NotFound otherwise)."""
-    return await tickets.get_ticket(human_id=human_id, actor=await current_user(), related=related)
+    return await tickets.load(human_id=human_id, actor=await current_user(), related=related)
 
 
 async def header_context(user: User, ticket: Ticket) -> dict[str, Any]:
@@ -70,7 +70,7 @@ async def contacts_context(
 ) -> dict[str, Any]:
     rows = await ticket_contacts.list_contacts(ticket=ticket, actor=user)
     status = (
-        await ticket_contacts.confirmation_status(ticket=ticket, actor=user, rows=rows)
+        await contacts.confirmation_status(ticket=ticket, actor=user, contacts=rows)
         if user.is_staff
         else None
     )
@@ -201,7 +201,7 @@ async def update_fields(human_id: str) -> Response:
 async def post_comment(human_id: str) -> Response:
     """Post a public reply or an internal note, then hand back an empty form."""
     user, form = await current_user(), await CommentForm.from_request()
-    ticket = await tickets.get_ticket(human_id=human_id, actor=user)
+    ticket = await tickets.load(human_id=human_id, actor=user)
     if not form.validate():
         status = form_status(form)
         return await on_panel_page(human_id, "tickets/_reply.html", status, ticket=ticket, reply=form)

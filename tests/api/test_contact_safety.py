@@ -61,3 +61,22 @@ async def test_patching_the_main_email_tells_the_old_address_without_the_new_one
     assert "a***@e***.example" in notice.body_text
     assert TICKET["title"] not in notice.subject + notice.body_text
     assert (await TicketAttribute.get(key="mainEmail")).value == "attacker@evil.example"
+
+
+async def test_an_address_without_a_dot_in_its_domain_is_422_wherever_it_is_sent(app, agent, admin):
+    """Issue 13 item 3: the API took `a@b`, which the outbox then never mailed."""
+    for attributes in ({"mainEmail": "a@b"}, {"additionalEmails": ["ok@acme.example", "a@b"]}):
+        response = await post_ticket(agent, **attributes)
+        assert response.status_code == 422
+        assert list((await response.get_json())["errors"])[0].startswith("attributes.")
+    response = await admin.post("/api/users", json={"email": "a@b", "name": "A"})
+    assert response.status_code == 422 and "email" in (await response.get_json())["errors"]
+    assert not await TicketAttribute.exists()
+
+
+async def test_an_impossible_phone_number_is_422(app, agent):
+    response = await post_ticket(agent, phoneNumber="12")
+    assert response.status_code == 422 and list((await response.get_json())["errors"]) == [
+        "attributes.phoneNumber"
+    ]
+    assert (await post_ticket(agent, phoneNumber="+44 113 496 0000")).status_code == 201

@@ -92,7 +92,7 @@ def test_customer_corrects_their_phone_from_the_emailed_link(page: Page, anonymo
     expect(page.locator("#tickets-history")).to_contain_text("dismissed the proposal")
     expect(contacts.locator(".confirmations li", has_text=address)).to_contain_text("Confirmed")
     expect(contacts).to_contain_text("+44 7700 900123")
-    change = page.locator("#tickets-history li", has_text="attributes.phoneNumber")
+    change = page.locator("#tickets-history li", has_text="Phone number")
     expect(change).to_contain_text(address)
     expect(change).to_contain_text("+44 7700 900123")
     expect(page.locator("#tickets-history")).to_contain_text("confirmed the contact details")

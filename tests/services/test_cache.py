@@ -76,13 +76,13 @@ async def test_a_token_made_by_another_process_works_at_once(app, clock):
 async def test_a_renamed_state_shows_on_tickets_within_cache_seconds(app, clock):
     agent = await make_agent()
     ticket = await make_ticket(agent)
-    loaded = await tickets.get_ticket(human_id=ticket.human_id, actor=agent, related=True)
+    loaded = await tickets.load(human_id=ticket.human_id, actor=agent, related=True)
     old_name = loaded.state.description
     await State.filter(id=loaded.state_id).update(description="Renamed elsewhere")
-    again = await tickets.get_ticket(human_id=ticket.human_id, actor=agent, related=True)
+    again = await tickets.load(human_id=ticket.human_id, actor=agent, related=True)
     assert again.state.description == old_name
     clock.now += cache.settings["seconds"] + 0.1
-    again = await tickets.get_ticket(human_id=ticket.human_id, actor=agent, related=True)
+    again = await tickets.load(human_id=ticket.human_id, actor=agent, related=True)
     assert again.state.description == "Renamed elsewhere"
 
 
@@ -124,7 +124,7 @@ async def test_signing_in_or_making_a_token_keeps_what_is_cached(app, clock):
     agent = await make_agent()
     ticket = await make_ticket(agent)
     await users.create_user(email="b@example.com", name="B", actor=None, agent=True, password="pw-123456789")
-    await tickets.get_ticket(human_id=ticket.human_id, actor=agent, related=True)
+    await tickets.load(human_id=ticket.human_id, actor=agent, related=True)
     cached = dict(cache.states._entries)
     assert cached  # the ticket's states are cached...
     await sessions.sign_in(email="b@example.com", password="pw-123456789", address="127.0.0.1")

@@ -7,6 +7,7 @@ from itsdangerous import URLSafeTimedSerializer
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from helpdesk.models import ContactProposal, OutboxEmail, Ticket, TicketAttribute, TicketHistory
 from helpdesk.services import contacts, ticket_contacts, tickets
+from helpdesk.services.history import PROPOSAL
 from helpdesk.services.tickets import Contacts, TicketChanges
 from tests.factories import make_agent, make_customer, make_ticket
 
@@ -14,7 +15,7 @@ MAIN, CC = "main@customer.example", "cc@customer.example"
 
 
 async def ticket_with_contacts() -> Ticket:
-    rows = Contacts(main_email=MAIN, phone_number="0123 456", additional_emails=[CC])
+    rows = Contacts(main_email=MAIN, phone_number="0113 496 0456", additional_emails=[CC])
     ticket = await make_ticket(contacts=rows, title="Phones down", description="No dial tone")
     await OutboxEmail.filter(ticket=ticket).delete()
     return ticket
@@ -34,11 +35,11 @@ async def test_a_cc_link_shows_and_changes_only_the_cc_address(app):
     token = token_for(app, ticket.id, CC)
     link = await contacts.read_link(token=token, config=app.config)
     assert not link.main and [(row.key, row.value) for row in link.contacts] == [("additionalEmail", CC)]
-    for corrections in ({"mainEmail": "attacker@evil.example"}, {"phoneNumber": "666"}):
+    for corrections in ({"mainEmail": "attacker@evil.example"}, {"phoneNumber": "0113 496 0666"}):
         with pytest.raises(Invalid):
             await contacts.confirm_contacts(token=token, corrections=corrections, config=app.config)
     assert await main_email(ticket) == MAIN
-    assert (await TicketAttribute.get(ticket=ticket, key="phoneNumber")).value == "0123 456"
+    assert (await TicketAttribute.get(ticket=ticket, key="phoneNumber")).value == "0113 496 0456"
     await contacts.confirm_contacts(
         token=token, corrections={"email": "cc.new@customer.example"}, config=app.config
     )
@@ -65,9 +66,9 @@ async def test_a_note_about_the_others_waits_for_the_agents(app):
     agent = await make_agent()
     [proposal] = await ticket_contacts.open_proposals(ticket=ticket, actor=agent)
     assert (proposal.address, proposal.note) == (CC, note)
-    history = await TicketHistory.get(ticket=ticket, field=contacts.PROPOSED_FIELD)
+    history = await TicketHistory.get(ticket=ticket, field=PROPOSAL)
     assert (history.actor_label, history.new_value) == (CC, note)
-    assert (await contacts.confirmation_status(ticket)).answered
+    assert (await contacts.confirmation_status(ticket=ticket, actor=await make_agent())).answered
 
 
 async def test_a_note_is_bounded(app):
@@ -95,9 +96,7 @@ async def test_agents_accept_or_dismiss_a_proposal_once_with_history(app):
         human_id=ticket.human_id, proposal_id=second.id, accept=False, actor=agent
     )
     assert await ticket_contacts.open_proposals(ticket=ticket, actor=agent) == []
-    decided = await TicketHistory.filter(ticket=ticket, field=contacts.PROPOSED_FIELD, actor=agent).order_by(
-        "id"
-    )
+    decided = await TicketHistory.filter(ticket=ticket, field=PROPOSAL, actor=agent).order_by("id")
     assert [(h.actor_label, h.old_value, h.new_value) for h in decided] == [
         ("Priya", f"{MAIN}: from {MAIN}", "accepted"),
         ("Priya", f"{CC}: from {CC}", "dismissed"),

@@ -36,7 +36,7 @@ async def test_new_ticket_starts_in_first_state_with_contacts_and_history(app):
     agent = await make_agent()
     contacts = tickets.Contacts(
         main_email="a@x.example",
-        phone_number="0123",
+        phone_number="0113 496 0123",
         preferred_contact_method="email",
         additional_emails=["b@x.example", "c@x.example"],
     )
@@ -46,7 +46,7 @@ async def test_new_ticket_starts_in_first_state_with_contacts_and_history(app):
     rows = await TicketAttribute.filter(ticket=ticket).order_by("id").values_list("key", "value")
     assert rows == [
         ("mainEmail", "a@x.example"),
-        ("phoneNumber", "0123"),
+        ("phoneNumber", "0113 496 0123"),
         ("preferredContactMethod", "email"),
         ("additionalEmail", "b@x.example"),
         ("additionalEmail", "c@x.example"),
@@ -75,7 +75,7 @@ async def test_customer_cannot_see_other_organisations_tickets(app):
     other = await make_ticket(organisation_hid="ORG-8")
     customer = await make_customer(organisation_hid="ORG-7")
     with pytest.raises(NotFound):
-        await tickets.get_ticket(human_id=other.human_id, actor=customer)
+        await tickets.load(human_id=other.human_id, actor=customer)
 
 
 @pytest.mark.parametrize("text", ["INC-0", "INC-", "INC-01", "inc-1", "1", "INC-1x", "INC-١"])

@@ -17,7 +17,7 @@ ADDRESS = "main@customer.example"
 
 async def ticket_with_contacts() -> Ticket:
     contact_rows = Contacts(
-        main_email=ADDRESS, phone_number="0123", additional_emails=["extra@customer.example"]
+        main_email=ADDRESS, phone_number="0113 496 0123", additional_emails=["extra@customer.example"]
     )
     return await make_ticket(contacts=contact_rows, title="Phones down")
 
@@ -61,7 +61,8 @@ async def test_link_in_delivered_email_shows_details_and_confirms_once(app, clie
     assert f'href="http://testserver.local{path}"' in message.get_body(("html",)).get_content()
     html = await open_page(client, path)
     assert all(
-        text in html for text in (ticket.human_id, "Phones down", ADDRESS, "0123", "These are correct")
+        text in html
+        for text in (ticket.human_id, "Phones down", ADDRESS, "0113 496 0123", "These are correct")
     )
     assert await open_page(client, path) and await nothing_consumed()
     response = await client.post(path, form={"csrf_token": csrf_token(html), "confirm": "y"})
@@ -85,7 +86,7 @@ async def test_corrections_are_saved_with_the_contact_as_author(app, client):
     response = await client.post(path, form=form)
     assert response.status_code == 200 and "corrections" in await response.get_data(as_text=True)
     assert (await TicketAttribute.get(ticket=ticket, key="phoneNumber")).value == "+44 1632 960000"
-    history = await TicketHistory.get(ticket=ticket, field="attributes.phoneNumber")
+    history = await TicketHistory.get(ticket=ticket, field="contact.phoneNumber")
     assert (history.actor_id, history.actor_label) == (None, ADDRESS)
 
 
@@ -161,7 +162,7 @@ async def test_unusable_links_get_a_clear_page_and_change_nothing(app, client, k
         assert response.headers["Referrer-Policy"] == "no-referrer"
     assert await Event.all().count() == events_before
     assert await TicketAttribute.filter(ticket=ticket, key="phoneNumber").values_list("value", flat=True) == [
-        "0123"
+        "0113 496 0123"
     ]
 
 

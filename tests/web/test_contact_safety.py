@@ -8,6 +8,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from helpdesk.models import ContactProposal, OutboxEmail, OutboxStatus, Ticket, TicketAttribute, TicketHistory
 from helpdesk.services import contacts, outbox
+from helpdesk.services.history import PROPOSAL
 from helpdesk.services.tickets import Contacts
 from tests.factories import make_agent, make_customer, make_organisation, make_ticket
 from tests.web.conftest import HTMX, csrf_from, csrf_token, sign_in
@@ -113,7 +114,7 @@ async def test_a_cc_link_shows_only_the_cc_address_and_cannot_touch_the_others(a
     html = await (await client.get(path)).get_data(as_text=True)
     assert CC in html and MAIN not in html and "0113 496 0000" not in html
     assert 'name="phone_number"' not in html and 'name="email"' in html
-    for field in ({"phone_number": "666"}, {"main_email": "attacker@evil.example"}):
+    for field in ({"phone_number": "0113 496 0666"}, {"main_email": "attacker@evil.example"}):
         form = {"csrf_token": csrf_from(html), "correct": "y"} | field
         response = await client.post(path, form=form)
         if "phone_number" in field:
@@ -152,7 +153,7 @@ async def test_a_note_reaches_the_agents_panel_where_they_accept_or_dismiss_it(a
     accepted = await client.post(action, form={"csrf_token": csrf_from(html)}, headers=HTMX)
     assert accepted.status_code == 200 and "ticket-changed" in accepted.headers["HX-Trigger"]
     assert "Proposed by contacts" not in await accepted.get_data(as_text=True)
-    history = await TicketHistory.get(ticket=ticket, field=contacts.PROPOSED_FIELD, actor=agent)
+    history = await TicketHistory.get(ticket=ticket, field=PROPOSAL, actor=agent)
     assert history.new_value == "accepted"
     again = await client.post(action, form={"csrf_token": csrf_from(html)}, headers=HTMX)
     assert again.status_code == 409
@@ -217,3 +218,17 @@ async def test_an_agent_changing_the_main_email_on_the_page_tells_the_old_addres
     assert response.status_code == 200
     [notice] = await OutboxEmail.filter(recipient=MAIN, subject__contains="changed")
     assert "new@customer.example" not in notice.body_text and "n***@c***.example" in notice.body_text
+
+
+async def test_a_main_email_without_a_dot_in_its_domain_is_a_field_error(app, client):
+    """Issue 13 item 3: the new-ticket form took `a@b` as the main email (a looser pattern)."""
+    await signed_in_customer(client)
+    form = await new_ticket_form(client, main_email="a@b", phone_number="12")
+    response = await client.post("/tickets/new", form=form, headers=HTMX)
+    html = await response.get_data(as_text=True)
+    assert (
+        response.status_code == 422
+        and "must be one email address" in html
+        and "must be a phone number" in html
+    )
+    assert not await Ticket.exists()

@@ -3,7 +3,7 @@
 import pytest
 from markupsafe import escape
 
-from helpdesk.models import User
+from helpdesk.models import TicketAttribute, User
 from helpdesk.services import tickets
 from tests.factories import make_admin, make_agent, make_ticket
 from tests.web.conftest import HTMX, sign_in
@@ -25,8 +25,9 @@ def assert_inert(html: str, payload: str) -> None:
 @pytest.mark.parametrize("payload", PAYLOADS)
 async def test_user_text_is_escaped_on_every_screen(client, payload):
     agent = await make_admin(name=payload)
-    contacts = tickets.Contacts(main_email=payload)
+    contacts = tickets.Contacts(main_email="main@customer.example")
     ticket = await make_ticket(actor=agent, title=payload, description=payload, contacts=contacts)
+    await TicketAttribute.filter(ticket=ticket).update(value=payload)  # stored before any rule held
     await tickets.post_comment(human_id=ticket.human_id, body=payload, actor=agent)
     await tickets.post_comment(human_id=ticket.human_id, body=payload, actor=agent, internal=True)
     await User.filter(id=agent.id).update(organisation_hid=payload)

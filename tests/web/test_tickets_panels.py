@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from markupsafe import escape
 
-from helpdesk.models import Event, OutboxEmail, OutboxStatus, TicketHistory
-from helpdesk.services import contacts, tickets
+from helpdesk.models import Event, OutboxEmail, OutboxStatus, TicketAttribute, TicketHistory
+from helpdesk.services import contacts, ticket_contacts, tickets
+from helpdesk.services.history import REQUESTED
 from tests.factories import make_agent, make_customer, make_organisation, make_ticket
 from tests.web.conftest import HTMX, csrf_token, sign_in
 
@@ -19,7 +20,7 @@ XSS = '<img src=x onerror="alert(1)">'
 async def agent_ticket(client):
     agent = await make_agent(name="Priya Shah")
     ticket = await make_ticket(
-        actor=agent, contacts=tickets.Contacts(main_email=ADDRESS, phone_number="0123")
+        actor=agent, contacts=tickets.Contacts(main_email=ADDRESS, phone_number="0113 496 0123")
     )
     await sign_in(client, agent)
     return agent, ticket
@@ -85,7 +86,7 @@ async def test_no_get_sends_anything(client, agent_ticket):
         response = await client.get(f"/tickets/{ticket.human_id}/{path}")
         assert response.status_code in (200, 405), path
     assert not await confirm_requests().exists()
-    assert not await TicketHistory.filter(field=contacts.REQUESTED_FIELD).exists()
+    assert not await TicketHistory.filter(field=REQUESTED).exists()
 
 
 async def test_customers_cannot_send_or_see_confirmations_emails_or_history(client):
@@ -124,7 +125,7 @@ async def test_contacts_panel_shows_who_confirmed_and_when(app, client, agent_ti
     history = await (await client.get(f"/tickets/{ticket.human_id}/history", headers=HTMX)).get_data(
         as_text=True
     )
-    assert "confirmed the contact details" in history and "attributes.phoneNumber" in history
+    assert "confirmed the contact details" in history and "changed <em>Phone number</em>" in history
     assert history.count(ADDRESS) >= 2
 
 
@@ -197,7 +198,37 @@ async def test_timeline_merges_changes_comments_and_events_newest_first(client, 
         assert "HX-Request" in response.headers["Vary"]
     order = [
         html.index(text)
-        for text in ("changed <em>title</em>", "Internal note", "Reply notification queued.", "Public reply")
+        for text in ("changed <em>Title</em>", "Internal note", "Reply notification queued.", "Public reply")
     ]
     assert order == sorted(order) and html.index("opened the ticket") > order[-1]
     assert 'class="timeline-comment internal"' in html and "Create ticket notification queued." in html
+
+
+async def test_history_names_contact_changes_in_words_whoever_made_them(app, client, agent_ticket):
+    """Issue 13 item 2: the history printed `contact.mainEmail`, `attributes.phoneNumber`, and an
+    agent's edit and a contact's correction of one detail recorded two different field names."""
+    agent, ticket = agent_ticket
+    await ticket_contacts.set_contact(
+        human_id=ticket.human_id, key="phone_number", value="0113 496 0999", actor=agent
+    )
+    await ticket_contacts.set_contact(
+        human_id=ticket.human_id, key="additional_email", value="cc@acme.example", actor=agent
+    )
+    cc = await TicketAttribute.get(ticket=ticket, key="additionalEmail")
+    await ticket_contacts.set_contact_enabled(
+        human_id=ticket.human_id, attribute_id=cc.id, enabled=False, actor=agent
+    )
+    url = contacts.confirmation_url(app.config, ticket_id=ticket.id, address=ADDRESS)
+    await contacts.confirm_contacts(
+        token=url.rpartition("/")[2], corrections={"phoneNumber": "+44 20 7946 0000"}, config=app.config
+    )
+    fields = await TicketHistory.filter(ticket=ticket, new_value__contains="0").values_list(
+        "field", flat=True
+    )
+    assert fields.count("contact.phoneNumber") == 2
+    history = await (await client.get(f"/tickets/{ticket.human_id}/history", headers=HTMX)).get_data(
+        as_text=True
+    )
+    for words in ("Phone number", "Additional emails", "Additional email enabled"):
+        assert f"changed <em>{words}</em>" in history
+    assert "contact." not in history and "attributes." not in history
