@@ -510,11 +510,7 @@ async def confirm_contacts(
         await _apply_corrections(link, changes)
         if note:
             await _propose(link, note)
-        event = await Event.create(
-            key=CONFIRMED_KEY, value=link.address, target=link.ticket.human_id, ticket=link.ticket
-        )
-        await feed.publish_ticket("contacts.confirmed", link.ticket)
-        return event
+        return await _answered(link, CONFIRMED_KEY, "contacts.confirmed")
 
 
 async def answer_invitation(
@@ -533,12 +529,15 @@ async def answer_invitation(
         )
         ids = [row.id for row in await waiting if row.value.lower() == link.address.lower()]
         await TicketAttribute.filter(id__in=ids).update(consent=consent, updated_at=datetime.now(UTC))
-        key = OPTED_IN_KEY if accept else DECLINED_KEY
-        event = await Event.create(
-            key=key, value=link.address, target=link.ticket.human_id, ticket=link.ticket
-        )
-        await feed.publish_ticket("contacts.changed", link.ticket)
-        return event
+        return await _answered(link, OPTED_IN_KEY if accept else DECLINED_KEY, "contacts.changed")
+
+
+async def _answered(link: ConfirmationLink, key: str, kind: str) -> Event:
+    """Record a link's answer as the ticket's event `key` (what GET /events returns) and tell the
+    desk (feed row `kind`), inside the caller's transaction."""
+    event = await Event.create(key=key, value=link.address, target=link.ticket.human_id, ticket=link.ticket)
+    await feed.publish_ticket(kind, link.ticket)
+    return event
 
 
 async def confirmation_status(

@@ -162,19 +162,23 @@ async def ask_deactivate_user(user_id: int):
 @bp.post("/users/<int:user_id>/deactivate")
 async def deactivate_user(user_id: int):
     """Deactivate: sign-in and sessions stop, tokens are revoked; history keeps the name."""
-    await check_csrf()
-    person = await users.deactivate_user(user_id=user_id, actor=await current_user())
-    said = f"{person.name} is deactivated: signed out everywhere, API tokens revoked."
-    return done(url_for("admin.user", user_id=user_id), said)
+    said = "{} is deactivated: signed out everywhere, API tokens revoked."
+    return await _change_user(user_id, users.deactivate_user, said)
 
 
 @bp.post("/users/<int:user_id>/reactivate")
 async def reactivate_user(user_id: int):
     """Let a deactivated user sign in again (their old tokens stay revoked)."""
+    said = "{} is active again and can sign in. Their old API tokens stay revoked."
+    return await _change_user(user_id, users.reactivate_user, said)
+
+
+async def _change_user(user_id: int, change: Callable[..., Awaitable[User]], said: str) -> Response:
+    """Run a user service on the form's user and go back to their page saying what it did
+    (`said` names them with {})."""
     await check_csrf()
-    person = await users.reactivate_user(user_id=user_id, actor=await current_user())
-    said = f"{person.name} is active again and can sign in. Their old API tokens stay revoked."
-    return done(url_for("admin.user", user_id=user_id), said)
+    person = await change(user_id=user_id, actor=await current_user())
+    return done(url_for("admin.user", user_id=user_id), said.format(person.name))
 
 
 @bp.post("/users/<int:user_id>/invitation")
