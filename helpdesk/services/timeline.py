@@ -57,6 +57,11 @@ class Change(NamedTuple):
         """What the change says on its own ("opened the ticket"), when it is not a field's new value."""
         return history.SENTENCES.get(self.field)
 
+    @property
+    def proposal(self) -> bool:
+        """A contact's note to the agents (no old value), or an agent's decision on one."""
+        return self.field == history.PROPOSAL
+
 
 class TicketEvent(NamedTuple):
     """Something that happened to a ticket outside its fields (an email sent, a confirmation).
