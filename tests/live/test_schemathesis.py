@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from helpdesk.config import PROJECT_ROOT
 
@@ -14,6 +15,7 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 OUTPUT = PROJECT_ROOT / "test-output"
 
 
+@pytest.mark.timeout(400)  # a whole fuzzing run: over a minute on a loaded 2-core machine
 def test_schemathesis_finds_no_failures(live_server):
     result = subprocess.run(
         [str(SCHEMATHESIS), "run", f"{live_server.base_url}/api/openapi.json",
