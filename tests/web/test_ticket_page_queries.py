@@ -26,8 +26,9 @@ WARM = {"agent": 7, "customer": 3}
 
 
 # The change feed's dispatcher reads new events every few hundred milliseconds in the background,
-# whatever request is running: not a statement of the page being counted.
-FEED_POLL = re.compile(r"\s*SELECT .* FROM feed_event WHERE id > ", re.DOTALL)
+# and now and then the feed's bounds (whether it was reset), whatever request is running: not
+# statements of the page being counted.
+FEED_POLL = re.compile(r"\s*SELECT .* FROM feed_event(\s+WHERE id > |:)", re.DOTALL)
 
 
 class QueryLog(logging.Handler):
