@@ -29,7 +29,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models.tickets import CONFIRMED, CONTACT, DECLINED, PENDING, TRUSTED
-from helpdesk.services import feed, history, idempotency
+from helpdesk.services import feed, history, idempotency, notifications
 from helpdesk.services.access import authorise
 from helpdesk.services.history import contact_field, record_change
 from helpdesk.services.outbox import email_columns, queue_email, render_email
@@ -513,6 +513,7 @@ async def confirm_contacts(
         event = await Event.create(
             key=CONFIRMED_KEY, value=link.address, target=link.ticket.human_id, ticket=link.ticket
         )
+        await notifications.after_contacts_confirmed(ticket=link.ticket, label=link.address)
         await feed.publish_ticket("contacts.confirmed", link.ticket)
         return event
 
