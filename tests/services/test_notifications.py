@@ -15,7 +15,7 @@ from helpdesk.models import (
     Ticket,
     TicketHistory,
 )
-from helpdesk.services import contacts, feed, notifications, outbox, tickets
+from helpdesk.services import contacts, feed, notifications, outbox, streams, tickets
 from helpdesk.services.tickets import Contacts, TicketChanges
 from tests.factories import make_agent, make_customer, make_ticket
 
@@ -222,3 +222,13 @@ async def test_the_feed_event_reaches_only_its_recipients(app):
     await assign(ticket, ann, tom)
     [event] = [c for c in await feed.read_after(0) if c.kind == "notification.created"]
     assert [event.visible_to(user) for user in (ann, bob, tom, customer)] == [True, False, False, False]
+
+
+async def test_the_stream_event_names_no_other_recipient(app):
+    tom, ann = await make_agent(), await make_agent()
+    ticket = await make_ticket(actor=tom)
+    await assign(ticket, ann, tom)
+    [event] = [c for c in await feed.read_after(0) if c.kind == "notification.created"]
+    text = streams.event_text(event)
+    assert "event: notification.created" in text and f'"ticketId":"{ticket.human_id}"' in text
+    assert "users" not in text
