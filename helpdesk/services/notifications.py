@@ -29,6 +29,7 @@ from helpdesk.models import (
     StateKind,
     Ticket,
     User,
+    ids_in_range,
 )
 from helpdesk.models.tickets import TICKET_PREFIX
 from helpdesk.services import cache, feed, history, ticket_writes
@@ -321,10 +322,8 @@ async def latest(*, actor: User, limit: int = MENU_SIZE) -> list[Entry]:
 async def mark_read(*, actor: User, notification_id: int) -> None:
     """Mark one of the actor's own notifications read; anyone else's is missing."""
     _own(actor)
-    found = await Notification.filter(id=notification_id, user_id=actor.id).update(
-        read_at=datetime.now(UTC)
-    ) if 0 < notification_id < 2**31 else 0  # fmt: skip
-    if not found:
+    mine = Notification.filter(id=notification_id, user_id=actor.id)
+    if not ids_in_range(notification_id) or not await mine.update(read_at=datetime.now(UTC)):
         raise NotFound("No such notification.")
 
 
