@@ -8,7 +8,7 @@ from quart import Quart
 
 from helpdesk import compat, db, health, response_headers
 from helpdesk.config import PROJECT_ROOT, load_config
-from helpdesk.services import cache, contacts, dispatcher, outbox, sessions, values
+from helpdesk.services import cache, contacts, dispatcher, notifications, outbox, sessions, values
 from helpdesk.unread_body import AnswerAfterBody
 
 
@@ -31,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
         cache.configure(app.config["CACHE_SECONDS"])
         sessions.configure(app.config)
         contacts.configure(app.config)
+        notifications.configure(app.config)
         values.configure(app.config)
         await db.open_database(
             app.config["DATABASE_URL"], serving=True, pool_wait=app.config["DATABASE_POOL_WAIT"]

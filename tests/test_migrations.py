@@ -34,6 +34,8 @@ EXPECTED_TABLES = {
     "contact_proposal",
     "feed_event",
     "rate_bucket",
+    "notification",
+    "notification_setting",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -66,6 +68,7 @@ EXPECTED_INDEXES = {
     "attempt": [("key", "created_at"), ("created_at",)],
     "web_session": [("user_id",), ("expires_at",)],
     "feed_event": [("created_at",), ("ticket_id", "id")],  # pruning; a ticket's changes since a point
+    "notification": [("user_id", "id"), ("user_id", "read_at")],  # a user's newest; their unread count
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {
@@ -85,6 +88,7 @@ EXPECTED_UNIQUE = {
     "state": [("kind", "description")],
     "idempotency_key": [("user_id", "key")],
     "outbox_email": [("message_id",)],
+    "notification_setting": [("user_id", "kind")],
 }
 
 

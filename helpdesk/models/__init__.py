@@ -2,6 +2,7 @@
 
 from helpdesk.models.catalog import State, StateKind
 from helpdesk.models.events import ConsumedToken, Event, FeedEvent, OutboxEmail, OutboxStatus
+from helpdesk.models.notifications import Notification, NotificationSetting
 from helpdesk.models.people import (
     ApiToken,
     Attempt,
@@ -42,6 +43,8 @@ __all__ = [
     "Group",
     "GroupMember",
     "IdempotencyKey",
+    "Notification",
+    "NotificationSetting",
     "Organisation",
     "OutboxEmail",
     "OutboxStatus",

@@ -29,7 +29,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models.tickets import CONFIRMED, CONTACT, DECLINED, PENDING, TRUSTED
-from helpdesk.services import feed, history, idempotency
+from helpdesk.services import feed, history, idempotency, notifications
 from helpdesk.services.access import authorise
 from helpdesk.services.history import contact_field, record_change
 from helpdesk.services.outbox import email_columns, queue_email, render_email
@@ -510,6 +510,7 @@ async def confirm_contacts(
         await _apply_corrections(link, changes)
         if note:
             await _propose(link, note)
+        await notifications.after_contacts_confirmed(ticket=link.ticket, label=link.address)
         return await _answered(link, CONFIRMED_KEY, "contacts.confirmed")
 
 

@@ -30,7 +30,9 @@ TICKET_KINDS = {"ticket.created", "ticket.updated", "ticket.deleted", "comment.c
 STAFF_KINDS = {"contacts.changed", "contacts.confirmed", "email.status", "catalogue.changed"}
 # Who may use the desk changed: caches drop what they hold; never sent on a stream.
 ACCESS_KINDS = {"user.changed", "user.deactivated", "token.revoked", "session.ended"}
-KINDS = TICKET_KINDS | STAFF_KINDS | ACCESS_KINDS
+# For the users named in `data["users"]` only (services/notifications.py): their menus refresh.
+PERSONAL_KINDS = {"notification.created"}
+KINDS = TICKET_KINDS | STAFF_KINDS | ACCESS_KINDS | PERSONAL_KINDS
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Change:
         tickets and public replies only; access changes reach no one's stream."""
         if self.kind in ACCESS_KINDS:
             return False
+        if self.kind in PERSONAL_KINDS:
+            return user.id in self.data.get("users", ())
         if user.is_staff:
             return True
         return (
@@ -77,7 +81,7 @@ def row(
         raise ValueError(f"unknown feed kind {kind!r}")
     return {
         "kind": kind, "ticket_id": ticket_id, "organisation_hid": organisation_hid,
-        "staff_only": staff_only or kind in STAFF_KINDS or kind in ACCESS_KINDS,
+        "staff_only": staff_only or kind in STAFF_KINDS or kind in ACCESS_KINDS or kind in PERSONAL_KINDS,
         "actor_id": actor.id if actor else None, "actor_label": actor.name if actor else "",
         "data": json.dumps(data or {}, separators=(",", ":")), "created_at": moment or datetime.now(UTC),
     }  # fmt: skip

@@ -21,6 +21,7 @@ from helpdesk.services.dispatcher import CLOSED, RESYNC, Dispatcher, Subscriptio
 MEDIA_TYPE = "text/event-stream"
 HEADERS = {"X-Accel-Buffering": "no"}  # a proxy (nginx) must pass each event on at once
 RETRY_MS = 2000  # how soon a browser reconnects after a dropped stream
+HIDDEN = {"type", "ticketId", "at", "by", "users"}  # data keys an event never passes on as they are
 Recheck = Callable[[], Awaitable[User | None]]
 
 
@@ -119,7 +120,7 @@ def event_text(change: feed.Change) -> str:
         "ticketId": f"{TICKET_PREFIX}{change.ticket_id}" if change.ticket_id else None,
         "at": change.created_at.isoformat(),
         "by": change.actor_label or None,
-    } | {key: value for key, value in change.data.items() if key not in {"type", "ticketId", "at", "by"}}
+    } | {key: value for key, value in change.data.items() if key not in HIDDEN}
     return f"id: {change.id}\nevent: {change.kind}\ndata: {json.dumps(body, separators=(',', ':'))}\n\n"
 
 

@@ -30,6 +30,7 @@ from helpdesk.services import (
     feed,
     history,
     idempotency,
+    notifications,
     ticket_queries,
     ticket_writes,
 )
@@ -304,6 +305,9 @@ async def _insert_ticket(
         **states,
     )
     given = contacts.with_consent(data.contacts.rows() if data.contacts else [], actor)
+    told = await notifications.for_new_ticket(
+        assignee_id=data.assignee_id, group_id=data.group_id, actor=actor
+    )
 
     def dependents(ticket_id: int) -> list[ticket_writes.Statement]:
         ticket.id = ticket_id
@@ -323,6 +327,7 @@ async def _insert_ticket(
             *_notification_rows(created),
             *_notification_rows(invited),
             ticket_writes.Rows.of("idempotency_key", keys),
+            *told.statements(ticket, moment),
             ticket_writes.Rows.of(
                 "feed_event", [feed.ticket_row("ticket.created", ticket, actor, moment=moment)], last=True
             ),
@@ -392,11 +397,14 @@ async def update_ticket(
     new_values = await _resolve_changes(changes.values)
     contacts.check_contacts(changes.contacts.rows() if changes.contacts else [])
     async with in_transaction():
+        assignee_before = ticket.assignee_id
         changed = await _apply(ticket, new_values, actor)
         if changes.contacts is not None:
             changed |= await _replace_contacts(ticket, changes.contacts, changes.contact_keys, actor)
         if changed:
             await _save_versioned(ticket)
+            told = await notifications.for_update(ticket=ticket, assignee_before=assignee_before, actor=actor)
+            await told.write(ticket)
             await feed.publish_ticket("ticket.updated", ticket, actor, version=ticket.version)
     return ticket
 
@@ -523,6 +531,9 @@ async def _insert_comment(comment: Comment, actor: User, retry: idempotency.Requ
     notification = None
     if actor.is_staff and not comment.internal:
         notification = contacts.public_reply(ticket, comment, await contacts.email_contacts(ticket))
+    told = await notifications.for_comment(
+        ticket=ticket, body=comment.body, internal=comment.internal, actor=actor
+    )
     row = {
         "author_hid": comment.author_hid, "body": comment.body, "internal": comment.internal,
         "created_at": moment, "updated_at": moment, "author_id": comment.author_id, "ticket_id": ticket.id,
@@ -530,12 +541,12 @@ async def _insert_comment(comment: Comment, actor: User, retry: idempotency.Requ
 
     def dependents(comment_id: int) -> list[ticket_writes.Statement]:
         keys = [retry.row(comment_id) | {"created_at": moment}] if retry else []
-        touch = ticket_writes.Update("ticket", ticket.id, {"updated_at": moment})
+        touch = ticket_writes.Update("ticket", ticket.id, {"updated_at": moment} | told.ticket_values(ticket))
         new = {"comment": comment_id, "internal": comment.internal}
         published = feed.ticket_row("comment.created", ticket, actor, moment=moment, **new)
         return [
             touch, *_notification_rows(notification), ticket_writes.Rows.of("idempotency_key", keys),
-            ticket_writes.Rows.of("feed_event", [published], last=True),
+            *told.statements(ticket, moment), ticket_writes.Rows.of("feed_event", [published], last=True),
         ]  # fmt: skip
 
     comment_id = await ticket_writes.insert_row("comment", row, dependents)

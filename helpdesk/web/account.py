@@ -9,7 +9,7 @@ from quart import Blueprint, abort, current_app, redirect, request, session, url
 from wtforms import Form
 
 from helpdesk.errors import Invalid, RateLimited
-from helpdesk.services import accounts, sessions, users
+from helpdesk.services import accounts, notifications, sessions, users
 from helpdesk.web.auth import current_user, login_required
 from helpdesk.web.forms import (
     SESSION_EXPIRED,
@@ -29,6 +29,7 @@ NOTICES = {
     "password": "Your password is changed. Every other session of your account has ended.",
     "session": "That session has ended.",
     "others": "You are signed out everywhere else.",
+    "notifications": "Your choice of notification emails is saved.",
 }
 
 
@@ -44,6 +45,8 @@ async def account_page(status: int = 200, notice: str = "", **forms: Form) -> tu
         "action": CsrfForm(),
         "open_sessions": await sessions.list_sessions(actor=actor, session_id=session["sid"]),
         "notice": notice or NOTICES.get(request.args.get("done", ""), ""),
+        "email_switches": await notifications.email_switches(actor=actor) if actor.is_staff else None,
+        "switch_labels": notifications.SWITCH_LABELS,
     } | forms
     return await render("account/page.html", **context), status, {"Cache-Control": "no-store"}
 
