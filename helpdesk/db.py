@@ -27,6 +27,7 @@ MODEL_MODULES = [
     "helpdesk.models.catalog",
     "helpdesk.models.tickets",
     "helpdesk.models.events",
+    "helpdesk.models.mail",
 ]
 SQLITE_PRAGMAS = {"journal_mode": "WAL", "busy_timeout": 5000, "synchronous": "NORMAL"}
 

@@ -2,6 +2,7 @@
 
 from helpdesk.models.catalog import State, StateKind
 from helpdesk.models.events import ConsumedToken, Event, FeedEvent, OutboxEmail, OutboxStatus
+from helpdesk.models.mail import BouncingAddress, InboundEmail, InboundStatus
 from helpdesk.models.people import (
     ApiToken,
     Attempt,
@@ -34,6 +35,7 @@ __all__ = [
     "ids_in_range",
     "ApiToken",
     "Attempt",
+    "BouncingAddress",
     "Comment",
     "ConsumedToken",
     "ContactProposal",
@@ -42,6 +44,8 @@ __all__ = [
     "Group",
     "GroupMember",
     "IdempotencyKey",
+    "InboundEmail",
+    "InboundStatus",
     "Organisation",
     "OutboxEmail",
     "OutboxStatus",

@@ -35,6 +35,9 @@ class ThreadComment(NamedTuple):
     author_name: str
     author_hid: str = ""  # as the comment names its author, else the author's user ID
     updated_at: datetime | None = None
+    channel: str = "web"  # web, api or email
+    email_from: str = ""  # an email's sender
+    unverified: bool = False  # an email from none of the ticket's people, waiting for an agent
 
 
 class Change(NamedTuple):
@@ -108,7 +111,8 @@ class TimelineEntry:
 
 
 COMMENTS = (
-    "SELECT c.id, c.created_at, c.internal, c.body, c.author_hid, u.name, u.human_id, c.updated_at"
+    "SELECT c.id, c.created_at, c.internal, c.body, c.author_hid, u.name, u.human_id, c.updated_at,"
+    " c.channel, c.email_from, c.unverified"
     ' FROM "comment" c'
     ' LEFT JOIN "user" u ON u.id = c.author_id WHERE c.ticket_id = ?'
 )
@@ -121,11 +125,14 @@ def _comments(rows: list[Any]) -> list[ThreadComment]:
             as_datetime(at),
             bool(internal),
             body,
-            name if name is not None else (hid or "Unknown"),
+            name if name is not None else (hid or sender or "Unknown"),
             hid or user_hid or "",
             as_datetime(updated),
+            channel,
+            sender,
+            bool(unverified),
         )
-        for pk, at, internal, body, hid, name, user_hid, updated in rows
+        for pk, at, internal, body, hid, name, user_hid, updated, channel, sender, unverified in rows
     ]
 
 

@@ -10,6 +10,7 @@ from helpdesk.web import (
     confirm,
     contact_proposals,
     dashboard,
+    mail,
     pages,
     passwords,
     queues,
@@ -26,6 +27,7 @@ BLUEPRINTS = (
     admin.bp,
     account.bp,
     stream.bp,
+    mail.bp,
 )
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)

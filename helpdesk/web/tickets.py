@@ -9,7 +9,17 @@ from quart import Blueprint, Response, current_app, redirect, request, url_for
 
 from helpdesk.errors import Conflict, Invalid
 from helpdesk.models import Ticket, User
-from helpdesk.services import catalog, contacts, organisations, ticket_contacts, tickets, timeline, users
+from helpdesk.services import (
+    catalog,
+    contacts,
+    mail_intake,
+    mail_routing,
+    organisations,
+    ticket_contacts,
+    tickets,
+    timeline,
+    users,
+)
 from helpdesk.web.auth import current_user, login_required, staff_required
 from helpdesk.web.forms import (
     CommentForm,
@@ -62,7 +72,9 @@ async def fields_context(user: User, ticket: Ticket, message: str = "", ok: bool
 
 
 async def thread_context(user: User, ticket: Ticket) -> dict[str, Any]:
-    return {"ticket": ticket, "comments": await timeline.thread_of(ticket=ticket, actor=user)}
+    # `accept`: the token of the form that accepts an unverified sender's email (web/mail.py)
+    comments = await timeline.thread_of(ticket=ticket, actor=user)
+    return {"ticket": ticket, "comments": comments, "accept": CsrfForm() if user.is_staff else None}
 
 
 async def contacts_context(
@@ -83,6 +95,8 @@ async def contacts_context(
         "form": form or (ContactForm() if user.is_staff else None),
         "toggle": CsrfForm() if user.is_staff else None,
         "confirmation": status,
+        # Email intake (web/mail.py): the addresses whose mail bounced, for agents to clear.
+        "bouncing": await mail_routing.bouncing_among([r.value for r in rows]) if user.is_staff else {},
         "message": message,
         "ok": ok,
     }
@@ -90,7 +104,12 @@ async def contacts_context(
 
 async def emails_context(user: User, ticket: Ticket) -> dict[str, Any]:
     emails = await timeline.emails_of(ticket=ticket, actor=user)
-    return {"human_id": ticket.human_id, "emails": emails, "limit": timeline.EMAILS_LIMIT}
+    incoming = await mail_intake.incoming_of(ticket=ticket, actor=user)  # email intake (web/mail.py)
+    bouncing = await mail_routing.bouncing_among([e.recipient for e in emails])
+    return {
+        "human_id": ticket.human_id, "emails": emails, "limit": timeline.EMAILS_LIMIT,
+        "incoming": incoming, "bouncing": bouncing,
+    }  # fmt: skip
 
 
 async def history_context(

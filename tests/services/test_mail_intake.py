@@ -1,0 +1,301 @@
+"""Email intake end to end: messages delivered by LMTP (smtplib.LMTP against the server of
+`helpdesk mail-in`, in this process) and by IMAP (a real Dovecot), stored, then processed by the
+intake worker."""
+
+import asyncio
+import smtplib
+from email.message import EmailMessage
+
+import pytest
+
+from helpdesk import mail_imap, mail_lmtp
+from helpdesk.models import (
+    BouncingAddress,
+    Comment,
+    InboundEmail,
+    InboundStatus,
+    OutboxEmail,
+    OutboxStatus,
+    Ticket,
+)
+from helpdesk.services import mail_intake, mail_routing, outbox, timeline
+from helpdesk.services.reply_address import reply_address, ticket_of_address
+from tests import imapserver
+from tests.factories import make_admin, make_agent, make_customer, make_organisation, make_ticket
+from tests.pgserver import free_port
+
+CONTACT = "pat@customer.example"
+
+
+@pytest.fixture
+def config(app) -> dict:
+    return dict(app.config) | {
+        "MAIL_FROM": "Helpdesk <helpdesk@example.com>",
+        "MAIL_IN_ADDRESS": "support@example.com",
+        "MAIL_IN_UNKNOWN_SENDERS": "refuse",
+        "MAIL_IN_SENDER_HOURLY_LIMIT": 20,
+    }
+
+
+@pytest.fixture
+async def lmtp(config):
+    """The LMTP server of `helpdesk mail-in`, on a free loopback port for the test."""
+    port = free_port()
+    server = await mail_lmtp.start_server("127.0.0.1", port, config)
+    yield port
+    server.close()
+    await server.wait_closed()
+
+
+def _send_lmtp(port: int, message: EmailMessage, recipients: list[str]) -> dict:
+    with smtplib.LMTP("127.0.0.1", port) as client:
+        return client.send_message(message, to_addrs=recipients)
+
+
+async def deliver(port: int, message: EmailMessage, recipients: tuple[str, ...] = ("support@example.com",)):
+    """Hand the message over by LMTP (the blocking client in a thread: the server runs in this loop)."""
+    return await asyncio.to_thread(_send_lmtp, port, message, list(recipients))
+
+
+def mail(sender: str, subject: str, body: str, message_id: str, **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "support@example.com"
+    message["Subject"] = subject
+    message["Message-ID"] = message_id
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message
+
+
+async def notified_ticket() -> tuple[Ticket, OutboxEmail]:
+    """A ticket whose contact got the "ticket received" email (its Message-ID is on record)."""
+    await make_organisation()
+    ticket = await make_ticket(contacts=_contacts(CONTACT))
+    sent = await OutboxEmail.get(ticket_id=ticket.id, recipient=CONTACT)
+    return ticket, sent
+
+
+def _contacts(address: str):
+    from helpdesk.services.tickets import Contacts
+
+    return Contacts(main_email=address)
+
+
+async def test_a_reply_to_a_notification_becomes_one_public_comment_however_often_it_is_delivered(
+    lmtp, config
+):
+    ticket, sent = await notified_ticket()
+    reply = mail(
+        f"Pat <{CONTACT}>", f"Re: [{ticket.human_id}] Phones down", "Still down.\n\nOn Mon, Helpdesk wrote:\n> x",
+        "<reply-1@customer.example>", In_Reply_To=sent.message_id,
+    )  # fmt: skip
+    assert await deliver(lmtp, reply) == {}
+    assert await deliver(lmtp, reply) == {}  # a redelivery
+    assert await InboundEmail.all().count() == 1
+    await mail_intake.process_due(config)
+    await mail_intake.process_due(config)
+    comments = await Comment.filter(ticket_id=ticket.id)
+    assert [(c.body, c.internal, c.channel, c.email_from) for c in comments] == [
+        ("Still down.", False, "email", CONTACT)
+    ]
+    stored = await InboundEmail.get()
+    assert stored.status == InboundStatus.DONE and stored.comment_id == comments[0].id
+    assert "On Mon, Helpdesk wrote:" in stored.body_text  # the original is kept whole
+    agent = await make_agent()
+    thread = await timeline.thread_of(ticket=ticket, actor=agent)
+    assert (thread[0].channel, thread[0].author_name) == ("email", CONTACT)
+
+
+async def test_the_reply_address_and_a_contacts_subject_tag_find_the_ticket(lmtp, config):
+    ticket, _ = await notified_ticket()
+    address = reply_address(ticket.id, config)
+    assert ticket_of_address(address, config) == ticket.id
+    assert ticket_of_address(address.replace("+INC-", "+INC-9"), config) is None  # another ticket, forged
+    by_address = mail(CONTACT, "no tag here", "by address", "<a-1@customer.example>")
+    await deliver(lmtp, by_address, (address,))
+    by_tag = mail(CONTACT, f"About [{ticket.human_id}]", "by tag", "<a-2@customer.example>")
+    await deliver(lmtp, by_tag)
+    await mail_intake.process_due(config)
+    assert sorted(await Comment.filter(ticket_id=ticket.id).values_list("body", flat=True)) == [
+        "by address", "by tag"
+    ]  # fmt: skip
+
+
+async def test_the_outbox_sets_the_tickets_reply_address_as_reply_to(config):
+    ticket, sent = await notified_ticket()
+    message = outbox.build_message(sent, config)
+    assert message["Reply-To"] == reply_address(ticket.id, config)
+    assert ticket_of_address(message["Reply-To"], config) == ticket.id
+
+
+async def test_a_new_mail_from_a_customer_opens_a_ticket_in_their_organisation(lmtp, config):
+    await make_organisation(default_contract_hid="CON-9", default_tenant_hid="7")
+    customer = await make_customer(email="cust@customer.example", human_id="USR-5")
+    await deliver(lmtp, mail("cust@customer.example", "Printer on fire", "Please help", "<new-1@c.example>"))
+    await mail_intake.process_due(config)
+    ticket = await Ticket.get()
+    assert (ticket.title, ticket.description, ticket.organisation_hid, ticket.contract_hid) == (
+        "Printer on fire", "Please help", "ORG-1", "CON-9"
+    )  # fmt: skip
+    assert ticket.reporter_hid == customer.human_id
+    assert await OutboxEmail.filter(ticket_id=ticket.id, recipient="cust@customer.example").count() == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Auto_Submitted": "auto-replied"},
+        {"Precedence": "bulk"},
+        {"X_Autoreply": "yes"},
+        {"List_Id": "<dev.lists.example>"},
+    ],
+)
+async def test_automatic_mail_creates_nothing(lmtp, config, headers):
+    ticket, sent = await notified_ticket()
+    reply = mail(
+        CONTACT, "Out of office", "Away", "<ooo@customer.example>", In_Reply_To=sent.message_id, **headers
+    )
+    await deliver(lmtp, reply)
+    await mail_intake.process_due(config)
+    stored = await InboundEmail.get()
+    assert stored.status == InboundStatus.REFUSED and "automatically" in stored.outcome
+    assert await Comment.filter(ticket_id=ticket.id).count() == 0
+    assert await OutboxEmail.filter(ticket_id=ticket.id).count() == 1  # no auto-reply
+
+
+async def test_the_helpdesks_own_mail_creates_nothing(lmtp, config):
+    ticket, sent = await notified_ticket()
+    await deliver(lmtp, outbox.build_message(sent, config))  # our own email, looped back
+    own = mail("helpdesk@example.com", "hello", "loop", "<own@example.com>")
+    await deliver(lmtp, own)
+    await mail_intake.process_due(config)
+    assert [row.status for row in await InboundEmail.all()] == [InboundStatus.REFUSED] * 2
+    assert await Comment.all().count() == 0 and await Ticket.all().count() == 1
+
+
+def bounce_for(sent: OutboxEmail, message_id: str = "<dsn-1@mx.example>") -> bytes:
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example>\r\n"
+        "To: helpdesk@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        f"Message-ID: {message_id}\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nI could not deliver your message.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {sent.recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {sent.message_id}\r\n"
+        f"To: {sent.recipient}\r\nSubject: {sent.subject}\r\n\r\n--B--\r\n"
+    ).encode()
+
+
+async def test_a_bounce_marks_the_contact_and_holds_its_mail_until_an_agent_clears_it(lmtp, config, client):
+    ticket, sent = await notified_ticket()
+    await mail_intake.store(bounce_for(sent), via="lmtp")
+    await mail_intake.process_due(config)
+    assert (await BouncingAddress.get()).address == CONTACT
+    assert (await InboundEmail.get()).status == InboundStatus.DONE
+    assert await outbox.bouncing(sent) is not None
+    agent = await make_agent()
+    panel = await mail_routing.bouncing_among([CONTACT])
+    assert CONTACT in panel
+    await mail_routing.clear_bouncing(human_id=ticket.human_id, address=CONTACT, actor=agent)
+    assert await BouncingAddress.all().count() == 0
+    assert await outbox.bouncing(sent) is None
+
+
+async def test_a_reply_from_a_stranger_is_an_unverified_note_until_an_agent_accepts_it(lmtp, config):
+    ticket, sent = await notified_ticket()
+    spoof = mail(
+        "mallory@evil.example",
+        "Re: it",
+        "Send the invoice to me",
+        "<spoof@evil>",
+        In_Reply_To=sent.message_id,
+    )
+    await deliver(lmtp, spoof)
+    await mail_intake.process_due(config)
+    note = await Comment.get(ticket_id=ticket.id)
+    assert (note.internal, note.unverified, note.email_from) == (True, True, "mallory@evil.example")
+    customer = await make_customer(email="cust2@customer.example")
+    assert await timeline.thread_of(ticket=ticket, actor=customer) == []  # customers never see it
+    agent = await make_agent()
+    await mail_routing.accept_unverified(human_id=ticket.human_id, comment_id=note.id, actor=agent)
+    note = await Comment.get(id=note.id)
+    assert (note.internal, note.unverified) == (False, False)
+
+
+async def test_unknown_senders_are_refused_with_the_reason_or_open_a_ticket_by_policy(lmtp, config):
+    await deliver(lmtp, mail("who@nowhere.example", "Hi", "text", "<u-1@nowhere>"))
+    await mail_intake.process_due(config)
+    stored = await InboundEmail.get()
+    assert stored.status == InboundStatus.REFUSED and "MAIL_IN_UNKNOWN_SENDERS" in stored.outcome
+    admin = await make_admin()
+    assert [row.id for row in await mail_intake.problems(actor=admin)] == [stored.id]
+
+
+async def test_a_message_that_breaks_processing_is_kept_with_the_reason_and_retried(lmtp, config):
+    await make_organisation(default_contract_hid="CON-1", default_tenant_hid="1")
+    broken = config | {"MAIL_IN_UNKNOWN_SENDERS": "open", "MAIL_IN_UNKNOWN_ORGANISATION": "ORG-1",
+                       "MAIL_IN_UNKNOWN_GROUP": "No such group"}  # fmt: skip
+    await deliver(lmtp, mail("who@nowhere.example", "Hi", "text", "<u-2@nowhere>"))
+    await mail_intake.process_due(broken)
+    stored = await InboundEmail.get()
+    assert stored.status == InboundStatus.RECEIVED and "No such group" in stored.last_error
+    assert stored.attempts == 1 and await Ticket.all().count() == 0
+    admin = await make_admin()
+    assert [row.id for row in await mail_intake.problems(actor=admin)] == [stored.id]
+    await mail_intake.retry(inbound_id=stored.id, actor=admin)  # once the group is fixed
+    await mail_intake.process_due(broken | {"MAIL_IN_UNKNOWN_GROUP": ""})
+    assert (await InboundEmail.get()).status == InboundStatus.DONE
+    assert (await Ticket.get()).title == "Hi"
+
+
+async def test_a_sender_over_the_hourly_cap_makes_nothing_more(lmtp, config):
+    ticket, sent = await notified_ticket()
+    for n in range(3):
+        await deliver(lmtp, mail(CONTACT, "Re", f"reply {n}", f"<r{n}@c>", In_Reply_To=sent.message_id))
+    await mail_intake.process_due(config | {"MAIL_IN_SENDER_HOURLY_LIMIT": 2})
+    assert await Comment.filter(ticket_id=ticket.id).count() == 2
+    assert (
+        "MAIL_IN_SENDER_HOURLY_LIMIT"
+        in (await InboundEmail.filter(status=InboundStatus.REFUSED).get()).outcome
+    )
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    if not imapserver.available():
+        pytest.fail("dovecot is not installed: apt-get install dovecot-imapd (see .ci/system-deps)")
+    server = imapserver.DovecotServer().start()
+    yield server
+    server.stop()
+
+
+async def test_imap_stores_then_marks_and_the_same_message_by_lmtp_and_imap_is_one_comment(
+    dovecot, lmtp, config
+):
+    ticket, sent = await notified_ticket()
+    imap_config = config | dovecot.config()
+    reply = mail(
+        CONTACT, "Re: phones", "Fixed now, thanks", "<both@customer.example>", In_Reply_To=sent.message_id
+    )
+    client = await mail_imap.connect(imap_config)
+    try:
+        await client.append(bytes(reply), mailbox="INBOX")
+        await deliver(lmtp, reply)
+        assert await mail_imap.poll_once(client, imap_config) == 1
+        assert await mail_imap.poll_once(client, imap_config) == 0  # marked seen once stored
+    finally:
+        await client.logout()
+    assert await InboundEmail.all().count() == 1
+    await mail_intake.process_due(config)
+    assert await Comment.filter(ticket_id=ticket.id).values_list("body", flat=True) == ["Fixed now, thanks"]
+
+
+async def test_the_outbox_holds_email_to_a_bouncing_address(config, mailbox):
+    ticket, sent = await notified_ticket()
+    await BouncingAddress.create(address=CONTACT, reason="5.1.1")
+    await outbox.deliver_due(mailbox.config(config))
+    sent = await OutboxEmail.get(id=sent.id)
+    assert sent.status == OutboxStatus.HELD and "bounced" in sent.last_error
