@@ -249,6 +249,7 @@ class _TextOfHtml(HTMLParser):
         self.hidden = 0
         self.quoted = 0
         self.href: str | None = None
+        self.space = False  # the text so far ended with whitespace
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in HIDDEN:
@@ -281,9 +282,10 @@ class _TextOfHtml(HTMLParser):
         if words:
             if not self.lines[-1]:
                 self.lines[-1] = "> " * self.quoted
-            elif not self.lines[-1].endswith(" "):
-                words = (" " if data[:1].isspace() else "") + words
+            elif not self.lines[-1].endswith(" ") and (self.space or data[:1].isspace()):
+                words = " " + words
             self.lines[-1] += words
+        self.space = data[-1:].isspace() if data else self.space
 
     def _break(self) -> None:
         if self.lines[-1].strip(" >"):
