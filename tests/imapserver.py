@@ -58,8 +58,9 @@ class DovecotServer:
 
     def _certificate(self) -> None:
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(self.dir / "key.pem"),
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", str(self.dir / "key.pem"),
              "-out", str(self.dir / "cert.pem")],
             check=True, capture_output=True,
         )  # fmt: skip
@@ -116,7 +117,8 @@ service imap-login {{
         return {
             "MAIL_IN_IMAP_HOST": "127.0.0.1", "MAIL_IN_IMAP_PORT": self.port, "MAIL_IN_IMAP_SECURITY": "ssl",
             "MAIL_IN_IMAP_USER": USER, "MAIL_IN_IMAP_PASSWORD": PASSWORD, "MAIL_IN_IMAP_FOLDER": "INBOX",
-            "MAIL_IN_IMAP_DONE_FOLDER": "", "MAIL_IN_IMAP_POLL_SECONDS": 1, "MAIL_IN_IMAP_CA_FILE": self.ca_file,
+            "MAIL_IN_IMAP_DONE_FOLDER": "", "MAIL_IN_IMAP_POLL_SECONDS": 1,
+            "MAIL_IN_IMAP_CA_FILE": self.ca_file,
         }  # fmt: skip
 
     def stop(self) -> None:

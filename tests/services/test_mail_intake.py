@@ -88,7 +88,8 @@ async def test_a_reply_to_a_notification_becomes_one_public_comment_however_ofte
 ):
     ticket, sent = await notified_ticket()
     reply = mail(
-        f"Pat <{CONTACT}>", f"Re: [{ticket.human_id}] Phones down", "Still down.\n\nOn Mon, Helpdesk wrote:\n> x",
+        f"Pat <{CONTACT}>", f"Re: [{ticket.human_id}] Phones down",
+        "Still down.\n\nOn Mon, Helpdesk wrote:\n> x",
         "<reply-1@customer.example>", In_Reply_To=sent.message_id,
     )  # fmt: skip
     assert await deliver(lmtp, reply) == {}
