@@ -10,6 +10,7 @@ from typing import Any
 
 import aioimaplib
 
+from helpdesk import compat
 from helpdesk.services import mail_intake
 
 log = logging.getLogger(__name__)
@@ -28,16 +29,19 @@ def _tls(config: Mapping[str, Any]) -> ssl.SSLContext:
 
 
 async def connect(config: Mapping[str, Any]) -> aioimaplib.IMAP4:
-    """A logged-in client with the folder selected: IMAPS, or plain IMAP (loopback or a tunnel only)."""
+    """A logged-in client with the folder selected: IMAPS, IMAP upgraded with STARTTLS, or plain IMAP
+    (loopback or a tunnel only)."""
     host, port = str(config["MAIL_IN_IMAP_HOST"]), int(config.get("MAIL_IN_IMAP_PORT", 993))
     security = str(config.get("MAIL_IN_IMAP_SECURITY", "ssl")).lower()
     if security == "ssl":
         client = aioimaplib.IMAP4_SSL(host=host, port=port, ssl_context=_tls(config), timeout=30)
-    elif security == "plain":
+    elif security in ("starttls", "plain"):
         client = aioimaplib.IMAP4(host=host, port=port, timeout=30)
     else:
-        raise ValueError(f"MAIL_IN_IMAP_SECURITY must be ssl or plain, not {security!r}")
+        raise ValueError(f"MAIL_IN_IMAP_SECURITY must be ssl, starttls or plain, not {security!r}")
     await client.wait_hello_from_server()
+    if security == "starttls":
+        await compat.imap_starttls(client, _tls(config), host)
     _ok(await client.login(str(config["MAIL_IN_IMAP_USER"]), str(config["MAIL_IN_IMAP_PASSWORD"])), "LOGIN")
     _ok(await client.select(str(config.get("MAIL_IN_IMAP_FOLDER", "INBOX"))), "SELECT")
     return client

@@ -27,7 +27,8 @@ class DovecotServer:
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="helpdesk-dovecot-"))
         self.dir.chmod(0o755)
-        self.port = free_port()
+        self.port = free_port()  # IMAPS
+        self.starttls_port = free_port()  # IMAP, TLS by STARTTLS before login
         self.process: subprocess.Popen | None = None
         root = os.getuid() == 0
         # As root, Dovecot's own users run it and mail belongs to nobody; otherwise all is ours.
@@ -96,7 +97,8 @@ userdb {{
 }}
 service imap-login {{
   inet_listener imap {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.starttls_port}
   }}
   inet_listener imaps {{
     address = 127.0.0.1

@@ -3,7 +3,12 @@
 intake worker."""
 
 import asyncio
+import email.policy
+import os
 import smtplib
+import socket
+import subprocess
+import sys
 from email.message import EmailMessage
 
 import pytest
@@ -300,3 +305,110 @@ async def test_the_outbox_holds_email_to_a_bouncing_address(config, mailbox):
     await outbox.deliver_due(mailbox.config(config))
     sent = await OutboxEmail.get(id=sent.id)
     assert sent.status == OutboxStatus.HELD and "bounced" in sent.last_error
+
+
+async def test_starttls_upgrades_the_connection_before_login(dovecot, config):
+    """Dovecot refuses a login before TLS (ssl = required): logging in proves the upgrade."""
+    starttls = config | dovecot.config() | {"MAIL_IN_IMAP_PORT": dovecot.starttls_port,
+                                            "MAIL_IN_IMAP_SECURITY": "starttls"}  # fmt: skip
+    client = await mail_imap.connect(starttls)
+    try:
+        assert client.protocol.transport.get_extra_info("ssl_object") is not None
+        assert client.get_state() == "SELECTED"
+    finally:
+        await client.logout()
+
+
+async def _until(condition, what: str, seconds: float = 30) -> None:
+    """Wait for a condition another task brings about (a bound on a hang, not a timed assertion)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, f"never: {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_the_poller_is_woken_by_idle(dovecot, config):
+    """With a poll interval of ten minutes, only IDLE can bring the second message in."""
+    imap_config = config | dovecot.config() | {"MAIL_IN_IMAP_POLL_SECONDS": 600}
+    sender = await mail_imap.connect(imap_config)
+    poller = asyncio.create_task(mail_imap.run_poller(imap_config))
+    try:
+        await sender.append(bytes(mail(CONTACT, "first", "one", "<idle-1@c>")), mailbox="INBOX")
+        await _until(lambda: InboundEmail.exists(message_key="<idle-1@c>"), "the first message stored")
+        await sender.append(bytes(mail(CONTACT, "second", "two", "<idle-2@c>")), mailbox="INBOX")
+        await _until(lambda: InboundEmail.exists(message_key="<idle-2@c>"), "the second message stored")
+    finally:
+        poller.cancel()
+        await asyncio.gather(poller, return_exceptions=True)
+        await sender.logout()
+
+
+async def test_two_workers_at_once_make_one_comment(lmtp, config):
+    ticket, sent = await notified_ticket()
+    await deliver(lmtp, mail(CONTACT, "Re", "once", "<twice@c>", In_Reply_To=sent.message_id))
+    claimed = await asyncio.gather(mail_intake.process_due(config), mail_intake.process_due(config))
+    assert sorted(claimed) == [0, 1]
+    assert await Comment.filter(ticket_id=ticket.id).count() == 1
+
+
+def _lmtp_conversation(port: int, recipients: list[str], raw: bytes) -> list[bytes]:
+    """A raw LMTP session: the replies after the final dot, one per recipient (RFC 2033)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        stream = connection.makefile("rb")
+        replies = [stream.readline()]
+        for line in [b"LHLO test", b"MAIL FROM:<pat@customer.example>"] + [
+            f"RCPT TO:<{r}>".encode() for r in recipients
+        ]:
+            connection.sendall(line + b"\r\n")
+            replies.append(stream.readline())
+            while replies[-1][3:4] == b"-":
+                replies.append(stream.readline())
+        connection.sendall(b"DATA\r\n")
+        stream.readline()
+        connection.sendall(raw.replace(b"\n.", b"\n..") + b".\r\n")  # raw ends with CRLF
+        return [stream.readline() for _ in recipients]
+
+
+async def test_lmtp_answers_each_recipient_after_storing_the_message_once(lmtp, config):
+    raw = mail(CONTACT, "Hello", "two recipients", "<multi@c>").as_bytes(policy=email.policy.SMTP)
+    recipients = ["support@example.com", "help@example.com"]
+    replies = await asyncio.to_thread(_lmtp_conversation, lmtp, recipients, raw)
+    assert [reply[:3] for reply in replies] == [b"250", b"250"]
+    stored = await InboundEmail.get()
+    assert stored.envelope_recipients.splitlines() == recipients and stored.raw_message == raw
+
+
+async def test_helpdesk_mail_in_receives_stores_and_processes(config, database_url, tmp_path):
+    """The real command: `helpdesk mail-in` in its own process, smtplib.LMTP against it."""
+    ticket, sent = await notified_ticket()
+    port = free_port()
+    env = os.environ | {
+        "HELPDESK_ENV": "test", "HELPDESK_DATABASE_URL": database_url,
+        "HELPDESK_SECRET_KEY": config["SECRET_KEY"], "HELPDESK_BASE_URL": config["BASE_URL"],
+        "HELPDESK_MAIL_IN_ADDRESS": "support@example.com",
+    }  # fmt: skip
+    log = (tmp_path / "mail-in.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helpdesk", "mail-in", "--port", str(port)], env=env, stdout=log, stderr=log
+    )
+    try:
+        await _until(lambda: _listening(port, process), "helpdesk mail-in listening")
+        reply = mail(CONTACT, "Re: it", "Sent to the real command", "<cli@c>", In_Reply_To=sent.message_id)
+        assert await deliver(port, reply) == {}
+        await _until(lambda: Comment.exists(ticket_id=ticket.id), "the reply processed by mail-in")
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+    assert await Comment.filter(ticket_id=ticket.id).values_list("body", flat=True) == [
+        "Sent to the real command"
+    ]
+
+
+async def _listening(port: int, process: subprocess.Popen) -> bool:
+    assert process.poll() is None, "helpdesk mail-in exited"
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
