@@ -329,14 +329,6 @@ async def _record_bounce(row: InboundEmail, mail: ParsedMail) -> Outcome:
     )
 
 
-async def bouncing_among(addresses: list[str]) -> dict[str, BouncingAddress]:
-    """The bouncing ones among the addresses, by lowercased address (for the contacts and emails panels)."""
-    wanted = {address.lower() for address in addresses}
-    if not wanted:
-        return {}
-    return {row.address: row for row in await BouncingAddress.filter(address__in=sorted(wanted))}
-
-
 async def clear_bouncing(*, human_id: str, address: str, actor: User) -> None:
     """An agent clears a bouncing address of the ticket's: its emails are sent again."""
     ticket = await tickets.load(human_id=human_id, actor=actor, agents_only="clear bouncing addresses")

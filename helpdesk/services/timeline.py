@@ -98,6 +98,7 @@ class EmailRow(NamedTuple):
     sent_at: datetime | None
     created_at: datetime
     maybe_duplicate: bool  # resent after a worker died while the server was taking it
+    bouncing: bool = False  # mail to the recipient bounced since (services/mail_routing.py)
 
 
 @dataclass
@@ -223,9 +224,12 @@ def _delivery(statuses: set[str]) -> str:
 async def emails_of(*, ticket: Ticket, actor: User, limit: int = EMAILS_LIMIT) -> list[EmailRow]:
     """The ticket's latest `limit` outbox emails, newest first (agents only), without their bodies."""
     authorise(ticket, actor, staff_only=True)
-    columns = "id, recipient, subject, status, attempts, last_error, sent_at, created_at, maybe_duplicate"
+    columns = (
+        "id, recipient, subject, status, attempts, last_error, sent_at, created_at, maybe_duplicate,"
+        " EXISTS (SELECT 1 FROM bouncing_address b WHERE b.address = lower(outbox_email.recipient))"
+    )
     rows = await _latest(columns, "outbox_email", ticket, limit)
     return [
-        EmailRow(*row[:6], as_datetime(sent), as_datetime(created), bool(twice))
-        for *row, sent, created, twice in rows
+        EmailRow(*row[:6], as_datetime(sent), as_datetime(created), bool(twice), bool(bouncing))
+        for *row, sent, created, twice, bouncing in rows
     ]

@@ -13,7 +13,6 @@ from helpdesk.services import (
     catalog,
     contacts,
     mail_intake,
-    mail_routing,
     organisations,
     ticket_contacts,
     tickets,
@@ -95,8 +94,6 @@ async def contacts_context(
         "form": form or (ContactForm() if user.is_staff else None),
         "toggle": CsrfForm() if user.is_staff else None,
         "confirmation": status,
-        # Email intake (web/mail.py): the addresses whose mail bounced, for agents to clear.
-        "bouncing": await mail_routing.bouncing_among([r.value for r in rows]) if user.is_staff else {},
         "message": message,
         "ok": ok,
     }
@@ -105,11 +102,12 @@ async def contacts_context(
 async def emails_context(user: User, ticket: Ticket) -> dict[str, Any]:
     emails = await timeline.emails_of(ticket=ticket, actor=user)
     incoming = await mail_intake.incoming_of(ticket=ticket, actor=user)  # email intake (web/mail.py)
-    bouncing = await mail_routing.bouncing_among([e.recipient for e in emails])
     return {
-        "human_id": ticket.human_id, "emails": emails, "limit": timeline.EMAILS_LIMIT,
-        "incoming": incoming, "bouncing": bouncing,
-    }  # fmt: skip
+        "human_id": ticket.human_id,
+        "emails": emails,
+        "limit": timeline.EMAILS_LIMIT,
+        "incoming": incoming,
+    }
 
 
 async def history_context(

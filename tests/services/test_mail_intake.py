@@ -23,7 +23,7 @@ from helpdesk.models import (
     OutboxStatus,
     Ticket,
 )
-from helpdesk.services import mail_intake, mail_routing, outbox, timeline
+from helpdesk.services import mail_intake, mail_routing, outbox, ticket_contacts, timeline
 from helpdesk.services.reply_address import reply_address, ticket_of_address
 from tests import imapserver
 from tests.factories import make_admin, make_agent, make_customer, make_organisation, make_ticket
@@ -203,8 +203,9 @@ async def test_a_bounce_marks_the_contact_and_holds_its_mail_until_an_agent_clea
     assert (await InboundEmail.get()).status == InboundStatus.DONE
     assert await outbox.bouncing(sent) is not None
     agent = await make_agent()
-    panel = await mail_routing.bouncing_among([CONTACT])
-    assert CONTACT in panel
+    shown = await ticket_contacts.list_contacts(ticket=ticket, actor=agent)
+    assert [(row.value, row.bouncing) for row in shown] == [(CONTACT, (await BouncingAddress.get()).reason)]
+    assert [row.bouncing for row in await timeline.emails_of(ticket=ticket, actor=agent)] == [True]
     await mail_routing.clear_bouncing(human_id=ticket.human_id, address=CONTACT, actor=agent)
     assert await BouncingAddress.all().count() == 0
     assert await outbox.bouncing(sent) is None
