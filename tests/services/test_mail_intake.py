@@ -413,3 +413,18 @@ async def _listening(port: int, process: subprocess.Popen) -> bool:
         return True
     except OSError:
         return False
+
+
+async def test_a_message_over_the_size_limit_is_refused_by_the_lmtp_server_and_not_stored(config):
+    port = free_port()
+    server = await mail_lmtp.start_server("127.0.0.1", port, config | {"MAIL_IN_MAX_BYTES": 2000})
+    try:
+        big = mail(CONTACT, "Huge", "x" * 5000, "<huge@c>")
+        # smtplib declares the size (SIZE=), so the server refuses at MAIL FROM, before the data
+        with pytest.raises((smtplib.SMTPSenderRefused, smtplib.SMTPDataError)) as refused:
+            await deliver(port, big)
+        assert refused.value.smtp_code == 552
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert await InboundEmail.all().count() == 0
