@@ -133,6 +133,10 @@ def automatic_reason(message: Message) -> str:
     listed = next((key for key in message.keys() if key.lower().startswith("list-")), None)
     if listed:
         return f"mailing-list mail ({listed})"
+    if _header(message, "Return-Path").replace(" ", "") == "<>":
+        return "a null Return-Path (a bounce or a report)"
+    if _address(message, "From")[1].partition("@")[0] in ("mailer-daemon", "postmaster"):
+        return "from a mail system (MAILER-DAEMON)"
     return ""
 
 

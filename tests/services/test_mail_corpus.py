@@ -75,6 +75,16 @@ async def test_the_attachments_are_recorded_on_the_stored_message(config):
     assert [(a["filename"], a["size"]) for a in recorded] == [("résumé.pdf", 19)]
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [b"Return-Path: <>\r\nFrom: pat@customer.example\r\n", b"From: MAILER-DAEMON@mx.example\r\n"],
+)
+def test_bounces_that_are_not_delivery_status_reports_are_still_machine_mail(headers):
+    """Old-style bounces (no RFC 3464 report): never answered, whatever the unknown-sender policy."""
+    mail = parse(headers + b"Subject: failure notice\r\n\r\nSorry, I couldn't deliver it.\r\n")
+    assert mail.automatic and mail.bounce is None
+
+
 def test_html_becomes_text_without_any_markup():
     html = '<p>One</p><script>x()</script><blockquote>quoted</blockquote><p onclick="y">Two &lt;b&gt;</p>'
     assert html_to_text(html) == "One\n> quoted\nTwo <b>"
