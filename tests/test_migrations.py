@@ -34,6 +34,8 @@ EXPECTED_TABLES = {
     "contact_proposal",
     "feed_event",
     "rate_bucket",
+    "inbound_email",
+    "bouncing_address",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -66,6 +68,14 @@ EXPECTED_INDEXES = {
     "attempt": [("key", "created_at"), ("created_at",)],
     "web_session": [("user_id",), ("expires_at",)],
     "feed_event": [("created_at",), ("ticket_id", "id")],  # pruning; a ticket's changes since a point
+    # the intake worker's claim, a ticket's received mail, the per-sender cap; one row per message
+    "inbound_email": [
+        ("status", "next_attempt_at"),
+        ("ticket_id", "id"),
+        ("sender", "created_at"),
+        ("message_key",),
+    ],
+    "bouncing_address": [("address",)],
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {
