@@ -8,7 +8,16 @@ from quart import Quart
 
 from helpdesk import compat, db, health, response_headers
 from helpdesk.config import PROJECT_ROOT, load_config
-from helpdesk.services import cache, contacts, dispatcher, notifications, outbox, sessions, values
+from helpdesk.services import (
+    cache,
+    contacts,
+    dispatcher,
+    mail_intake,
+    notifications,
+    outbox,
+    sessions,
+    values,
+)
 from helpdesk.unread_body import AnswerAfterBody
 
 
@@ -47,13 +56,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     async def start_outbox_worker() -> None:
         if app.config["WORKER_IN_PROCESS"]:
             app.extensions["outbox_worker"] = asyncio.create_task(outbox.run_worker(app.config))
+            app.extensions["mail_intake_worker"] = asyncio.create_task(mail_intake.run_worker(app.config))
 
     @app.after_serving
     async def stop_outbox_worker() -> None:
-        if worker := app.extensions.pop("outbox_worker", None):
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        for name in ("outbox_worker", "mail_intake_worker"):
+            if worker := app.extensions.pop(name, None):
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
 
     @app.after_serving
     async def stop_feed_dispatcher() -> None:

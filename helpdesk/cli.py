@@ -96,10 +96,26 @@ async def cmd_seed_demo(args: argparse.Namespace, config: dict[str, Any]) -> Non
 
 
 async def cmd_worker(args: argparse.Namespace, config: dict[str, Any]) -> None:
-    """Deliver queued emails until interrupted."""
+    """Deliver queued emails and process incoming ones (polling MAIL_IN_IMAP_HOST when it is set)
+    until interrupted."""
+    from helpdesk import mail_imap
+    from helpdesk.services import mail_intake
     from helpdesk.services.outbox import run_worker
 
-    await _with_database(config, lambda: run_worker(config, once=args.once))
+    async def work() -> None:
+        jobs = [run_worker(config, once=args.once), mail_intake.run_worker(config, once=args.once)]
+        if mail_imap.configured(config) and not args.once:
+            jobs.append(mail_imap.run_poller(config))
+        await asyncio.gather(*jobs)
+
+    await _with_database(config, work)
+
+
+async def cmd_mail_in(args: argparse.Namespace, config: dict[str, Any]) -> None:
+    """Receive incoming mail by LMTP (each message stored before it is acknowledged) and process it."""
+    from helpdesk import mail_lmtp
+
+    await _with_database(config, lambda: mail_lmtp.serve(args.host, args.port, config))
 
 
 def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> None:
@@ -167,8 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--tickets", type=int, default=2000, help="how many tickets (default %(default)s)")
     seed.add_argument("--if-empty", action="store_true", help="do nothing when tickets exist")
 
-    worker = sub.add_parser("worker", help="deliver queued emails", description=cmd_worker.__doc__)
+    worker = sub.add_parser(
+        "worker", help="deliver queued emails, process incoming ones", description=cmd_worker.__doc__
+    )
     worker.add_argument("--once", action="store_true", help="deliver what is due, then exit")
+
+    mail_in = sub.add_parser(
+        "mail-in", help="receive incoming mail by LMTP and process it", description=cmd_mail_in.__doc__
+    )
+    mail_in.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    mail_in.add_argument("--port", type=int, default=8024, help="port (default %(default)s)")
     return parser
 
 
@@ -179,6 +203,7 @@ ASYNC_COMMANDS: dict[str, Command] = {
     "create-organisation": cmd_create_organisation,
     "seed-demo": cmd_seed_demo,
     "worker": cmd_worker,
+    "mail-in": cmd_mail_in,
 }
 
 

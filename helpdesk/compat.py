@@ -1,6 +1,7 @@
 """The only place that reaches into a library's private parts (Tortoise's, asyncpg's, aiosqlite's,
-quart-schema's); tests/test_compat.py and tests/test_compat_pool.py fail loudly when a new version
-of one of them moves them."""
+quart-schema's, aioimaplib's); tests/test_compat.py and tests/test_compat_pool.py fail loudly when a
+new version of one of them moves them (the IMAP STARTTLS upgrade: tests/services/test_mail_intake.py
+against a real Dovecot)."""
 
 import asyncio
 import signal
@@ -148,3 +149,27 @@ def before_server_shutdown(callback: Callable[[], None]) -> bool:
         signal.signal(number, both)
         chained = True
     return chained
+
+
+# --- aioimaplib: STARTTLS ---------------------------------------------------------------------
+# aioimaplib (2.0) knows the STARTTLS command but has no method for it: the poller sends it through
+# the client's protocol, upgrades the protocol's transport with asyncio's start_tls, and asks for the
+# capabilities again (a server may offer more, e.g. AUTH=PLAIN, once the connection is encrypted).
+
+
+async def imap_starttls(client: Any, context: Any, server_hostname: str) -> None:
+    """Upgrade a connected, greeted aioimaplib client to TLS (STARTTLS, RFC 3501 6.2.1)."""
+    import aioimaplib
+
+    protocol = client.protocol
+    response = await asyncio.wait_for(
+        protocol.execute(aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)),
+        client.timeout,
+    )
+    if response.result != "OK":
+        raise ConnectionError(f"IMAP STARTTLS refused: {response.result} {response.lines[-1:]!r}")
+    loop = asyncio.get_running_loop()
+    protocol.transport = await loop.start_tls(
+        protocol.transport, protocol, context, server_hostname=server_hostname
+    )
+    await asyncio.wait_for(protocol.capability(), client.timeout)

@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "helpdesk.models.tickets",
     "helpdesk.models.events",
     "helpdesk.models.notifications",
+    "helpdesk.models.mail",
 ]
 SQLITE_PRAGMAS = {"journal_mode": "WAL", "busy_timeout": 5000, "synchronous": "NORMAL"}
 

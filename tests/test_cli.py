@@ -18,6 +18,7 @@ SUBCOMMANDS = [
     "create-organisation",
     "seed-demo",
     "worker",
+    "mail-in",
 ]
 
 

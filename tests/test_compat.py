@@ -158,3 +158,18 @@ async def test_without_a_handler_nothing_is_chained():
     finally:
         for number, handler in saved.items():
             signal.signal(number, handler)
+
+
+def test_aioimaplib_still_has_what_the_starttls_upgrade_uses():
+    """compat.imap_starttls: a STARTTLS command through the protocol, then its transport replaced."""
+    import inspect
+
+    import aioimaplib
+
+    assert "STARTTLS" in aioimaplib.aioimaplib.Commands
+    assert list(inspect.signature(aioimaplib.Command).parameters)[:2] == ["name", "tag"]
+    for name in ("execute", "new_tag", "capability"):
+        assert callable(getattr(aioimaplib.IMAP4ClientProtocol, name))
+    protocol = aioimaplib.IMAP4ClientProtocol(asyncio.new_event_loop(), None)
+    assert hasattr(protocol, "transport") and hasattr(protocol, "loop")
+    protocol.loop.close()

@@ -36,6 +36,8 @@ EXPECTED_TABLES = {
     "rate_bucket",
     "notification",
     "notification_setting",
+    "inbound_email",
+    "bouncing_address",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -69,6 +71,14 @@ EXPECTED_INDEXES = {
     "web_session": [("user_id",), ("expires_at",)],
     "feed_event": [("created_at",), ("ticket_id", "id")],  # pruning; a ticket's changes since a point
     "notification": [("user_id", "id"), ("user_id", "read_at")],  # a user's newest; their unread count
+    # the intake worker's claim, a ticket's received mail, the per-sender cap; one row per message
+    "inbound_email": [
+        ("status", "next_attempt_at"),
+        ("ticket_id", "id"),
+        ("sender", "created_at"),
+        ("message_key",),
+    ],
+    "bouncing_address": [("address",)],
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {

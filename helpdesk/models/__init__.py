@@ -2,6 +2,7 @@
 
 from helpdesk.models.catalog import State, StateKind
 from helpdesk.models.events import ConsumedToken, Event, FeedEvent, OutboxEmail, OutboxStatus
+from helpdesk.models.mail import BouncingAddress, InboundEmail, InboundStatus
 from helpdesk.models.notifications import Notification, NotificationSetting
 from helpdesk.models.people import (
     ApiToken,
@@ -35,6 +36,7 @@ __all__ = [
     "ids_in_range",
     "ApiToken",
     "Attempt",
+    "BouncingAddress",
     "Comment",
     "ConsumedToken",
     "ContactProposal",
@@ -43,6 +45,8 @@ __all__ = [
     "Group",
     "GroupMember",
     "IdempotencyKey",
+    "InboundEmail",
+    "InboundStatus",
     "Notification",
     "NotificationSetting",
     "Organisation",

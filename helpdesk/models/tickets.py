@@ -139,6 +139,12 @@ class Comment(Model):
     author_hid = fields.CharField(max_length=64, default="")
     body = fields.TextField()
     internal = fields.BooleanField(default=False)
+    # Where it came from: web, api or email (CHANNELS). An email's sender is `email_from`; a reply
+    # from an address that is none of the ticket's people is an internal note with `unverified`
+    # set, until an agent accepts it as the customer's reply.
+    channel = fields.CharField(max_length=8, default="web", db_default="web")
+    email_from = fields.CharField(max_length=254, default="", db_default="")
+    unverified = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

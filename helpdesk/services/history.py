@@ -13,6 +13,11 @@ REQUESTED = "contacts.confirmationRequested"  # an agent asked the contacts to c
 PROPOSAL = "contacts.proposal"  # a contact's note to the agents, then an agent's decision on it
 CONSENT = "contact.consent"  # an agent vouched for an address waiting to opt in
 ADDITIONAL_EMAILS = "contact.additionalEmails"  # an agent's whole list of additional emails
+# Email intake (services/mail_routing.py): an address bounced, an agent cleared it, an agent accepted
+# an email from an unverified sender as the customer's reply.
+BOUNCING = "email.bouncing"
+BOUNCE_CLEARED = "email.bounceCleared"
+UNVERIFIED_ACCEPTED = "email.unverifiedAccepted"
 
 
 def contact_field(key: str, *, enabled: bool = False) -> str:
@@ -42,6 +47,9 @@ LABELS = {
     "assignee": "Assignee",
     CONSENT: "Contact consent",
     ADDITIONAL_EMAILS: "Additional emails",
+    BOUNCING: "Bouncing address",
+    BOUNCE_CLEARED: "Bouncing address cleared",
+    UNVERIFIED_ACCEPTED: "Accepted email from unverified sender",
 }
 LABELS |= {contact_field(key): label for key, label in CONTACT_LABELS.items()}
 LABELS |= {contact_field(key, enabled=True): f"{label} enabled" for key, label in CONTACT_LABELS.items()}

@@ -17,8 +17,9 @@ from tortoise.transactions import in_transaction
 
 from helpdesk import db
 from helpdesk.config import PROJECT_ROOT
-from helpdesk.models import OutboxEmail, OutboxStatus, Ticket
+from helpdesk.models import BouncingAddress, OutboxEmail, OutboxStatus, Ticket
 from helpdesk.services import feed, sql
+from helpdesk.services.reply_address import reply_address
 from helpdesk.services.values import is_email
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,8 @@ def build_message(row: OutboxEmail, config: Mapping[str, Any]) -> EmailMessage:
     message["Subject"] = header_value(row.subject)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = header_value(row.message_id)
+    if row.ticket_id and (reply_to := reply_address(row.ticket_id, config)):
+        message["Reply-To"] = reply_to  # a reply finds its ticket whatever the mail client keeps
     message["Auto-Submitted"] = "auto-generated"
     # Exchange honours this one instead of Auto-Submitted: no out-of-office replies to the helpdesk.
     message["X-Auto-Response-Suppress"] = "All"
@@ -229,6 +232,15 @@ async def over_cap(row: OutboxEmail, config: Mapping[str, Any], now: datetime) -
     return None
 
 
+async def bouncing(row: OutboxEmail) -> str | None:
+    """Why the row's recipient is not mailed: a delivery-status notification said its mail bounced,
+    and no agent has cleared the address since (services/mail_intake.py)."""
+    found = await BouncingAddress.get_or_none(address=row.recipient.lower())
+    if found is None:
+        return None
+    return f"Held: mail to this address bounced ({found.reason or 'undeliverable'}); an agent may clear it."
+
+
 def _not_an_address(row: OutboxEmail) -> str | None:
     """Why the row's recipient cannot be mailed (not one email address, by the rule every form and
     the API use), or None."""
@@ -247,7 +259,7 @@ async def _deliver(row: OutboxEmail, config: Mapping[str, Any], clock: Clock, wo
     """Send one claimed row and record the outcome, each step at its own time; True when the
     server accepted it."""
     started = clock()
-    if reason := _not_an_address(row) or await over_cap(row, config, started):
+    if reason := _not_an_address(row) or await bouncing(row) or await over_cap(row, config, started):
         await _record_held(row, reason)
         return False
     if not await _start_send(row, worker, started):

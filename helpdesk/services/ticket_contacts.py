@@ -33,6 +33,7 @@ class ContactRow(NamedTuple):
     enabled: bool
     consent: str = TRUSTED  # whether an address may get the ticket's emails (see models.tickets)
     type: str = CONTACT
+    bouncing: str | None = None  # why mail to the address bounced (services/mail_routing.py), if it did
 
 
 class ProposalRow(NamedTuple):
@@ -48,12 +49,16 @@ async def list_contacts(*, ticket: Ticket, actor: User) -> list[ContactRow]:
     """The contact rows, oldest first, of a ticket tickets.load gave this actor."""
     authorise(ticket, actor)
     rows = await select_rows(
-        "SELECT id, key, value, enabled, consent FROM ticket_attribute"
-        " WHERE ticket_id = ? AND type = ? ORDER BY id",
+        "SELECT a.id, a.key, a.value, a.enabled, a.consent, b.reason FROM ticket_attribute a"
+        " LEFT JOIN bouncing_address b ON b.address = lower(a.value)"
+        " WHERE a.ticket_id = ? AND a.type = ? ORDER BY a.id",
         ticket.id,
         CONTACT,
     )
-    return [ContactRow(pk, key, value, bool(enabled), consent) for pk, key, value, enabled, consent in rows]
+    return [
+        ContactRow(pk, key, value, bool(enabled), consent, bouncing=bouncing)
+        for pk, key, value, enabled, consent, bouncing in rows
+    ]
 
 
 async def open_proposals(*, ticket: Ticket, actor: User) -> list[ProposalRow]:

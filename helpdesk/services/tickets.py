@@ -503,9 +503,10 @@ async def delete_ticket(*, human_id: str, actor: User) -> None:
 
 async def post_comment(
     *, human_id: str, body: str, actor: User, internal: bool = False, on_behalf_of: str | None = None,
-    idempotency_key: str | None = None,
+    idempotency_key: str | None = None, channel: str = "web",
 ) -> Comment:  # fmt: skip
     """Add a public reply or (agents only) an internal note; agents may post for another user.
+    `channel` says where it came from (web or api; email comes through services/mail_routing.py).
 
     With an idempotency key, a retried post returns the comment the first call made."""
     ticket = await load(human_id=human_id, actor=actor)
@@ -519,7 +520,7 @@ async def post_comment(
     moment = now()
     comment = Comment(
         ticket=ticket, author=author, author_hid=author_hid, body=body, internal=internal,
-        created_at=moment, updated_at=moment,
+        created_at=moment, updated_at=moment, channel=channel,
     )  # fmt: skip
     retry = idempotency.request(actor, idempotency_key, idempotency.COMMENT, ticket.id)
     return await idempotency.once(retry, lambda: _insert_comment(comment, actor, retry), _comment_by_id)
@@ -536,7 +537,8 @@ async def _insert_comment(comment: Comment, actor: User, retry: idempotency.Requ
     )
     row = {
         "author_hid": comment.author_hid, "body": comment.body, "internal": comment.internal,
-        "created_at": moment, "updated_at": moment, "author_id": comment.author_id, "ticket_id": ticket.id,
+        "channel": comment.channel, "created_at": moment, "updated_at": moment,
+        "author_id": comment.author_id, "ticket_id": ticket.id,
     }  # fmt: skip
 
     def dependents(comment_id: int) -> list[ticket_writes.Statement]:

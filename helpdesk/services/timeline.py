@@ -35,6 +35,9 @@ class ThreadComment(NamedTuple):
     author_name: str
     author_hid: str = ""  # as the comment names its author, else the author's user ID
     updated_at: datetime | None = None
+    channel: str = "web"  # web, api or email
+    email_from: str = ""  # an email's sender
+    unverified: bool = False  # an email from none of the ticket's people, waiting for an agent
 
 
 class Change(NamedTuple):
@@ -100,6 +103,7 @@ class EmailRow(NamedTuple):
     sent_at: datetime | None
     created_at: datetime
     maybe_duplicate: bool  # resent after a worker died while the server was taking it
+    bouncing: bool = False  # mail to the recipient bounced since (services/mail_routing.py)
 
 
 @dataclass
@@ -113,7 +117,8 @@ class TimelineEntry:
 
 
 COMMENTS = (
-    "SELECT c.id, c.created_at, c.internal, c.body, c.author_hid, u.name, u.human_id, c.updated_at"
+    "SELECT c.id, c.created_at, c.internal, c.body, c.author_hid, u.name, u.human_id, c.updated_at,"
+    " c.channel, c.email_from, c.unverified"
     ' FROM "comment" c'
     ' LEFT JOIN "user" u ON u.id = c.author_id WHERE c.ticket_id = ?'
 )
@@ -126,11 +131,14 @@ def _comments(rows: list[Any]) -> list[ThreadComment]:
             as_datetime(at),
             bool(internal),
             body,
-            name if name is not None else (hid or "Unknown"),
+            name if name is not None else (hid or sender or "Unknown"),
             hid or user_hid or "",
             as_datetime(updated),
+            channel,
+            sender,
+            bool(unverified),
         )
-        for pk, at, internal, body, hid, name, user_hid, updated in rows
+        for pk, at, internal, body, hid, name, user_hid, updated, channel, sender, unverified in rows
     ]
 
 
@@ -221,9 +229,12 @@ def _delivery(statuses: set[str]) -> str:
 async def emails_of(*, ticket: Ticket, actor: User, limit: int = EMAILS_LIMIT) -> list[EmailRow]:
     """The ticket's latest `limit` outbox emails, newest first (agents only), without their bodies."""
     authorise(ticket, actor, staff_only=True)
-    columns = "id, recipient, subject, status, attempts, last_error, sent_at, created_at, maybe_duplicate"
+    columns = (
+        "id, recipient, subject, status, attempts, last_error, sent_at, created_at, maybe_duplicate,"
+        " EXISTS (SELECT 1 FROM bouncing_address b WHERE b.address = lower(outbox_email.recipient))"
+    )
     rows = await _latest(columns, "outbox_email", ticket, limit)
     return [
-        EmailRow(*row[:6], as_datetime(sent), as_datetime(created), bool(twice))
-        for *row, sent, created, twice in rows
+        EmailRow(*row[:6], as_datetime(sent), as_datetime(created), bool(twice), bool(bouncing))
+        for *row, sent, created, twice, bouncing in rows
     ]

@@ -10,6 +10,7 @@ from helpdesk.web import (
     confirm,
     contact_proposals,
     dashboard,
+    mail,
     notifications,
     pages,
     passwords,
@@ -28,6 +29,7 @@ BLUEPRINTS = (
     account.bp,
     stream.bp,
     notifications.bp,
+    mail.bp,
 )
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)

@@ -9,7 +9,16 @@ from quart import Blueprint, Response, current_app, redirect, request, url_for
 
 from helpdesk.errors import Conflict, Invalid
 from helpdesk.models import Ticket, User
-from helpdesk.services import catalog, contacts, organisations, ticket_contacts, tickets, timeline, users
+from helpdesk.services import (
+    catalog,
+    contacts,
+    mail_intake,
+    organisations,
+    ticket_contacts,
+    tickets,
+    timeline,
+    users,
+)
 from helpdesk.web.auth import current_user, login_required, staff_required
 from helpdesk.web.forms import (
     CommentForm,
@@ -62,7 +71,9 @@ async def fields_context(user: User, ticket: Ticket, message: str = "", ok: bool
 
 
 async def thread_context(user: User, ticket: Ticket) -> dict[str, Any]:
-    return {"ticket": ticket, "comments": await timeline.thread_of(ticket=ticket, actor=user)}
+    # `accept`: the token of the form that accepts an unverified sender's email (web/mail.py)
+    comments = await timeline.thread_of(ticket=ticket, actor=user)
+    return {"ticket": ticket, "comments": comments, "accept": CsrfForm() if user.is_staff else None}
 
 
 async def contacts_context(
@@ -90,7 +101,13 @@ async def contacts_context(
 
 async def emails_context(user: User, ticket: Ticket) -> dict[str, Any]:
     emails = await timeline.emails_of(ticket=ticket, actor=user)
-    return {"human_id": ticket.human_id, "emails": emails, "limit": timeline.EMAILS_LIMIT}
+    incoming = await mail_intake.incoming_of(ticket=ticket, actor=user)  # email intake (web/mail.py)
+    return {
+        "human_id": ticket.human_id,
+        "emails": emails,
+        "limit": timeline.EMAILS_LIMIT,
+        "incoming": incoming,
+    }
 
 
 async def history_context(
