@@ -66,7 +66,7 @@ def test_a_select_saves_on_change_and_the_history_follows(page: Page):
     options = [o for o in select.locator("option").evaluate_all("els => els.map(e => e.value)") if o]
     select.select_option(next(o for o in options if o != current))
     expect(page.locator("#tickets-fields")).to_contain_text("Saved.")
-    expect(page.locator("#tickets-history")).to_contain_text("priority")
+    expect(page.locator("#tickets-history")).to_contain_text("changed Priority")
     assert page.evaluate("window.notReloaded") is True
 
 
