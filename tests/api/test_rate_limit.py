@@ -28,7 +28,7 @@ async def test_two_limiters_on_one_database_share_one_bucket(app):
     """Two app processes each have a limiter: together they allow the one limit."""
     clock = FakeClock()
     first, second = RateLimiter(per_minute=4, clock=clock), RateLimiter(per_minute=4, clock=clock)
-    answers = [await (first if n % 2 else second).retry_after("shared") for n in range(8)]
+    answers = [await (first if n % 2 else second).retry_after("one key for both") for n in range(8)]
     assert answers[:4] == [0, 0, 0, 0] and all(wait > 0 for wait in answers[4:])
 
 
