@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 from tortoise.exceptions import IntegrityError
@@ -33,6 +33,7 @@ from helpdesk.services import feed, history, idempotency, notifications
 from helpdesk.services.access import authorise
 from helpdesk.services.history import contact_field, record_change
 from helpdesk.services.outbox import email_columns, queue_email, render_email
+from helpdesk.services.sql import select_rows
 from helpdesk.services.values import EMAIL_KEYS, ContactKey, contact_error, is_email
 
 CONFIRM_SALT = "helpdesk.confirm-contacts"
@@ -54,6 +55,41 @@ NOTE_LENGTH = 2000
 settings: dict[str, Any] = {"customer_contact_limit": 10, "config": None}
 
 
+class ContactRow(NamedTuple):
+    """One contact of a ticket: what the contacts panel shows, the emails go to, a link reads."""
+
+    id: int
+    key: str
+    value: str
+    enabled: bool
+    consent: str = TRUSTED  # whether an address may get the ticket's emails (see models.tickets)
+    type: str = CONTACT
+    bouncing: str | None = None  # why mail to the address bounced (services/mail_routing.py), if it did
+    ticket_id: int = 0
+
+
+CONTACT_ROWS_SQL = (
+    "SELECT a.id, a.key, a.value, a.enabled, a.consent, b.reason, a.ticket_id FROM ticket_attribute a"
+    " LEFT JOIN bouncing_address b ON b.address = lower(a.value)"
+    " WHERE a.type = ? AND a.ticket_id IN ({ids}) ORDER BY a.id"
+)
+
+
+async def contact_rows(ticket_ids: list[int]) -> dict[int, list[ContactRow]]:
+    """The contact rows of each of these tickets, oldest first: the one read of a ticket's contacts
+    that the panel, the emails, the signed link and the reports share. No access check: callers
+    pass tickets their actor may see."""
+    found: dict[int, list[ContactRow]] = {ticket_id: [] for ticket_id in ticket_ids}
+    if not ticket_ids:
+        return found
+    sql = CONTACT_ROWS_SQL.format(ids=", ".join("?" * len(ticket_ids)))
+    for pk, key, value, enabled, consent, bouncing, ticket_id in await select_rows(sql, CONTACT, *ticket_ids):
+        found[ticket_id].append(
+            ContactRow(pk, key, value, bool(enabled), consent, CONTACT, bouncing, ticket_id)
+        )
+    return found
+
+
 @dataclass
 class ConfirmationLink:
     """What a genuine, unexpired, unused link points at: the ticket, and the holder's own contact
@@ -62,7 +98,7 @@ class ConfirmationLink:
 
     ticket: Ticket
     address: str
-    contacts: list[TicketAttribute]
+    contacts: list[ContactRow]
     digest: str
     main: bool = False
     consent: str = TRUSTED
@@ -73,7 +109,7 @@ class ConfirmationLink:
         return self.consent == PENDING
 
     @property
-    def own_email(self) -> TicketAttribute:
+    def own_email(self) -> ContactRow:
         return next(row for row in self.contacts if row.key in EMAIL_KEYS)
 
 
@@ -108,11 +144,7 @@ def configure(config: Mapping[str, Any]) -> None:
 async def email_contacts(ticket: Ticket) -> list[str]:
     """The addresses the ticket's emails go to: enabled contacts that may receive them, each once,
     in the order they were added."""
-    return enabled_addresses(
-        await TicketAttribute.filter(
-            ticket=ticket, type=CONTACT, key__in=EMAIL_KEYS, enabled=True, consent__in=RECEIVING
-        )
-    )
+    return enabled_addresses((await contact_rows([ticket.id]))[ticket.id])
 
 
 def enabled_addresses(rows: list) -> list[str]:
@@ -301,7 +333,9 @@ def mask_address(address: str) -> str:
     return f"{local[:1]}***@{(name or top)[:1]}***{dot}{top if name else ''}"
 
 
-async def queue_main_email_changed(ticket: Ticket, old: TicketAttribute | None, new: str | None) -> None:
+async def queue_main_email_changed(
+    ticket: Ticket, old: TicketAttribute | ContactRow | None, new: str | None
+) -> None:
     """Tell the address that was the ticket's main email that it no longer is, without the new
     address in full (inside the change's transaction). Only an address that got the ticket's
     emails is told: a contact that never opted in hears nothing."""
@@ -397,7 +431,7 @@ async def read_link(
     ticket = await Ticket.get_or_none(id=ticket_id, deleted_at=None)
     if ticket is None:
         raise LinkGone("The ticket this link was sent about no longer exists.")
-    rows = await TicketAttribute.filter(ticket=ticket, type=CONTACT, enabled=True).order_by("id")
+    rows = [row for row in (await contact_rows([ticket.id]))[ticket.id] if row.enabled]
     own = [row for row in rows if row.key in EMAIL_KEYS and row.value.lower() == address.lower()]
     if not own or not is_email(address):
         raise LinkGone("This address is no longer a contact of the ticket.")
@@ -463,7 +497,7 @@ async def _apply_corrections(link: ConfirmationLink, changes: dict[str, str]) ->
         await Ticket.filter(id=link.ticket.id).update(version=F("version") + 1, updated_at=datetime.now(UTC))
 
 
-async def _change_own_email(link: ConfirmationLink, own: TicketAttribute, value: str) -> None:
+async def _change_own_email(link: ConfirmationLink, own: ContactRow, value: str) -> None:
     """The holder's address becomes `value`: a new address is invited to opt in before it gets
     anything; the same address in other letters keeps its consent."""
     same = value.lower() == own.value.lower()

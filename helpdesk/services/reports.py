@@ -12,9 +12,10 @@ import orjson
 from tortoise.expressions import Q
 
 from helpdesk.errors import BadRequest
-from helpdesk.models import Organisation, TicketAttribute, TicketHistory, User
-from helpdesk.models.tickets import CONTACT, TICKET_PREFIX
+from helpdesk.models import Organisation, TicketHistory, User
+from helpdesk.models.tickets import TICKET_PREFIX
 from helpdesk.services import access
+from helpdesk.services.contacts import contact_rows
 from helpdesk.services.sql import Params, as_datetime, select_rows
 from helpdesk.services.values import ContactKey
 
@@ -229,14 +230,13 @@ class _Lookups:
 
 async def _main_emails(ticket_ids: list[int]) -> dict[int, str]:
     """Each ticket's enabled mainEmail contact; the newest wins should there be several."""
-    rows = (
-        await TicketAttribute.filter(
-            ticket_id__in=ticket_ids, type=CONTACT, key=ContactKey.MAIN_EMAIL, enabled=True
-        )
-        .order_by("id")
-        .values_list("ticket_id", "value")
-    )
-    return {ticket_id: value for ticket_id, value in rows if value}
+    found = await contact_rows(ticket_ids)
+    return {
+        ticket_id: row.value
+        for ticket_id, rows in found.items()
+        for row in rows
+        if row.key == ContactKey.MAIN_EMAIL and row.enabled and row.value
+    }
 
 
 async def _organisations(hids: set[str]) -> dict[str, tuple[str, str]]:

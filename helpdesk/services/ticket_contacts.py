@@ -12,6 +12,7 @@ from helpdesk.models import ContactProposal, Ticket, TicketAttribute, User, ids_
 from helpdesk.models.tickets import PENDING, TRUSTED
 from helpdesk.services import contacts, feed, history
 from helpdesk.services.access import authorise
+from helpdesk.services.contacts import ContactRow
 from helpdesk.services.history import record_change
 from helpdesk.services.sql import as_datetime, select_rows
 from helpdesk.services.tickets import (
@@ -22,18 +23,6 @@ from helpdesk.services.tickets import (
     update_ticket,
 )
 from helpdesk.services.values import EMAIL_KEYS, SINGLE_KEYS, ContactKey, contact_error
-
-
-class ContactRow(NamedTuple):
-    """One contact of a ticket as the contacts panel shows it."""
-
-    id: int
-    key: str
-    value: str
-    enabled: bool
-    consent: str = TRUSTED  # whether an address may get the ticket's emails (see models.tickets)
-    type: str = CONTACT
-    bouncing: str | None = None  # why mail to the address bounced (services/mail_routing.py), if it did
 
 
 class ProposalRow(NamedTuple):
@@ -48,17 +37,7 @@ class ProposalRow(NamedTuple):
 async def list_contacts(*, ticket: Ticket, actor: User) -> list[ContactRow]:
     """The contact rows, oldest first, of a ticket tickets.load gave this actor."""
     authorise(ticket, actor)
-    rows = await select_rows(
-        "SELECT a.id, a.key, a.value, a.enabled, a.consent, b.reason FROM ticket_attribute a"
-        " LEFT JOIN bouncing_address b ON b.address = lower(a.value)"
-        " WHERE a.ticket_id = ? AND a.type = ? ORDER BY a.id",
-        ticket.id,
-        CONTACT,
-    )
-    return [
-        ContactRow(pk, key, value, bool(enabled), consent, bouncing=bouncing)
-        for pk, key, value, enabled, consent, bouncing in rows
-    ]
+    return (await contacts.contact_rows([ticket.id]))[ticket.id]
 
 
 async def open_proposals(*, ticket: Ticket, actor: User) -> list[ProposalRow]:

@@ -267,3 +267,25 @@ async def test_customers_get_no_confirmation_status_even_for_their_own_ticket(ap
     ticket = await ticket_with_contacts()
     with pytest.raises(NotFound):
         await contacts.confirmation_status(ticket=ticket, actor=await make_customer("ORG-1"))
+
+
+async def test_one_read_of_contacts_serves_the_panel_the_emails_and_the_link(app):
+    """contacts.contact_rows is the one read: each face filters the same rows its own way."""
+    ticket, other, agent = await ticket_with_contacts(), await make_ticket(), await make_agent()
+    found = await contacts.contact_rows([ticket.id, other.id, 999_999])
+    assert found[999_999] == []
+    assert [row.ticket_id for row in found[ticket.id]] == [ticket.id] * len(found[ticket.id])
+    panel = await ticket_contacts.list_contacts(ticket=ticket, actor=agent)
+    assert panel == found[ticket.id]
+    assert "off@customer.example" in [row.value for row in panel if not row.enabled]
+    # The emails skip the disabled address and the repeat of the main one in other letters.
+    assert await contacts.email_contacts(ticket) == [
+        "main@customer.example",
+        "extra@customer.example",
+    ]
+    link = await contacts.read_link(
+        token=token_for(app, ticket.id, "extra@customer.example"), config=app.config
+    )
+    assert [row.value for row in link.contacts] == ["extra@customer.example"]
+    with pytest.raises(LinkGone):
+        await contacts.read_link(token=token_for(app, ticket.id, "off@customer.example"), config=app.config)
