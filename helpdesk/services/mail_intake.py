@@ -24,8 +24,9 @@ from tortoise.transactions import in_transaction
 from helpdesk import db
 from helpdesk.errors import Forbidden, NotFound
 from helpdesk.models import InboundEmail, InboundStatus, User, ids_in_range
-from helpdesk.services import contacts, sql
+from helpdesk.services import contacts
 from helpdesk.services.access import authorise
+from helpdesk.services.claims import WorkTable, claim
 from helpdesk.services.mail_parse import MailRefused, message_key
 from helpdesk.services.mail_routing import Outcome, route
 from helpdesk.services.outbox import CLAIM_SECONDS, HEARTBEAT_SECONDS, POLL_SECONDS, Claims, header_value
@@ -77,32 +78,11 @@ def _sender_and_subject(raw: bytes) -> tuple[str, str]:
 
 # --- Claiming and processing ---------------------------------------------------------------
 
-_CLAIM = """
-UPDATE inbound_email
-SET status = 'processing', attempts = attempts + 1, claimed_until = {until}, claimed_by = {worker}
-WHERE id IN (
-    SELECT id FROM inbound_email
-    WHERE (status = 'received' AND next_attempt_at <= {due})
-       OR (status = 'processing' AND claimed_until < {lapsed})
-    ORDER BY next_attempt_at, id LIMIT {limit}{skip_locked}
-)
-RETURNING id
-"""
+INBOX = WorkTable("inbound_email", InboundEmail, InboundStatus.RECEIVED, InboundStatus.PROCESSING)
 
 
 async def _claim(moment: datetime, limit: int, worker: str) -> list[InboundEmail]:
-    """Take up to `limit` due messages for `worker` in one statement (as the outbox does)."""
-    param = sql.Params()
-    query = _CLAIM.format(
-        until=param(moment + timedelta(seconds=CLAIM_SECONDS)), worker=param(worker),
-        due=param(moment), lapsed=param(moment), limit=param(limit),
-        skip_locked=" FOR UPDATE SKIP LOCKED" if sql.is_postgres() else "",
-    )  # fmt: skip
-    taken = [row["id"] for row in await sql.write_returning(query, *param.values)]
-    if not taken:
-        return []
-    held = InboundEmail.filter(id__in=taken, claimed_by=worker, status=InboundStatus.PROCESSING)
-    return await held.order_by("next_attempt_at", "id")
+    return await claim(INBOX, moment=moment, limit=limit, worker=worker, seconds=CLAIM_SECONDS)
 
 
 def _ours(row: InboundEmail, worker: str) -> Q:

@@ -18,7 +18,8 @@ from tortoise.transactions import in_transaction
 from helpdesk import db
 from helpdesk.config import PROJECT_ROOT
 from helpdesk.models import BouncingAddress, OutboxEmail, OutboxStatus, Ticket
-from helpdesk.services import feed, sql
+from helpdesk.services import feed
+from helpdesk.services.claims import WorkTable, claim
 from helpdesk.services.reply_address import reply_address
 from helpdesk.services.values import is_email
 
@@ -98,38 +99,15 @@ class Claims:
         self.held: set[int] = set()
 
 
-# Due rows: pending ones whose time has come, and rows whose sender's claim lapsed mid-send (a
-# row that was with the SMTP server then may have gone out: it is marked maybe_duplicate). One
-# statement takes them, so the rows it returns are exactly the ones this worker now holds.
-_CLAIM = """
-UPDATE outbox_email
-SET status = 'sending', attempts = attempts + 1, claimed_until = {until}, claimed_by = {worker},
-    maybe_duplicate = (maybe_duplicate OR send_started_at IS NOT NULL), send_started_at = NULL
-WHERE id IN (
-    SELECT id FROM outbox_email
-    WHERE (status = 'pending' AND next_attempt_at <= {due})
-       OR (status = 'sending' AND claimed_until < {lapsed})
-    ORDER BY next_attempt_at, id LIMIT {limit}{skip_locked}
-)
-RETURNING id
-"""
+# A row whose sender's claim lapsed mid-send may have gone out: the claim marks it maybe_duplicate.
+OUTBOX = WorkTable(
+    "outbox_email", OutboxEmail, OutboxStatus.PENDING, OutboxStatus.SENDING,
+    also="maybe_duplicate = (maybe_duplicate OR send_started_at IS NOT NULL), send_started_at = NULL",
+)  # fmt: skip
 
 
 async def _claim(moment: datetime, limit: int, worker: str) -> list[OutboxEmail]:
-    """Take up to `limit` due rows for `worker` (skipping rows another worker is taking just now on
-    PostgreSQL; SQLite runs one writer at a time) and return them, as the claim left them."""
-    postgres = sql.is_postgres()
-    param = sql.Params()
-    query = _CLAIM.format(  # the parameters in the order they appear
-        until=param(moment + timedelta(seconds=CLAIM_SECONDS)), worker=param(worker),
-        due=param(moment), lapsed=param(moment), limit=param(limit),
-        skip_locked=" FOR UPDATE SKIP LOCKED" if postgres else "",
-    )  # fmt: skip
-    taken = [row["id"] for row in await sql.write_returning(query, *param.values)]
-    if not taken:
-        return []
-    held = OutboxEmail.filter(id__in=taken, claimed_by=worker, status=OutboxStatus.SENDING)
-    return await held.order_by("next_attempt_at", "id")
+    return await claim(OUTBOX, moment=moment, limit=limit, worker=worker, seconds=CLAIM_SECONDS)
 
 
 def build_message(row: OutboxEmail, config: Mapping[str, Any]) -> EmailMessage:
