@@ -8,7 +8,6 @@ of workers may run. A message whose processing breaks is retried with backoff, t
 failed with the reason for an admin, who may retry it.
 """
 
-import asyncio
 import email
 import email.policy
 import logging
@@ -21,15 +20,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from helpdesk import db
 from helpdesk.errors import Forbidden, NotFound
 from helpdesk.models import InboundEmail, InboundStatus, User, ids_in_range
 from helpdesk.services import contacts
 from helpdesk.services.access import authorise
-from helpdesk.services.claims import WorkTable, claim
+from helpdesk.services.claims import CLAIM_SECONDS, Claims, WorkTable, claim
+from helpdesk.services.claims import run_worker as claims_worker
 from helpdesk.services.mail_parse import MailRefused, message_key
 from helpdesk.services.mail_routing import Outcome, route
-from helpdesk.services.outbox import CLAIM_SECONDS, HEARTBEAT_SECONDS, POLL_SECONDS, Claims, header_value
+from helpdesk.services.outbox import header_value
 from helpdesk.services.sql import as_datetime, select_rows
 
 log = logging.getLogger(__name__)
@@ -78,7 +77,9 @@ def _sender_and_subject(raw: bytes) -> tuple[str, str]:
 
 # --- Claiming and processing ---------------------------------------------------------------
 
-INBOX = WorkTable("inbound_email", InboundEmail, InboundStatus.RECEIVED, InboundStatus.PROCESSING)
+INBOX = WorkTable(
+    "mail intake", "inbound_email", InboundEmail, InboundStatus.RECEIVED, InboundStatus.PROCESSING
+)
 
 
 async def _claim(moment: datetime, limit: int, worker: str) -> list[InboundEmail]:
@@ -146,40 +147,14 @@ async def process_due(config: Mapping[str, Any], *, limit: int = 20, claims: Cla
     return len(rows)
 
 
-async def _heartbeat(claims: Claims) -> None:
-    while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
-        if claims.held:
-            try:
-                await InboundEmail.filter(
-                    id__in=sorted(claims.held), claimed_by=claims.worker, status=InboundStatus.PROCESSING
-                ).update(claimed_until=utc_now() + timedelta(seconds=CLAIM_SECONDS))
-            except Exception as error:  # noqa: BLE001 - a failed beat must not end the heartbeat
-                log.warning("mail intake: claims not renewed: %s", type(error).__name__)
-
-
 async def run_worker(config: Mapping[str, Any], *, once: bool = False) -> None:
     """Process stored messages until cancelled; with `once`, until none is due."""
     contacts.configure(config)  # a new ticket's invitations are signed with the app's settings
-    claims = Claims()
-    heartbeat = asyncio.create_task(_heartbeat(claims), name=f"mail intake heartbeat {claims.worker}")
-    try:
-        while True:
-            try:
-                claimed = await process_due(config, claims=claims)
-            except Exception as error:  # noqa: BLE001 - a database hiccup must not stop the worker
-                if db.fault_of(error) is None:
-                    log.exception("mail intake: round failed")
-                else:
-                    db.report_fault(error, "mail intake worker")
-                claimed = 0
-            if once and not claimed:
-                return
-            if not claimed:
-                await asyncio.sleep(POLL_SECONDS)
-    finally:
-        heartbeat.cancel()
-        await asyncio.wait({heartbeat})
+
+    async def one_round(claims: Claims) -> int:
+        return await process_due(config, claims=claims)
+
+    await claims_worker(INBOX, one_round, once=once)
 
 
 # --- What admins and agents see ------------------------------------------------------------

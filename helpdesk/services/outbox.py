@@ -15,24 +15,24 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from helpdesk import db
 from helpdesk.config import PROJECT_ROOT
 from helpdesk.models import BouncingAddress, OutboxEmail, OutboxStatus, Ticket
 from helpdesk.services import feed
-from helpdesk.services.claims import WorkTable, claim
+from helpdesk.services.claims import (
+    CLAIM_SECONDS,
+    Claims,
+    WorkTable,
+    claim,
+    renew,
+)
+from helpdesk.services.claims import run_worker as claims_worker
 from helpdesk.services.reply_address import reply_address
 from helpdesk.services.values import is_email
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
-# A claim lapses CLAIM_SECONDS after its worker's last heartbeat; then another worker, polling
-# every POLL_SECONDS, takes the row over: within CLAIM_SECONDS + POLL_SECONDS (13 s) of a crash.
-# A live worker renews its claims every HEARTBEAT_SECONDS, however long its SMTP conversation takes
-# (cut off after SEND_SECONDS), so it keeps them through several missed or slow beats.
-CLAIM_SECONDS = 12
-HEARTBEAT_SECONDS = 2
-POLL_SECONDS = 1.0
+# A worker's SMTP conversation is cut off after SEND_SECONDS (its heartbeat keeps its claims meanwhile).
 SEND_SECONDS = 150
 FIRST_RETRY_SECONDS = 30
 LONGEST_RETRY_SECONDS = 3600
@@ -91,17 +91,9 @@ def email_columns(
     }
 
 
-class Claims:
-    """The rows one worker holds, under a name of its own: its heartbeat renews just these."""
-
-    def __init__(self) -> None:
-        self.worker = uuid.uuid4().hex
-        self.held: set[int] = set()
-
-
 # A row whose sender's claim lapsed mid-send may have gone out: the claim marks it maybe_duplicate.
 OUTBOX = WorkTable(
-    "outbox_email", OutboxEmail, OutboxStatus.PENDING, OutboxStatus.SENDING,
+    "outbox", "outbox_email", OutboxEmail, OutboxStatus.PENDING, OutboxStatus.SENDING,
     also="maybe_duplicate = (maybe_duplicate OR send_started_at IS NOT NULL), send_started_at = NULL",
 )  # fmt: skip
 
@@ -278,55 +270,13 @@ async def deliver_due(
 
 async def renew_claims(claims: Claims) -> int:
     """Extend the claims this worker still holds (its heartbeat); returns how many rows it renewed."""
-    if not claims.held:
-        return 0
-    until = utc_now() + timedelta(seconds=CLAIM_SECONDS)
-    return await OutboxEmail.filter(
-        id__in=sorted(claims.held), claimed_by=claims.worker, status=OutboxStatus.SENDING
-    ).update(claimed_until=until)
-
-
-async def beat(claims: Claims) -> None:
-    """One heartbeat: renew the claims, or log one line why not (the next beat tries again; the
-    claims lapse, and other workers take the rows over, only if beats fail for CLAIM_SECONDS)."""
-    try:
-        await renew_claims(claims)
-    except Exception as error:  # noqa: BLE001 - a failed beat must not end the heartbeat
-        detail = next(iter(str(error).splitlines()), "")[:200]
-        log.warning("outbox: %s claims not renewed: %s: %s", len(claims.held), type(error).__name__, detail)
-
-
-async def _heartbeat(claims: Claims) -> None:
-    """Renew this worker's claims every HEARTBEAT_SECONDS until cancelled."""
-    while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
-        await beat(claims)
+    return await renew(OUTBOX, claims)
 
 
 async def run_worker(config: Mapping[str, Any], *, once: bool = False) -> None:
     """Deliver due emails until cancelled; with `once`, until a round delivers nothing."""
-    claims = Claims()
-    heartbeat = asyncio.create_task(_heartbeat(claims), name=f"outbox heartbeat {claims.worker}")
-    try:
-        await _deliver_rounds(config, claims, once=once)
-    finally:
-        heartbeat.cancel()
-        # Wait for it to end (whether or not this task is itself being cancelled): a heartbeat
-        # left pending outlives its worker and is destroyed with the event loop.
-        await asyncio.wait({heartbeat})
 
+    async def one_round(claims: Claims) -> int:
+        return await deliver_due(config, claims=claims)
 
-async def _deliver_rounds(config: Mapping[str, Any], claims: Claims, *, once: bool) -> None:
-    while True:
-        try:
-            delivered = await deliver_due(config, claims=claims)
-        except Exception as error:  # noqa: BLE001 - a database hiccup must not stop the worker for good
-            if db.fault_of(error) is None:
-                log.exception("outbox: delivery round failed")
-            else:
-                db.report_fault(error, "outbox worker")
-            delivered = 0
-        if once and not delivered:
-            return
-        if not delivered:
-            await asyncio.sleep(POLL_SECONDS)
+    await claims_worker(OUTBOX, one_round, once=once)

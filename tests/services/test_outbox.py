@@ -10,6 +10,7 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from helpdesk.models import OutboxEmail, OutboxStatus
+from helpdesk.services import claims as claiming
 from helpdesk.services import outbox
 from tests.factories import make_ticket
 from tests.pgserver import free_port
@@ -224,12 +225,12 @@ async def test_an_email_whose_claim_lapsed_before_its_turn_is_not_sent(app, mail
     for whichever worker claims it next, and never handed to the server under a lapsed claim."""
     first, second = await queue(2)
     start = datetime.now(UTC)
-    clock, told = ticking(start, timedelta(seconds=outbox.CLAIM_SECONDS / 2))
+    clock, told = ticking(start, timedelta(seconds=claiming.CLAIM_SECONDS / 2))
     assert await outbox.deliver_due(mailbox.config(app.config), clock=clock) == 1
     assert [m["Message-ID"] for m in mailbox.messages] == [first.message_id]
     await second.refresh_from_db()
     assert (second.status, second.send_started_at) == (OutboxStatus.SENDING, None)
-    later = start + timedelta(seconds=outbox.CLAIM_SECONDS + outbox.POLL_SECONDS)
+    later = start + timedelta(seconds=claiming.CLAIM_SECONDS + claiming.POLL_SECONDS)
     assert await outbox.deliver_due(mailbox.config(app.config), clock=at(later)) == 1
     await second.refresh_from_db()
     assert (second.status, second.attempts, second.maybe_duplicate) == (OutboxStatus.SENT, 2, False)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise import Tortoise
 
 from helpdesk.models import OutboxEmail, OutboxStatus
+from helpdesk.services import claims as claiming
 from helpdesk.services import outbox
 from tests.services.test_outbox import at, eventually, queue
 
@@ -62,7 +63,7 @@ async def test_killed_worker_s_emails_are_resent_by_another_within_15_s(app, mai
 async def test_heartbeat_renews_only_this_worker_s_claims(app):
     mine, theirs = await queue(2)
     soon = datetime.now(UTC) + timedelta(seconds=1)
-    claims = outbox.Claims()
+    claims = claiming.Claims()
     claims.held = {mine.id, theirs.id}
     await OutboxEmail.filter(id=mine.id).update(
         status=OutboxStatus.SENDING, claimed_by=claims.worker, claimed_until=soon
@@ -73,15 +74,15 @@ async def test_heartbeat_renews_only_this_worker_s_claims(app):
     assert await outbox.renew_claims(claims) == 1
     await mine.refresh_from_db()
     await theirs.refresh_from_db()
-    assert mine.claimed_until > soon + timedelta(seconds=outbox.CLAIM_SECONDS - 2)
+    assert mine.claimed_until > soon + timedelta(seconds=claiming.CLAIM_SECONDS - 2)
     assert theirs.claimed_until == soon
 
 
 def test_a_live_worker_keeps_its_claims_through_missed_beats_and_a_dead_one_s_move_on_within_15_s():
     """A worker that dies just after a beat leaves claims that lapse CLAIM_SECONDS later; another
     worker's next poll comes within POLL_SECONDS. A live one survives several missed beats."""
-    assert outbox.CLAIM_SECONDS + outbox.POLL_SECONDS < 15
-    assert outbox.CLAIM_SECONDS >= 5 * outbox.HEARTBEAT_SECONDS
+    assert claiming.CLAIM_SECONDS + claiming.POLL_SECONDS < 15
+    assert claiming.CLAIM_SECONDS >= 5 * claiming.HEARTBEAT_SECONDS
 
 
 async def test_a_dead_worker_s_rows_are_taken_over_once_its_claims_lapse(app, mailbox):
@@ -91,12 +92,12 @@ async def test_a_dead_worker_s_rows_are_taken_over_once_its_claims_lapse(app, ma
     beat = datetime.now(UTC)
     await OutboxEmail.filter(id__in=[row.id for row in rows]).update(
         status=OutboxStatus.SENDING, claimed_by="dead worker", attempts=1,
-        claimed_until=beat + timedelta(seconds=outbox.CLAIM_SECONDS),
+        claimed_until=beat + timedelta(seconds=claiming.CLAIM_SECONDS),
     )  # fmt: skip
     await OutboxEmail.filter(id=rows[0].id).update(send_started_at=beat)
     config = mailbox.config(app.config)
-    assert await outbox.deliver_due(config, clock=at(beat + timedelta(seconds=outbox.CLAIM_SECONDS))) == 0
-    lapsed = beat + timedelta(seconds=outbox.CLAIM_SECONDS + outbox.POLL_SECONDS)
+    assert await outbox.deliver_due(config, clock=at(beat + timedelta(seconds=claiming.CLAIM_SECONDS))) == 0
+    lapsed = beat + timedelta(seconds=claiming.CLAIM_SECONDS + claiming.POLL_SECONDS)
     assert await outbox.deliver_due(config, clock=at(lapsed)) == 3
     twice = await OutboxEmail.filter(maybe_duplicate=True).values_list("id", flat=True)
     assert twice == [rows[0].id]
@@ -136,7 +137,7 @@ async def test_the_heartbeat_ends_with_its_worker(app, mailbox):
 
 async def test_a_failed_beat_is_one_line_and_the_next_one_renews(app, caplog):
     [row] = await queue(1)
-    claims = outbox.Claims()
+    claims = claiming.Claims()
     claims.held = {row.id}
     soon = datetime.now(UTC) + timedelta(seconds=1)
     await OutboxEmail.filter(id=row.id).update(
@@ -145,13 +146,13 @@ async def test_a_failed_beat_is_one_line_and_the_next_one_renews(app, caplog):
     connection = Tortoise.get_connection("default")
     await connection.execute_script("ALTER TABLE outbox_email RENAME TO outbox_email_away")
     try:
-        with caplog.at_level(logging.WARNING, logger="helpdesk.services.outbox"):
-            await outbox.beat(claims)
+        with caplog.at_level(logging.WARNING, logger="helpdesk.services.claims"):
+            await claiming.beat(outbox.OUTBOX, claims)
     finally:
         await connection.execute_script("ALTER TABLE outbox_email_away RENAME TO outbox_email")
     [record] = caplog.records
     assert record.getMessage().startswith("outbox: 1 claims not renewed: ")
     assert "\n" not in record.getMessage() and record.exc_info is None
-    await outbox.beat(claims)
+    await claiming.beat(outbox.OUTBOX, claims)
     await row.refresh_from_db()
     assert row.claimed_until > soon
