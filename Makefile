@@ -8,7 +8,7 @@ PORT ?= 8000
 BASE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser screenshots migrations bench drill clean
+.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser screenshots migrations bench bench-live drill clean
 
 install: $(STAMP)
 
@@ -81,6 +81,15 @@ CONNECTIONS ?= 16
 bench: install
 	DB=$(DB) bench/system-deps
 	N=$(N) DB=$(DB) WORKERS="$(WORKERS)" DURATION=$(DURATION) CONNECTIONS=$(CONNECTIONS) $(BIN)/python -m bench.run
+
+# Live streams (not part of `make test`): STREAMS open streams on LIVE_WORKERS processes, memory per
+# stream and the time from a write to its event on every stream (README "Benchmarks").
+STREAMS ?= 1000
+LIVE_WORKERS ?= 2
+bench-live: install
+	DB=$(DB) bench/system-deps
+	N=$(if $(filter command line environment,$(origin N)),$(N),1000) DB=$(DB) STREAMS=$(STREAMS) \
+		LIVE_WORKERS=$(LIVE_WORKERS) $(BIN)/python -m bench.live
 
 # Crash drill (not part of `make test`): kill -9 `helpdesk serve` every 2-4 s under mixed writes,
 # then count acknowledged / lost / duplicated / unanswered / 4xx / 5xx (README "Failures").
