@@ -82,3 +82,39 @@ def test_the_check_sees_a_cycle_through_an_import_inside_a_function():
     assert found and all(
         {"helpdesk.services.sql", "helpdesk.services.ticket_queries"} <= set(c) for c in found
     )
+
+
+# NamedTuple's documented methods carry a leading underscore only to stay clear of field names.
+PUBLIC_UNDERSCORED = {"_replace", "_asdict", "_fields", "_make"}
+
+
+def private_attributes(source: str) -> list[tuple[int, str]]:
+    """Each `obj._name` in the source, other than self's and cls's, with its line."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Attribute) or not node.attr.startswith("_"):
+            continue
+        if node.attr.startswith("__") or node.attr in PUBLIC_UNDERSCORED:
+            continue
+        if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+            continue
+        found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+def test_only_the_compat_module_touches_private_attributes():
+    """What must reach into a library's private parts goes in helpdesk/compat.py, where its tests
+    (tests/test_compat.py) fail loudly when the library changes."""
+    outside = [
+        f"{path.relative_to(PACKAGE.parent)}:{line} {text}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "compat.py"
+        for line, text in private_attributes(path.read_text())
+    ]
+    assert outside == []
+    assert private_attributes((PACKAGE / "compat.py").read_text()), "the check sees compat's own uses"
+
+
+def test_the_private_attribute_check_sees_a_library_s_private_part():
+    source = "def f(conn, row):\n    self._ok = row._replace(a=1)\n    return conn._execute('x')\n"
+    assert private_attributes(source) == [(3, "conn._execute")]
