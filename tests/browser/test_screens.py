@@ -30,6 +30,11 @@ def test_queue_keyboard_shortcuts(page: Page):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(f"/tickets/{human_id}$"))
     page.go_back()
+    # Back on the queue, its deferred script listens only once the page has loaded: a key pressed
+    # before that is lost (this failed under load in CI).
+    page.wait_for_url(re.compile("/queues/open$"))
+    page.wait_for_load_state("load")
+    expect(page.locator("#queues-list .ticket-row").first).to_be_visible()
     page.keyboard.press("/")
     expect(page.locator("#q")).to_be_focused()
     page.locator("body").click()
