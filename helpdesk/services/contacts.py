@@ -71,22 +71,26 @@ class ContactRow(NamedTuple):
 CONTACT_ROWS_SQL = (
     "SELECT a.id, a.key, a.value, a.enabled, a.consent, b.reason, a.ticket_id FROM ticket_attribute a"
     " LEFT JOIN bouncing_address b ON b.address = lower(a.value)"
-    " WHERE a.type = ? AND a.ticket_id IN ({ids}) ORDER BY a.id"
+    " WHERE a.type = ? AND a.ticket_id IN ({ids}){only} ORDER BY a.id"
 )
 
 
-async def contact_rows(ticket_ids: list[int]) -> dict[int, list[ContactRow]]:
-    """The contact rows of each of these tickets, oldest first: the one read of a ticket's contacts
-    that the panel, the emails, the signed link and the reports share. No access check: callers
-    pass tickets their actor may see."""
+async def contact_rows(
+    ticket_ids: list[int], *, keys: tuple[str, ...] = (), enabled_only: bool = False
+) -> dict[int, list[ContactRow]]:
+    """The contact rows of each of these tickets, oldest first (just these `keys`, just enabled
+    ones when asked): the one read of a ticket's contacts that the panel, the emails, the signed
+    link and the reports share. No access check: callers pass tickets their actor may see."""
     found: dict[int, list[ContactRow]] = {ticket_id: [] for ticket_id in ticket_ids}
     if not ticket_ids:
         return found
-    sql = CONTACT_ROWS_SQL.format(ids=", ".join("?" * len(ticket_ids)))
-    for pk, key, value, enabled, consent, bouncing, ticket_id in await select_rows(sql, CONTACT, *ticket_ids):
-        found[ticket_id].append(
-            ContactRow(pk, key, value, bool(enabled), consent, CONTACT, bouncing, ticket_id)
-        )
+    only = f" AND a.key IN ({', '.join('?' * len(keys))})" if keys else ""
+    only += " AND a.enabled = ?" if enabled_only else ""
+    sql = CONTACT_ROWS_SQL.format(ids=", ".join("?" * len(ticket_ids)), only=only)
+    values = [CONTACT, *ticket_ids, *keys, *([True] if enabled_only else [])]
+    for pk, key, value, enabled, consent, bouncing, ticket_id in await select_rows(sql, *values):
+        row = ContactRow(pk, key, value, bool(enabled), consent, CONTACT, bouncing, ticket_id)
+        found[ticket_id].append(row)
     return found
 
 

@@ -230,13 +230,8 @@ class _Lookups:
 
 async def _main_emails(ticket_ids: list[int]) -> dict[int, str]:
     """Each ticket's enabled mainEmail contact; the newest wins should there be several."""
-    found = await contact_rows(ticket_ids)
-    return {
-        ticket_id: row.value
-        for ticket_id, rows in found.items()
-        for row in rows
-        if row.key == ContactKey.MAIN_EMAIL and row.enabled and row.value
-    }
+    found = await contact_rows(ticket_ids, keys=(ContactKey.MAIN_EMAIL,), enabled_only=True)
+    return {ticket_id: row.value for ticket_id, rows in found.items() for row in rows if row.value}
 
 
 async def _organisations(hids: set[str]) -> dict[str, tuple[str, str]]:

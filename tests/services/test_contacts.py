@@ -274,6 +274,8 @@ async def test_one_read_of_contacts_serves_the_panel_the_emails_and_the_link(app
     ticket, other, agent = await ticket_with_contacts(), await make_ticket(), await make_agent()
     found = await contacts.contact_rows([ticket.id, other.id, 999_999])
     assert found[999_999] == []
+    only = await contacts.contact_rows([ticket.id], keys=("additionalEmail",), enabled_only=True)
+    assert [row.value for row in only[ticket.id]] == ["extra@customer.example", "MAIN@customer.example"]
     assert [row.ticket_id for row in found[ticket.id]] == [ticket.id] * len(found[ticket.id])
     panel = await ticket_contacts.list_contacts(ticket=ticket, actor=agent)
     assert panel == found[ticket.id]
