@@ -162,6 +162,12 @@ def chosen(files: Iterable[Given]) -> list[Given]:
     return given
 
 
+def discard(files: Iterable[Given]) -> None:
+    """Drop spooled files that will not be kept (the form they came with was refused)."""
+    for item in files:
+        item.spool.discard()
+
+
 async def add_files(*, human_id: str, files: list[Given], actor: User) -> list[Attachment]:
     """Keep the files on the ticket, not yet on any comment (a comment then names them with
     `attachmentIds`). Whoever may see the ticket may add files to it."""
