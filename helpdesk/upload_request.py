@@ -29,6 +29,7 @@ class UploadRequest(Request):
         if self.takes_files:
             kwargs["max_content_length"] = self.upload_limit
         super().__init__(method, scheme, path, *args, **kwargs)
+        self.spools: list[attachments.Spool] = []  # every file spooled, to drop if the upload is refused
         if self.takes_files:
             self.max_content_length = self.upload_limit
 
@@ -40,8 +41,18 @@ class UploadRequest(Request):
             max_form_memory_size=self.max_form_memory_size,
             max_form_parts=self.max_form_parts,
             cls=self.parameter_storage_class,
-            stream_factory=attachments.spool_stream,
+            stream_factory=self._spool,
         )
+
+    def _spool(self, *_: Any, **__: Any) -> attachments.Spool:
+        spool = attachments.Spool()
+        self.spools.append(spool)
+        return spool
+
+    def discard_spools(self) -> None:
+        """Drop what was spooled of a refused upload (a later file over the limit, a broken body)."""
+        for spool in self.spools:
+            spool.discard()
 
 
 def install(app: Quart) -> None:

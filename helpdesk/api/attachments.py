@@ -37,7 +37,11 @@ async def upload_attachments(ticket_id: str) -> tuple[dict, int]:
     try:
         uploaded = await request.files
     except ValueError as error:  # a malformed multipart body
+        request.discard_spools()
         raise BadRequest(f"The multipart body could not be read: {error}") from error
+    except BaseException:  # over a size limit
+        request.discard_spools()
+        raise
     given = []
     for name, storage in uploaded.items(multi=True):
         if name == "files":

@@ -107,11 +107,6 @@ class Spool:
             pass
 
 
-def spool_stream(*_: Any, **__: Any) -> Spool:
-    """A `stream_factory` for Quart's form parser: each uploaded file goes into a Spool."""
-    return Spool()
-
-
 def spool_bytes(data: bytes) -> Spool:
     """A Spool of bytes already in hand (a MIME part of an email)."""
     spool = Spool()

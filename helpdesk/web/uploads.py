@@ -30,6 +30,7 @@ async def form_with_files(form_class: type[CsrfForm], **kwargs: Any) -> tuple[An
         form = await form_class.from_request(**kwargs)
         uploaded = await request.files if request.method == "POST" else None
     except (TooLarge, RequestEntityTooLarge) as error:
+        request.discard_spools()
         form = form_class(formdata=None, **kwargs)
         message = too_large_message(error)
         form.form_errors.append(message)

@@ -141,8 +141,9 @@ async def test_only_ones_own_unattached_files_of_this_ticket_can_be_attached(age
 async def test_over_the_size_limit_is_413_in_the_error_shape(agent, directory, monkeypatch):
     monkeypatch.setitem(attachments.settings, "max_file", 1000)
     ticket_id = await new_ticket(agent)
-    response = await upload(agent, ticket_id, ("big.bin", b"x" * 1001))
+    response = await upload(agent, ticket_id, ("small.bin", b"s" * 10), ("big.bin", b"x" * 1001))
     assert response.status_code == 413
+    assert not list(attachments.store().tmp_dir.iterdir())  # the small file spooled first is dropped
     body = await response.get_json()
     assert body["title"] == "Payload Too Large" and "1000 bytes" in body["message"]
     assert (await upload(agent, ticket_id, ("ok.bin", b"x" * 1000))).status_code == 201
