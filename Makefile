@@ -8,7 +8,7 @@ PORT ?= 8000
 BASE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser screenshots migrations bench bench-live drill clean
+.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser screenshots migrations bench bench-live bench-attachments drill clean
 
 install: $(STAMP)
 
@@ -90,6 +90,11 @@ bench-live: install
 	DB=$(DB) bench/system-deps
 	N=$(if $(filter command line environment,$(origin N)),$(N),1000) DB=$(DB) STREAMS=$(STREAMS) \
 		LIVE_WORKERS=$(LIVE_WORKERS) $(BIN)/python -m bench.live
+
+# A 100 MB attachment up and down through a live server: time, and the server's RSS growth (goal
+# under 50 MB: uploads are spooled to disk, downloads streamed). SIZE_MB=... for another size.
+bench-attachments: install
+	$(BIN)/python -m bench.attachments
 
 # Crash drill (not part of `make test`): kill -9 `helpdesk serve` every 2-4 s under mixed writes,
 # then count acknowledged / lost / duplicated / unanswered / 4xx / 5xx (README "Failures").

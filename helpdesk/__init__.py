@@ -6,9 +6,10 @@ from typing import Any
 
 from quart import Quart
 
-from helpdesk import compat, db, health, response_headers
+from helpdesk import compat, db, health, response_headers, upload_request
 from helpdesk.config import PROJECT_ROOT, load_config
 from helpdesk.services import (
+    attachments,
     cache,
     contacts,
     dispatcher,
@@ -42,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
         contacts.configure(app.config)
         notifications.configure(app.config)
         values.configure(app.config)
+        attachments.configure(app.config)
         await db.open_database(
             app.config["DATABASE_URL"], serving=True, pool_wait=app.config["DATABASE_POOL_WAIT"]
         )
@@ -84,6 +86,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
     app.register_blueprint(confirm_bp)
     register_web(app)
     response_headers.install(app)
+    upload_request.install(app)
     app.asgi_app = AnswerAfterBody(app.asgi_app)  # type: ignore[method-assign]
 
     return app

@@ -74,3 +74,10 @@ class LinkGone(LinkRefused):
 
     status = 410
     title = "This link no longer applies"
+
+
+class TooLarge(DomainError):
+    """A file or an upload over its size limit."""
+
+    status = 413
+    title = "Payload Too Large"

@@ -60,6 +60,7 @@ def app_config(database_url: str) -> dict:
         "SECRET_KEY": "test-secret-of-32-bytes-or-longer",  # BASE_URL is not loopback: ENV=test wants 32
         "BASE_URL": "http://testserver.local",
         "WORKER_IN_PROCESS": False,
+        "ATTACHMENTS_DIR": tempfile.mkdtemp(prefix="helpdesk-attachments-"),
     }
 
 

@@ -38,6 +38,7 @@ EXPECTED_TABLES = {
     "notification_setting",
     "inbound_email",
     "bouncing_address",
+    "attachment",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -79,6 +80,8 @@ EXPECTED_INDEXES = {
         ("message_key",),
     ],
     "bouncing_address": [("address",)],
+    # a thread's files, a ticket's files, the uploader's files a new comment may carry
+    "attachment": [("comment_id", "id"), ("ticket_id", "id"), ("uploaded_by_id", "ticket_id")],
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {

@@ -49,6 +49,7 @@ TAGS = {
     "helpdesk.api.reporting": "Reporting",
     "helpdesk.api.catalog": "Catalogue",
     "helpdesk.api.stream": "Stream",
+    "helpdesk.api.attachments": "Attachments",
 }
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from helpdesk.models import Event, Group, Organisation, State, Ticket, TicketAttribute, User
+from helpdesk.services.attachments import attachment_out
 from helpdesk.services.values import email_error, phone_error
 
 if TYPE_CHECKING:
@@ -166,6 +167,14 @@ class CommentCreate(Strict):
     description: Annotated[str, Field(min_length=1, max_length=100_000)]
     userHumanId: HumanId | None = None
     internal: bool = False
+    attachmentIds: Annotated[
+        list[Annotated[int, Field(ge=1)]],
+        Field(
+            max_length=20,
+            description="Files this comment carries: the caller's own, uploaded to this ticket with "
+            "POST /tickets/{ticketId}/attachments and not yet on a comment.",
+        ),
+    ] = []
 
 
 class TicketQuery(QueryModel):
@@ -313,9 +322,12 @@ def tickets_out(tickets: list[Ticket], related: "Related", viewer: User) -> list
     return out
 
 
-def comment_out(comment: "ThreadComment", ticket: Ticket) -> dict[str, Any]:
+def comment_out(comment: "ThreadComment", ticket: Ticket, files: list[Any] = ()) -> dict[str, Any]:
+    """A comment with where it came from (web, api, email) and the files it carries."""
     body = {"id": comment.id, "ticketId": ticket.human_id, "description": comment.body}
-    return _dated(comment, body | {"userHumanId": comment.author_hid, "internal": comment.internal})
+    body |= {"userHumanId": comment.author_hid, "internal": comment.internal}
+    extra = {"channel": comment.channel, "attachments": [attachment_out(file) for file in files]}
+    return _dated(comment, body) | extra
 
 
 def attribute_out(row: TicketAttribute) -> dict[str, Any]:
@@ -376,6 +388,18 @@ class OrganisationOut(BaseModel):
     attributes: OrganisationAttributesOut
 
 
+class AttachmentLinksOut(BaseModel):
+    download: str
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    contentType: str = Field(description="Sniffed from the file's bytes, never taken from the client.")
+    size: int
+    links: AttachmentLinksOut
+
+
 class TicketLinksOut(BaseModel):
     self: str
     comments: str
@@ -403,6 +427,11 @@ class TicketOut(BaseModel):
     assignee: UserOut | AgentBriefOut | None
     dateResolved: str | None
     version: int
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list,
+        description="One ticket only (GET /tickets/{id}): every file on it the caller may see, the "
+        "description's and the comments'.",
+    )
 
 
 class CommentOut(BaseModel):
@@ -413,6 +442,8 @@ class CommentOut(BaseModel):
     internal: bool
     dateCreated: str
     dateUpdated: str
+    channel: Literal["web", "api", "email"]
+    attachments: list[AttachmentOut]
 
 
 class AttributeOut(BaseModel):

@@ -23,7 +23,7 @@ from helpdesk.api.schemas import (
     envelope,
     tickets_out,
 )
-from helpdesk.services import tickets, timeline
+from helpdesk.services import attachments, tickets, timeline
 from helpdesk.services.ticket_fields import CLASSIFIED, LINKS, TicketFilters
 from helpdesk.services.tickets import Contacts, NewTicket, TicketChanges
 from helpdesk.services.values import SINGLE_KEYS
@@ -96,7 +96,10 @@ async def create_ticket(data: TicketCreate) -> Response:
 async def get_ticket(ticket_id: str) -> dict:
     """One ticket, as an array of one (as documented)."""
     ticket = await tickets.load(human_id=ticket_id, actor=g.user)
-    return {"data": tickets_out([ticket], await tickets.related_for([ticket]), g.user)}
+    out = tickets_out([ticket], await tickets.related_for([ticket]), g.user)
+    files = await attachments.listed_for_ticket(ticket=ticket, actor=g.user)
+    out[0]["attachments"] = [attachments.attachment_out(file) for some in files.values() for file in some]
+    return {"data": out}
 
 
 @api.patch("/tickets/<ticket_id>")
@@ -135,6 +138,7 @@ async def create_comment(ticket_id: str, data: CommentCreate) -> Response:
     comment = await tickets.post_comment(
         human_id=ticket_id, body=data.description, actor=g.user, internal=data.internal,
         on_behalf_of=data.userHumanId, idempotency_key=idempotency_key(), channel="api",
+        attachment_ids=data.attachmentIds,
     )  # fmt: skip
     return empty(201, str(comment.id))
 
@@ -145,7 +149,8 @@ async def list_comments(ticket_id: str) -> dict:
     """The ticket's comments, oldest first (customers never see internal notes)."""
     ticket = await tickets.load(human_id=ticket_id, actor=g.user)
     thread = await timeline.thread_of(ticket=ticket, actor=g.user)
-    return {"data": [comment_out(comment, ticket) for comment in thread]}
+    files = await attachments.listed_for_ticket(ticket=ticket, actor=g.user)
+    return {"data": [comment_out(comment, ticket, files.get(comment.id, [])) for comment in thread]}
 
 
 @api.get("/tickets/<ticket_id>/attributes")

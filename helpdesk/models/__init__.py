@@ -1,5 +1,6 @@
 """The ORM models, one module per aggregate."""
 
+from helpdesk.models.attachments import Attachment
 from helpdesk.models.catalog import State, StateKind
 from helpdesk.models.events import ConsumedToken, Event, FeedEvent, OutboxEmail, OutboxStatus
 from helpdesk.models.mail import BouncingAddress, InboundEmail, InboundStatus
@@ -35,6 +36,7 @@ __all__ = [
     "MAX_ID",
     "ids_in_range",
     "ApiToken",
+    "Attachment",
     "Attempt",
     "BouncingAddress",
     "Comment",

@@ -57,6 +57,7 @@ class OutboxEmail(Model):
     last_error = fields.CharField(max_length=1000, default="")
     sent_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    comment_id = fields.IntField(null=True)  # a public reply's email carries the comment's attachments
 
     class Meta:
         table = "outbox_email"

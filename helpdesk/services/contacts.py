@@ -6,7 +6,7 @@ confirm or correct their own details (never the other contacts': those go to age
 """
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -31,6 +31,7 @@ from helpdesk.models import (
 from helpdesk.models.tickets import CONFIRMED, CONTACT, DECLINED, PENDING, TRUSTED
 from helpdesk.services import feed, history, idempotency, notifications
 from helpdesk.services.access import authorise
+from helpdesk.services.attachments import human_size, mail_attachment_limit
 from helpdesk.services.history import contact_field, record_change
 from helpdesk.services.outbox import email_columns, queue_email, render_email
 from helpdesk.services.sql import select_rows
@@ -259,9 +260,18 @@ def ticket_created(ticket: Ticket, addresses: list[str]) -> Notification | None:
     return _notification(ticket, addresses, TICKET_RECEIVED)
 
 
-def public_reply(ticket: Ticket, comment: Comment, addresses: list[str]) -> Notification | None:
-    """The "new reply" emails to the ticket's contact addresses; none for an internal note."""
-    return None if comment.internal else _notification(ticket, addresses, NEW_REPLY, comment=comment)
+def public_reply(
+    ticket: Ticket, comment: Comment, addresses: list[str], attachments: Sequence[Any] = ()
+) -> Notification | None:
+    """The "new reply" emails to the ticket's contact addresses; none for an internal note. The
+    email names the comment's `attachments`, attached when within MAIL_ATTACHMENTS_MAX_BYTES in all,
+    else as links."""
+    if comment.internal:
+        return None
+    base = _signing_config()["BASE_URL"].rstrip("/") if attachments else ""
+    files = [(a.filename, human_size(a.size), f"{base}/attachments/{a.id}") for a in attachments]
+    attached = sum(a.size for a in attachments) <= mail_attachment_limit()
+    return _notification(ticket, addresses, NEW_REPLY, comment=comment, files=files, attached=attached)
 
 
 def _signing_config() -> Mapping[str, Any]:

@@ -39,7 +39,7 @@ from helpdesk.models import (
     ids_in_range,
 )
 from helpdesk.models.tickets import CONTACT, DECLINED
-from helpdesk.services import feed, history, notifications, tickets
+from helpdesk.services import attachments, feed, history, notifications, tickets
 from helpdesk.services.mail_parse import MailAttachment, MailRefused, ParsedMail, parse, trim_reply
 from helpdesk.services.reply_address import intake_address, ticket_of_address
 from helpdesk.services.values import EMAIL_KEYS
@@ -65,8 +65,8 @@ class Outcome:
 
 
 def store_attachments(row: InboundEmail, attachments: list[MailAttachment]) -> None:
-    """Keep the message's attachments. For now they stay in the raw message (always stored) and
-    their names, types and sizes are recorded on the row; the attachments service is wired in here."""
+    """Record the names, types and sizes of the message's attachments on its row (the files themselves
+    are kept by `_with_files` on what the message became; the raw message keeps them all)."""
     row.attachments = json.dumps(
         [{"filename": a.filename, "contentType": a.content_type, "size": len(a.data), "inline": a.inline}
          for a in attachments]
@@ -96,9 +96,21 @@ async def route(row: InboundEmail, config: Mapping[str, Any]) -> Outcome:
     if reason := await _over_rate(row, config):
         raise MailRefused(reason)
     ticket = await _ticket_of(mail, row, config)
-    if ticket is not None:
-        return await _reply(ticket, mail)
-    return await _new_ticket(mail, config)
+    outcome = await _reply(ticket, mail) if ticket is not None else await _new_ticket(mail, config)
+    return await _with_files(outcome, mail)
+
+
+async def _with_files(outcome: Outcome, mail: ParsedMail) -> Outcome:
+    """Keep the message's files and inline images on the comment (or new ticket) it became."""
+    if not mail.attachments or outcome.ticket_id is None:
+        return outcome
+    skipped = await attachments.add_from_mail(
+        ticket_id=outcome.ticket_id, comment_id=outcome.comment_id,
+        files=[(a.filename, a.data) for a in mail.attachments], actor=None,
+    )  # fmt: skip
+    if skipped:
+        outcome.text = f"{outcome.text} Too large to keep (only in the raw message): {', '.join(skipped)}."
+    return outcome
 
 
 async def _own_mail(mail: ParsedMail, config: Mapping[str, Any]) -> str:

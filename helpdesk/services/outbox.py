@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from helpdesk.config import PROJECT_ROOT
 from helpdesk.models import BouncingAddress, OutboxEmail, OutboxStatus, Ticket
-from helpdesk.services import feed
+from helpdesk.services import attachments, feed
 from helpdesk.services.claims import (
     CLAIM_SECONDS,
     Claims,
@@ -117,6 +117,19 @@ def build_message(row: OutboxEmail, config: Mapping[str, Any]) -> EmailMessage:
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(row.body_text)
     message.add_alternative(row.body_html, subtype="html")
+    return message
+
+
+async def with_attachments(message: EmailMessage, row: OutboxEmail) -> EmailMessage:
+    """A public reply's email with its comment's files attached, when they fit within
+    MAIL_ATTACHMENTS_MAX_BYTES in all (else its text links to them)."""
+    if row.comment_id is None:
+        return message
+    files, fit = await attachments.for_email(row.comment_id)
+    for file in files if fit else []:
+        maintype, _, subtype = file.content_type.partition("/")
+        data = await attachments.store().read(file.sha256)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=file.filename)
     return message
 
 
@@ -235,7 +248,7 @@ async def _deliver(row: OutboxEmail, config: Mapping[str, Any], clock: Clock, wo
     if not await _start_send(row, worker, started):
         return False
     try:
-        await _send(build_message(row, config), row.recipient, config)
+        await _send(await with_attachments(build_message(row, config), row), row.recipient, config)
     except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as error:
         log.warning("outbox: email %s not delivered (attempt %s): %s", row.id, row.attempts, error)
         await _record_failure(row, error, clock(), config)

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from helpdesk.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from helpdesk.models import (
+    Attachment,
     Comment,
     Group,
     Organisation,
@@ -25,6 +26,7 @@ from helpdesk.models import (
 from helpdesk.models.tickets import CONTACT, TRUSTED
 from helpdesk.services import (
     access,
+    attachments,
     cache,
     contacts,
     feed,
@@ -503,10 +505,11 @@ async def delete_ticket(*, human_id: str, actor: User) -> None:
 
 async def post_comment(
     *, human_id: str, body: str, actor: User, internal: bool = False, on_behalf_of: str | None = None,
-    idempotency_key: str | None = None, channel: str = "web",
+    idempotency_key: str | None = None, channel: str = "web", attachment_ids: list[int] | None = None,
 ) -> Comment:  # fmt: skip
     """Add a public reply or (agents only) an internal note; agents may post for another user.
     `channel` says where it came from (web or api; email comes through services/mail_routing.py).
+    `attachment_ids`: the actor's files uploaded to the ticket and on no comment yet, which it carries.
 
     With an idempotency key, a retried post returns the comment the first call made."""
     ticket = await load(human_id=human_id, actor=actor)
@@ -523,15 +526,24 @@ async def post_comment(
         created_at=moment, updated_at=moment, channel=channel,
     )  # fmt: skip
     retry = idempotency.request(actor, idempotency_key, idempotency.COMMENT, ticket.id)
-    return await idempotency.once(retry, lambda: _insert_comment(comment, actor, retry), _comment_by_id)
+
+    async def insert() -> Comment:  # a retry answers with the first comment: its files are on it by then
+        files = await attachments.attachable(ticket_id=ticket.id, ids=attachment_ids or [], actor=actor)
+        return await _insert_comment(comment, actor, retry, files)
+
+    return await idempotency.once(retry, insert, _comment_by_id)
 
 
-async def _insert_comment(comment: Comment, actor: User, retry: idempotency.Request | None) -> Comment:
-    """Write the comment with the ticket's new time, its notification and idempotency key at once."""
-    ticket, moment = comment.ticket, comment.created_at
+async def _insert_comment(
+    comment: Comment, actor: User, retry: idempotency.Request | None, files: list[Attachment] | None = None
+) -> Comment:
+    """Write the comment with the ticket's new time, its notification, idempotency key and the files
+    it carries at once."""
+    ticket, moment, files = comment.ticket, comment.created_at, files or []
     notification = None
     if actor.is_staff and not comment.internal:
-        notification = contacts.public_reply(ticket, comment, await contacts.email_contacts(ticket))
+        addresses = await contacts.email_contacts(ticket)
+        notification = contacts.public_reply(ticket, comment, addresses, attachments=files)
     told = await notifications.for_comment(
         ticket=ticket, body=comment.body, internal=comment.internal, actor=actor
     )
@@ -546,8 +558,13 @@ async def _insert_comment(comment: Comment, actor: User, retry: idempotency.Requ
         touch = ticket_writes.Update("ticket", ticket.id, {"updated_at": moment} | told.ticket_values(ticket))
         new = {"comment": comment_id, "internal": comment.internal}
         published = feed.ticket_row("comment.created", ticket, actor, moment=moment, **new)
+        carried = [ticket_writes.Update("attachment", file.id, {"comment_id": comment_id}) for file in files]
+        if notification and files:
+            for email in notification.emails:
+                email["comment_id"] = comment_id  # the outbox attaches the comment's files
         return [
-            touch, *_notification_rows(notification), ticket_writes.Rows.of("idempotency_key", keys),
+            touch, *carried, *_notification_rows(notification),
+            ticket_writes.Rows.of("idempotency_key", keys),
             *told.statements(ticket, moment), ticket_writes.Rows.of("feed_event", [published], last=True),
         ]  # fmt: skip
 

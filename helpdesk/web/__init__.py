@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 from helpdesk.web import (
     account,
     admin,
+    attachments,
     auth,
     confirm,
     contact_proposals,
@@ -30,6 +31,7 @@ BLUEPRINTS = (
     stream.bp,
     notifications.bp,
     mail.bp,
+    attachments.bp,
 )
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)

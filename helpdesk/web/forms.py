@@ -13,6 +13,7 @@ from wtforms import (
     Form,
     HiddenField,
     IntegerField,
+    MultipleFileField,
     PasswordField,
     RadioField,
     SelectField,
@@ -208,6 +209,7 @@ class CommentForm(CsrfForm):
         ],
         default="public",
     )
+    files = MultipleFileField("Files")  # read from request.files: web/uploads.py
 
 
 class ContactForm(CsrfForm):
@@ -229,6 +231,7 @@ class NewTicketForm(CsrfForm):
 
     title = StringField("Title", [DataRequired(), Length(max=255)], filters=[_strip])
     description = TextAreaField("Description", [DataRequired(), Length(max=20000)])
+    files = MultipleFileField("Files")  # read from request.files: web/uploads.py
     organisation = StringField("Organisation", [DataRequired(), Length(max=255)], filters=[_strip])
     contract = StringField("Contract ID", [DataRequired(), Length(max=64)], filters=[_strip])
     tenant = StringField("Tenant ID", [DataRequired(), Length(max=64)], filters=[_strip])

@@ -7,9 +7,10 @@ from typing import Any
 
 from quart import Blueprint, Response, current_app, redirect, request, url_for
 
-from helpdesk.errors import Conflict, Invalid
+from helpdesk.errors import Conflict, Invalid, TooLarge
 from helpdesk.models import Ticket, User
 from helpdesk.services import (
+    attachments,
     catalog,
     contacts,
     mail_intake,
@@ -19,6 +20,7 @@ from helpdesk.services import (
     timeline,
     users,
 )
+from helpdesk.web import uploads
 from helpdesk.web.auth import current_user, login_required, staff_required
 from helpdesk.web.forms import (
     CommentForm,
@@ -73,7 +75,9 @@ async def fields_context(user: User, ticket: Ticket, message: str = "", ok: bool
 async def thread_context(user: User, ticket: Ticket) -> dict[str, Any]:
     # `accept`: the token of the form that accepts an unverified sender's email (web/mail.py)
     comments = await timeline.thread_of(ticket=ticket, actor=user)
-    return {"ticket": ticket, "comments": comments, "accept": CsrfForm() if user.is_staff else None}
+    files = await attachments.listed_for_ticket(ticket=ticket, actor=user)
+    accept = CsrfForm() if user.is_staff else None
+    return {"ticket": ticket, "comments": comments, "accept": accept, "files": files}
 
 
 async def contacts_context(
@@ -217,13 +221,22 @@ async def update_fields(human_id: str) -> Response:
 @login_required
 async def post_comment(human_id: str) -> Response:
     """Post a public reply or an internal note, then hand back an empty form."""
-    user, form = await current_user(), await CommentForm.from_request()
+    user, (form, files, too_large) = await current_user(), await uploads.form_with_files(CommentForm)
     ticket = await tickets.load(human_id=human_id, actor=user)
-    if not form.validate():
-        status = form_status(form)
+    if too_large or not form.validate():
+        attachments.discard(files)
+        status = uploads.TOO_LARGE_STATUS if too_large else form_status(form)
         return await on_panel_page(human_id, "tickets/_reply.html", status, ticket=ticket, reply=form)
     internal = form.visibility.data == "internal"
-    await tickets.post_comment(human_id=human_id, body=form.body.data, actor=user, internal=internal)
+    try:
+        carried = await attachments.add_files(human_id=human_id, files=files, actor=user) if files else []
+    except (Invalid, TooLarge) as error:
+        status = show_refusal(form, error)
+        return await on_panel_page(human_id, "tickets/_reply.html", status, ticket=ticket, reply=form)
+    await tickets.post_comment(
+        human_id=human_id, body=form.body.data, actor=user, internal=internal,
+        attachment_ids=[file.id for file in carried],
+    )  # fmt: skip
     location = ticket_url(human_id) + "#tickets-thread"
     return await changed("comment-added", location, "tickets/_reply.html", ticket=ticket, reply=CommentForm())
 
@@ -291,10 +304,11 @@ async def new_ticket() -> Response:
     """The new-ticket form; errors come back inline (422), success goes to the ticket."""
     user = await current_user()
     form_class = NewTicketForm if user.is_staff else CustomerTicketForm
-    form = await form_class.from_request(data=new_ticket_defaults(user))
-    status = 200
-    if request.method == "POST":
-        outcome = await submit(form, partial(file_ticket, form, user), Invalid)
+    form, files, too_large = await uploads.form_with_files(form_class, data=new_ticket_defaults(user))
+    status = uploads.TOO_LARGE_STATUS if too_large else 200
+    if request.method == "POST" and not too_large:
+        outcome = await submit(form, partial(file_ticket, form, user, files), Invalid)
+        attachments.discard(files)  # kept by now, or refused with the form
         if not outcome.refused:
             return redirect_to_ticket(outcome.result)
         status = outcome.status
@@ -326,9 +340,10 @@ def new_ticket_defaults(user: User) -> dict[str, str]:
     }
 
 
-async def file_ticket(form: NewTicketForm, user: User) -> Ticket:
+async def file_ticket(form: NewTicketForm, user: User, files: list[attachments.Given] = ()) -> Ticket:
     """An agent's ticket names its organisation and reporter from the directory (or, acknowledged,
-    ones it does not know); a customer's takes their organisation's contract and tenant."""
+    ones it does not know); a customer's takes their organisation's contract and tenant. The files
+    given with it are kept with its description."""
     data = new_ticket_data(form)
     if user.is_staff:
         parties = await organisations.ticket_parties(
@@ -338,7 +353,10 @@ async def file_ticket(form: NewTicketForm, user: User) -> Ticket:
         data.organisation_hid, data.reporter_hid = parties.organisation_hid, parties.reporter_hid
     else:
         data.contract_hid, data.tenant_hid = await organisations.customer_ticket_defaults(actor=user)
-    return await tickets.create_ticket(data=data, actor=user)
+    ticket = await tickets.create_ticket(data=data, actor=user)
+    if files:
+        await attachments.add_to_new_ticket(ticket=ticket, files=list(files), actor=user)
+    return ticket
 
 
 def new_ticket_data(form: NewTicketForm) -> tickets.NewTicket:

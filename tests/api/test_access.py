@@ -4,6 +4,7 @@ import pytest
 
 from helpdesk.models import Group
 from tests.api.conftest import TICKET
+from tests.api.test_attachments_api import multipart
 
 ROLES = ("admin", "agent", "customer")
 # (method, rule) -> expected status per role. A new route without a row here fails the inventory test.
@@ -30,6 +31,8 @@ ACCESS = {
     ("GET", "/api/events/confirm-contacts/<ticket_id>"): (200, 200, 404),
     ("GET", "/api/reporting/tickets"): (200, 200, 404),
     ("GET", "/api/reporting/tickets/download"): (200, 200, 404),
+    ("POST", "/api/tickets/<ticket_id>/attachments"): (201, 201, 201),
+    ("GET", "/api/attachments/<int:attachment_id>"): (200, 200, 200),  # a file on a public reply
 }
 PUBLIC = {
     ("GET", "/api/openapi.json"),
@@ -68,6 +71,8 @@ async def _prepare(method, rule, actor, admin):
         .replace("<int:group_id>", str(group.id))
         .replace("<int:user_id>", victim.headers["Location"])
     )
+    if "attachment" in rule:
+        return await _attachment_call(method, path, ticket_id, admin)
     body = {
         ("POST", "/api/users"): {"email": "new@x.example", "name": "New"},
         ("PATCH", "/api/users/<int:user_id>"): {"name": "Renamed"},
@@ -75,15 +80,26 @@ async def _prepare(method, rule, actor, admin):
         ("PATCH", "/api/tickets/<ticket_id>"): {"title": "changed"},
         ("POST", "/api/tickets/<ticket_id>"): {"description": "hello"},
     }.get((method, rule))
-    return path, body
+    return path, ({"json": body} if body else {})
+
+
+async def _attachment_call(method, path, ticket_id, admin):
+    """An upload's multipart body, or the path of a file on a public reply."""
+    body, headers = multipart(("notes.txt", b"some notes"))
+    if method == "POST":
+        return path, {"data": body, "headers": headers}
+    uploaded = await admin.post(f"/api/tickets/{ticket_id}/attachments", data=body, headers=headers)
+    [file] = (await uploaded.get_json())["data"]
+    await admin.post(f"/api/tickets/{ticket_id}", json={"description": "file", "attachmentIds": [file["id"]]})
+    return path.replace("<int:attachment_id>", str(file["id"])), {}
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "rule"), sorted(ACCESS))
 async def test_role_gets_the_documented_status(method, rule, role, admin, agent, customer):
     actor = {"admin": admin, "agent": agent, "customer": customer}[role]
-    path, body = await _prepare(method, rule, actor, admin)
-    response = await getattr(actor, method.lower())(path, **({"json": body} if body else {}))
+    path, call = await _prepare(method, rule, actor, admin)
+    response = await getattr(actor, method.lower())(path, **call)
     assert response.status_code == ACCESS[(method, rule)][ROLES.index(role)], await response.get_data()
     if response.status_code >= 400:
         error = await response.get_json()

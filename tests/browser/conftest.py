@@ -56,6 +56,7 @@ def base_url(tmp_path_factory, mail_sink: MailSink) -> Iterator[str]:
         "HELPDESK_WORKER_IN_PROCESS": "true",
         "HELPDESK_SMTP_HOST": "127.0.0.1",
         "HELPDESK_SMTP_PORT": str(mail_sink.port),
+        "HELPDESK_ATTACHMENTS_DIR": str(tmp_path_factory.mktemp("attachments")),
     }
     run_cli("migrate", env=env)
     run_cli("seed-demo", "--tickets", "400", env=env)

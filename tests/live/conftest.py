@@ -41,6 +41,7 @@ def _live(database_url: str, tmp_path_factory, workers: int = 1, extra: dict[str
             "HELPDESK_SMTP_PORT": str(
                 free_port()
             ),  # nothing listens: emails stay queued, requests unaffected
+            "HELPDESK_ATTACHMENTS_DIR": str(tmp_path_factory.mktemp("attachments")),
         }
         | (extra or {})
     )
