@@ -122,7 +122,10 @@ def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> None:
     """Serve the app with the production ASGI server."""
     from helpdesk.server import serve
 
-    serve(host=args.host, port=args.port, workers=args.workers, database_url=config["DATABASE_URL"])
+    serve(
+        host=args.host, port=args.port, workers=args.workers, database_url=config["DATABASE_URL"],
+        concurrency=int(config["SERVE_CONCURRENCY"]),
+    )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
