@@ -38,6 +38,8 @@ EXPECTED_TABLES = {
     "notification_setting",
     "inbound_email",
     "bouncing_address",
+    "ticket_presence",
+    "reply_draft",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -79,6 +81,7 @@ EXPECTED_INDEXES = {
         ("message_key",),
     ],
     "bouncing_address": [("address",)],
+    "ticket_presence": [("ticket_id", "seen_at"), ("seen_at",)],  # who is on a ticket now; pruning
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {
@@ -99,6 +102,8 @@ EXPECTED_UNIQUE = {
     "idempotency_key": [("user_id", "key")],
     "outbox_email": [("message_id",)],
     "notification_setting": [("user_id", "kind")],
+    "ticket_presence": [("ticket_id", "user_id")],  # one row per person on a ticket, upserted
+    "reply_draft": [("ticket_id", "user_id")],  # one draft per person and ticket
 }
 
 

@@ -2,6 +2,7 @@
 
 from helpdesk.models.catalog import State, StateKind
 from helpdesk.models.events import ConsumedToken, Event, FeedEvent, OutboxEmail, OutboxStatus
+from helpdesk.models.live import ReplyDraft, TicketPresence
 from helpdesk.models.mail import BouncingAddress, InboundEmail, InboundStatus
 from helpdesk.models.notifications import Notification, NotificationSetting
 from helpdesk.models.people import (
@@ -53,11 +54,13 @@ __all__ = [
     "OutboxEmail",
     "OutboxStatus",
     "RateBucket",
+    "ReplyDraft",
     "State",
     "StateKind",
     "Ticket",
     "TicketAttribute",
     "TicketHistory",
+    "TicketPresence",
     "User",
     "WebSession",
 ]
