@@ -10,6 +10,7 @@ from helpdesk.web import (
     confirm,
     contact_proposals,
     dashboard,
+    live,
     mail,
     notifications,
     pages,
@@ -30,6 +31,7 @@ BLUEPRINTS = (
     stream.bp,
     notifications.bp,
     mail.bp,
+    live.bp,
 )
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)
