@@ -20,10 +20,11 @@ COMMENT_READ = re.compile(r'FROM "?comment"?\s', re.IGNORECASE)
 # the select choices (states, groups, agents), the thread, the contacts, the confirmations, emails,
 # changes and events: 14 and 7 with the per-process cache empty, and for agents one more since the
 # emails panel lists the messages received too (issue 15)...
-MOST = {"agent": 15, "customer": 7}
-# ...and with it warm only the ticket and its own rows: the ticket, the thread, the contacts, and
+MOST = {"agent": 16, "customer": 8}  # +1 each: the user's reply draft (issue 14 item 5)
+# ...and with it warm only the ticket and its own rows: the ticket, the thread, the contacts, the
+# user's reply draft, and
 # for agents the confirmations, emails sent and received, changes and events.
-WARM = {"agent": 8, "customer": 3}
+WARM = {"agent": 9, "customer": 4}  # +1 each: the user's reply draft
 
 
 # The change feed's dispatcher reads new events every few hundred milliseconds in the background,
