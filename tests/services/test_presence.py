@@ -93,7 +93,9 @@ async def test_a_reply_against_an_older_thread_is_refused_with_the_new_replies()
     first = await tickets.post_comment(human_id=ticket.human_id, body="Looking", actor=tom)
     await tickets.post_comment(human_id=ticket.human_id, body="Rebooted it", actor=ann)
     with pytest.raises(NewReplies) as refused:
-        await tickets.post_comment(human_id=ticket.human_id, body="Reboot it", actor=tom, seen_through=first.id)
+        await tickets.post_comment(
+            human_id=ticket.human_id, body="Reboot it", actor=tom, seen_through=first.id
+        )
     assert refused.value.status == 409
     assert [(r.author_name, r.body) for r in refused.value.replies] == [("Ann", "Rebooted it")]
     # one's own later comments are no collision; sent anyway it goes through, once
@@ -143,7 +145,9 @@ async def test_a_customers_draft_is_never_an_internal_note():
 async def test_an_update_says_what_changed_and_marks_the_actors_own_events():
     tom, ann = await make_agent(name="Tom"), await make_agent(name="Ann")
     ticket = await make_ticket(actor=tom)
-    await tickets.update_ticket(human_id=ticket.human_id, changes=TicketChanges({"assignee": ann.id}), actor=tom)
+    await tickets.update_ticket(
+        human_id=ticket.human_id, changes=TicketChanges({"assignee": ann.id}), actor=tom
+    )
     [change] = [c for c in await feed.read_after(0) if c.kind == "ticket.updated"]
     assert change.data["fields"] == {"assignee": "Ann"}
     assert change.data["said"] == "set Assignee to Ann"
