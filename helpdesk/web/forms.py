@@ -219,8 +219,9 @@ class DraftForm(CsrfForm):
     """The reply being written, saved as it is typed (services/presence.save_draft)."""
 
     body = TextAreaField("Message", [Length(max=20000)])
-    visibility = RadioField("Visibility", choices=[("public", "public"), ("internal", "internal")],
-                            default="public", validate_choice=False)  # fmt: skip
+    visibility = RadioField(
+        "Visibility", choices=[Choice("public", "public"), Choice("internal", "internal")], default="public"
+    )
 
 
 class PresenceForm(CsrfForm):

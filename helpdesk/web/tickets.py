@@ -251,7 +251,7 @@ async def post_comment(human_id: str) -> Response:
 async def show_new_replies(ticket: Ticket, form: CommentForm, error: NewReplies) -> Response:
     """409: others replied since the form was shown. The reply stays in the form, the new replies
     show above it with "Send anyway" and "Edit"; the thread refreshes too."""
-    form.seen_through.data = error.replies[-1].id
+    form.seen_through.data, form.seen_through.raw_data = error.replies[-1].id, None  # not as posted
     form.send_anyway.data = False
     context = {"ticket": ticket, "reply": form, "collision": error}
     response = await on_panel_page(ticket.human_id, "tickets/_reply.html", error.status, **context)
