@@ -122,6 +122,7 @@
       const selected = list.querySelector(".ticket-row.selected");
       const selectedId = selected && rowId(selected);
       const focused = list.contains(document.activeElement) && document.activeElement.closest(".ticket-row");
+      keepLoadedMore(list, fresh);
       const now = replace(document.getElementById("queues-list"), fresh);
       for (const row of now.querySelectorAll(".ticket-row")) {
         const id = rowId(row);
@@ -132,6 +133,25 @@
         if (changed.has(id) || !before.has(id)) flash(row);
       }
       changed.clear();
+    }
+
+    // The fresh list is the first page: rows the agent loaded beyond it ("Load more") stay below
+    // it, with their own "Load more" (its cursor is after them), so nothing they scrolled to vanishes.
+    function keepLoadedMore(old, fresh) {
+      const oldRows = Array.from(old.querySelectorAll(".ticket-row"));
+      const freshRows = Array.from(fresh.querySelectorAll(".ticket-row"));
+      const freshMore = fresh.querySelector("#queues-more");
+      if (oldRows.length <= freshRows.length || !freshMore) return;
+      const freshIds = new Set(freshRows.map(rowId));
+      const last = oldRows.findIndex((row) => rowId(row) === rowId(freshRows[freshRows.length - 1]));
+      for (const row of oldRows.slice(last >= 0 ? last + 1 : freshRows.length)) {
+        if (!freshIds.has(rowId(row))) freshMore.before(row);
+      }
+      const oldMore = old.querySelector("#queues-more");
+      if (oldMore) freshMore.replaceWith(oldMore);
+      else freshMore.remove();
+      const shown = fresh.querySelector(".list-summary .shown");
+      if (shown) shown.textContent = String(fresh.querySelectorAll(".ticket-row").length);
     }
 
     async function refreshCounts() {
@@ -175,7 +195,11 @@
     function refreshPanels(names) {
       for (const name of new Set(names)) {
         const element = document.getElementById(`tickets-${name}`);
-        if (element && window.htmx) htmx.ajax("GET", panelUrl(name), { target: `#tickets-${name}`, swap: "outerHTML" });
+        // Each panel is the request's source: htmx queues requests per source element, and one
+        // shared source (the body, by default) would drop all but the last of several at once.
+        if (element && window.htmx) {
+          htmx.ajax("GET", panelUrl(name), { source: element, target: element, swap: "outerHTML" });
+        }
       }
     }
 
@@ -244,10 +268,10 @@
       const headers = { "HX-Request": "true" };
       showPresence(await fetch(panel.dataset.heartbeat, { method: "POST", body, headers }));
     }
-    async function refreshPresence() {
+    const refreshPresence = debounce(async () => {
       const panel = document.getElementById("tickets-presence");
       if (panel) showPresence(await fetch(panel.dataset.refresh, { headers: { "HX-Request": "true" }, cache: "no-store" }));
-    }
+    }, 200);
     heartbeat();
     setInterval(heartbeat, HEARTBEAT_MS);
     window.addEventListener("pagehide", () => {

@@ -99,6 +99,9 @@ def api_token(base_url) -> str:
 
 def test_a_ticket_created_through_the_api_appears_in_the_open_queue(page: Page, base_url, api_token):
     page.goto("/queues/open?sort=-id")
+    page.get_by_role("link", name="Load more").click()  # rows beyond the first page stay on a refresh
+    expect(page.locator("#queues-list .ticket-row")).not_to_have_count(50)
+    loaded = page.locator("#queues-list .ticket-row").count()
     page.locator("#queues-list .ticket-row").nth(1).locator("a.ticket-link").focus()
     page.keyboard.press("j")  # select a row: a live refresh must keep it selected
     selected = page.locator("#queues-list .ticket-row.selected a.ticket-link").inner_text()
@@ -118,6 +121,7 @@ def test_a_ticket_created_through_the_api_appears_in_the_open_queue(page: Page, 
     expect(row.locator("a.ticket-link")).to_have_text(created)
     expect(page.locator("#queues-list .ticket-row.selected a.ticket-link")).to_have_text(selected)
     expect(page.locator("#queues-list .ticket-row.live-flash", has_text="printer on fire")).to_have_count(1)
+    expect(page.locator("#queues-list .ticket-row")).to_have_count(loaded + 1)
     assert page.evaluate("window.notReloaded") is True
 
 
@@ -135,3 +139,17 @@ def test_an_assignment_appears_in_the_assignees_notifications(page: Page, admin_
     expect(page.locator("details#notifications-menu")).to_have_attribute(
         "data-unread", str(before + 1), timeout=LIVE_MS
     )
+
+
+def test_a_page_that_loses_its_stream_says_so_and_catches_up(page: Page, admin_page: Page):
+    open_ticket(page, "INC-35")
+    page.context.set_offline(True)
+    page.evaluate("document.getElementById('live-stream')._htmx.sse.reader.cancel()")  # the stream drops
+    expect(page.locator("#live-status")).to_be_visible()
+    expect(page.locator("#live-status")).to_have_text("Live updates paused: reconnecting…")
+    open_ticket(admin_page, "INC-35")
+    post_comment(admin_page, "Written while Priya was offline")
+    page.context.set_offline(False)
+    expect(page.locator("#live-status")).to_be_hidden(timeout=10000)  # reconnection backs off
+    expect(page.locator("#tickets-thread")).to_contain_text("Written while Priya was offline")
+    assert page.evaluate("window.notReloaded") is True
