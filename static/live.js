@@ -90,10 +90,12 @@
 
   const debounce = (fn, ms) => {
     let timer = null;
-    return (...args) => {
+    const call = (...args) => {
       clearTimeout(timer);
       timer = setTimeout(() => fn(...args), ms);
     };
+    call.cancel = () => clearTimeout(timer);
+    return call;
   };
 
   function flash(element) {
@@ -300,6 +302,10 @@
         heartbeat();
       }
     });
+    // Sending: a draft save still waiting would bring back, after the post, what was just sent.
+    document.addEventListener("submit", (event) => {
+      if (event.target.closest?.("#tickets-reply")) saveDraft.cancel();
+    }, true);
     document.addEventListener("htmx:after:swap", () => {
       const form = document.querySelector("#tickets-reply form");
       if (form && !form.querySelector(".collision") && typing && !form.body?.value) {
