@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "helpdesk.models.notifications",
     "helpdesk.models.mail",
     "helpdesk.models.attachments",
+    "helpdesk.models.live",
 ]
 SQLITE_PRAGMAS = {"journal_mode": "WAL", "busy_timeout": 5000, "synchronous": "NORMAL"}
 

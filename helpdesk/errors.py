@@ -40,6 +40,15 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class NewReplies(Conflict):
+    """A reply written against an older thread: others replied since (`replies`, as the thread
+    shows them). Sent anyway, it goes through."""
+
+    def __init__(self, message: str, replies: list) -> None:
+        super().__init__(message)
+        self.replies = replies
+
+
 class Invalid(DomainError):
     """Well-formed but invalid input; `errors` maps each field to what is wrong with it."""
 

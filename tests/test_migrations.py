@@ -39,6 +39,8 @@ EXPECTED_TABLES = {
     "inbound_email",
     "bouncing_address",
     "attachment",
+    "ticket_presence",
+    "reply_draft",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -82,6 +84,7 @@ EXPECTED_INDEXES = {
     "bouncing_address": [("address",)],
     # a thread's files, a ticket's files, the uploader's files a new comment may carry
     "attachment": [("comment_id", "id"), ("ticket_id", "id"), ("uploaded_by_id", "ticket_id")],
+    "ticket_presence": [("ticket_id", "seen_at"), ("seen_at",)],  # who is on a ticket now; pruning
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {
@@ -102,6 +105,8 @@ EXPECTED_UNIQUE = {
     "idempotency_key": [("user_id", "key")],
     "outbox_email": [("message_id",)],
     "notification_setting": [("user_id", "kind")],
+    "ticket_presence": [("ticket_id", "user_id")],  # one row per person on a ticket, upserted
+    "reply_draft": [("ticket_id", "user_id")],  # one draft per person and ticket
 }
 
 

@@ -175,6 +175,10 @@ class CommentCreate(Strict):
             "POST /tickets/{ticketId}/attachments and not yet on a comment.",
         ),
     ] = []
+    # The newest comment id the client had seen (0: none): a comment by someone else since then is
+    # 409, not posted, unless sendAnyway (services/tickets.post_comment).
+    seenThrough: Annotated[int, Field(ge=0, le=2**31 - 1), BeforeValidator(_whole_number)] | None = None
+    sendAnyway: bool = False
 
 
 class TicketQuery(QueryModel):

@@ -139,6 +139,7 @@ async def create_comment(ticket_id: str, data: CommentCreate) -> Response:
         human_id=ticket_id, body=data.description, actor=g.user, internal=data.internal,
         on_behalf_of=data.userHumanId, idempotency_key=idempotency_key(), channel="api",
         attachment_ids=data.attachmentIds,
+        seen_through=data.seenThrough, send_anyway=data.sendAnyway,
     )  # fmt: skip
     return empty(201, str(comment.id))
 

@@ -3,6 +3,7 @@
 from helpdesk.models.attachments import Attachment
 from helpdesk.models.catalog import State, StateKind
 from helpdesk.models.events import ConsumedToken, Event, FeedEvent, OutboxEmail, OutboxStatus
+from helpdesk.models.live import ReplyDraft, TicketPresence
 from helpdesk.models.mail import BouncingAddress, InboundEmail, InboundStatus
 from helpdesk.models.notifications import Notification, NotificationSetting
 from helpdesk.models.people import (
@@ -55,11 +56,13 @@ __all__ = [
     "OutboxEmail",
     "OutboxStatus",
     "RateBucket",
+    "ReplyDraft",
     "State",
     "StateKind",
     "Ticket",
     "TicketAttribute",
     "TicketHistory",
+    "TicketPresence",
     "User",
     "WebSession",
 ]

@@ -22,7 +22,7 @@ import asyncpg
 from tortoise.backends.base.config_generator import expand_db_url
 
 from helpdesk import db
-from helpdesk.services import cache, feed
+from helpdesk.services import cache, feed, presence
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,7 @@ class Dispatcher:
             # Spread over processes: each prunes now and then, and the delete is idempotent.
             self._next_prune = now + PRUNE_SECONDS * random.uniform(0.5, 1.5)  # noqa: S311
             await feed.prune(hours=self.settings.retention_hours)
+            await presence.prune()
 
     async def _listen_forever(self) -> None:
         backoff = 0.5

@@ -27,7 +27,9 @@ CHANNEL = "helpdesk_feed"  # the NOTIFY channel of the migration's trigger
 FEED_LOCK = 7_462_001  # the advisory lock key the trigger takes (migrations/0011_change_feed.py)
 
 TICKET_KINDS = {"ticket.created", "ticket.updated", "ticket.deleted", "comment.created"}
-STAFF_KINDS = {"contacts.changed", "contacts.confirmed", "email.status", "catalogue.changed"}
+STAFF_KINDS = {
+    "contacts.changed", "contacts.confirmed", "email.status", "catalogue.changed", "presence.changed",
+}  # fmt: skip
 # Who may use the desk changed: caches drop what they hold; never sent on a stream.
 ACCESS_KINDS = {"user.changed", "user.deactivated", "token.revoked", "session.ended"}
 # For the users named in `data["users"]` only (services/notifications.py): their menus refresh.

@@ -21,7 +21,7 @@ from helpdesk.services.dispatcher import CLOSED, RESYNC, Dispatcher, Subscriptio
 MEDIA_TYPE = "text/event-stream"
 HEADERS = {"X-Accel-Buffering": "no"}  # a proxy (nginx) must pass each event on at once
 RETRY_MS = 2000  # how soon a browser reconnects after a dropped stream
-HIDDEN = {"type", "ticketId", "at", "by", "users"}  # data keys an event never passes on as they are
+HIDDEN = {"type", "ticketId", "at", "by", "users", "self"}  # data keys an event never passes on as they are
 Recheck = Callable[[], Awaitable[User | None]]
 
 
@@ -85,7 +85,7 @@ async def _replay(stream: Stream) -> AsyncIterator[str]:
         for change in changes:
             stream.last = change.id
             if change.visible_to(stream.user):
-                yield event_text(change)
+                yield event_text(change, stream.user)
 
 
 async def _live(stream: Stream) -> AsyncIterator[str]:
@@ -110,17 +110,19 @@ async def _live(stream: Stream) -> AsyncIterator[str]:
                 return
             stream.user = user
         elif item.visible_to(stream.user):
-            yield event_text(item)
+            yield event_text(item, stream.user)
 
 
-def event_text(change: feed.Change) -> str:
-    """One change as a server-sent event."""
+def event_text(change: feed.Change, user: User | None = None) -> str:
+    """One change as a server-sent event; `self` when `user` (the stream's) made it."""
     body = {
         "type": change.kind,
         "ticketId": f"{TICKET_PREFIX}{change.ticket_id}" if change.ticket_id else None,
         "at": change.created_at.isoformat(),
         "by": change.actor_label or None,
     } | {key: value for key, value in change.data.items() if key not in HIDDEN}
+    if user is not None and change.actor_id is not None and change.actor_id == user.id:
+        body["self"] = True
     return f"id: {change.id}\nevent: {change.kind}\ndata: {json.dumps(body, separators=(',', ':'))}\n\n"
 
 

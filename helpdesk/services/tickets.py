@@ -10,12 +10,13 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from helpdesk.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from helpdesk.errors import BadRequest, Conflict, Forbidden, Invalid, NewReplies, NotFound
 from helpdesk.models import (
     Attachment,
     Comment,
     Group,
     Organisation,
+    ReplyDraft,
     State,
     StateKind,
     Ticket,
@@ -35,6 +36,7 @@ from helpdesk.services import (
     notifications,
     ticket_queries,
     ticket_writes,
+    timeline,
 )
 from helpdesk.services.contacts import queue_main_email_changed
 from helpdesk.services.ticket_fields import CLASSIFIED, DEFAULT_SORT, LINKS, SORTS, TicketFilters
@@ -400,26 +402,44 @@ async def update_ticket(
     contacts.check_contacts(changes.contacts.rows() if changes.contacts else [])
     async with in_transaction():
         assignee_before = ticket.assignee_id
-        changed = await _apply(ticket, new_values, actor)
-        if changes.contacts is not None:
-            changed |= await _replace_contacts(ticket, changes.contacts, changes.contact_keys, actor)
-        if changed:
+        fields = await _apply(ticket, new_values, actor)
+        if changes.contacts is not None and await _replace_contacts(
+            ticket, changes.contacts, changes.contact_keys, actor
+        ):
+            fields["contacts"] = None
+        if fields:
             await _save_versioned(ticket)
             told = await notifications.for_update(ticket=ticket, assignee_before=assignee_before, actor=actor)
             await told.write(ticket)
-            await feed.publish_ticket("ticket.updated", ticket, actor, version=ticket.version)
+            # `fields`: what changed, to what, so live pages refresh those panels and say so
+            await feed.publish_ticket(
+                "ticket.updated", ticket, actor, version=ticket.version, fields=fields, said=_said(fields)
+            )
     return ticket
 
 
-async def _apply(ticket: Ticket, values: dict[str, Any], actor: User) -> bool:
-    changed = False
+def _said(fields: dict[str, Any]) -> str:
+    """What a change did, as a person reads it: "set State to Pending and cleared Assignee"."""
+    parts = [_one_said(name, value) for name, value in fields.items()]
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+
+
+def _one_said(name: str, value: Any) -> str:
+    if name == "contacts":
+        return "changed the contacts"
+    return f"set {history.label(name)} to {value}" if value is not None else f"cleared {history.label(name)}"
+
+
+async def _apply(ticket: Ticket, values: dict[str, Any], actor: User) -> dict[str, Any]:
+    """Set the values that differ, each recorded in the history; what changed, as its new label."""
+    changed: dict[str, Any] = {}
     for name, new in values.items():
         old = getattr(ticket, name)
         if (old.id if hasattr(old, "id") else old) == (new.id if hasattr(new, "id") else new):
             continue
         setattr(ticket, name, new)
         await history.record_change(ticket=ticket, actor=actor, field=name, old=_label(old), new=_label(new))
-        changed = True
+        changed[name] = None if new is None else str(_label(new))
     moment = now()
     if "state" in values and ticket.state is not None:
         ticket.resolved_at = (ticket.resolved_at or moment) if ticket.state.closes else None
@@ -506,17 +526,23 @@ async def delete_ticket(*, human_id: str, actor: User) -> None:
 async def post_comment(
     *, human_id: str, body: str, actor: User, internal: bool = False, on_behalf_of: str | None = None,
     idempotency_key: str | None = None, channel: str = "web", attachment_ids: list[int] | None = None,
+    seen_through: int | None = None, send_anyway: bool = False,
 ) -> Comment:  # fmt: skip
     """Add a public reply or (agents only) an internal note; agents may post for another user.
     `channel` says where it came from (web or api; email comes through services/mail_routing.py).
     `attachment_ids`: the actor's files uploaded to the ticket and on no comment yet, which it carries.
 
-    With an idempotency key, a retried post returns the comment the first call made."""
+    `seen_through`: the newest comment id of the thread the reply was written against; when others
+    replied since, NewReplies (with their replies) unless `send_anyway`. Posting clears the
+    author's draft (services/presence.py). With an idempotency key, a retried post returns the
+    comment the first call made."""
     ticket = await load(human_id=human_id, actor=actor)
     if not body.strip():
         raise Invalid("The comment is empty.", {"description": ["must not be empty"]})
     if internal and not actor.is_staff:
         raise Forbidden("Only agents write internal notes.")
+    if seen_through is not None and not send_anyway:
+        await _refuse_stale_reply(ticket, actor, seen_through)
     author, author_hid = actor, actor.human_id or ""
     if actor.is_staff and on_behalf_of and on_behalf_of != actor.human_id:
         author, author_hid = await User.get_or_none(human_id=on_behalf_of), on_behalf_of
@@ -531,7 +557,17 @@ async def post_comment(
         files = await attachments.attachable(ticket_id=ticket.id, ids=attachment_ids or [], actor=actor)
         return await _insert_comment(comment, actor, retry, files)
 
-    return await idempotency.once(retry, insert, _comment_by_id)
+    posted = await idempotency.once(retry, insert, _comment_by_id)
+    await ReplyDraft.filter(ticket_id=ticket.id, user_id=actor.id).delete()  # posted: no longer a draft
+    return posted
+
+
+async def _refuse_stale_reply(ticket: Ticket, actor: User, seen_through: int) -> None:
+    """NewReplies when others commented after `seen_through` (the optimistic check of the thread)."""
+    replies = await timeline.replies_since(ticket=ticket, actor=actor, after=seen_through)
+    if replies:
+        count = f"{len(replies)} new replies" if len(replies) > 1 else "a new reply"
+        raise NewReplies(f"{ticket.human_id} has {count} since you started writing.", replies)
 
 
 async def _insert_comment(

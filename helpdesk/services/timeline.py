@@ -151,6 +151,17 @@ async def thread_of(*, ticket: Ticket, actor: User) -> list[ThreadComment]:
     return _comments(await select_rows(f"{COMMENTS} AND c.internal = ? ORDER BY c.id", ticket.id, False))
 
 
+async def replies_since(*, ticket: Ticket, actor: User, after: int) -> list[ThreadComment]:
+    """The comments others added after comment id `after`, as `thread_of` shows them to this actor
+    (a reply written against an older thread collides with them: services/tickets.post_comment)."""
+    authorise(ticket, actor)
+    since = f"{COMMENTS} AND c.id > ? AND (c.author_id IS NULL OR c.author_id <> ?)"
+    if not actor.is_staff:
+        since += " AND c.internal = ?"
+    values = (ticket.id, after, actor.id) + (() if actor.is_staff else (False,))
+    return _comments(await select_rows(f"{since} ORDER BY c.id", *values))
+
+
 async def _latest(columns: str, table: str, ticket: Ticket, limit: int) -> list[Any]:
     """The ticket's newest `limit` rows of `table` (a constant of this module), newest first."""
     sql = f"SELECT {columns} FROM {table} WHERE ticket_id = ? ORDER BY id DESC LIMIT ?"  # noqa: S608

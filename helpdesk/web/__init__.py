@@ -11,6 +11,7 @@ from helpdesk.web import (
     confirm,
     contact_proposals,
     dashboard,
+    live,
     mail,
     notifications,
     pages,
@@ -32,6 +33,7 @@ BLUEPRINTS = (
     notifications.bp,
     mail.bp,
     attachments.bp,
+    live.bp,
 )
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)

@@ -24,6 +24,7 @@ from wtforms.csrf.core import CSRFTokenField, ValidationError
 from wtforms.csrf.session import SessionCSRF
 from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from helpdesk.errors import DomainError
 from helpdesk.models import MAX_ID, State, StateKind
@@ -210,6 +211,25 @@ class CommentForm(CsrfForm):
         default="public",
     )
     files = MultipleFileField("Files")  # read from request.files: web/uploads.py
+    # The thread's newest comment id when the form was shown: later replies by others are a
+    # collision (services/tickets.post_comment), unless the writer chose to send anyway.
+    seen_through = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
+    send_anyway = BooleanField("Send anyway", default=False)
+
+
+class DraftForm(CsrfForm):
+    """The reply being written, saved as it is typed (services/presence.save_draft)."""
+
+    body = TextAreaField("Message", [Length(max=20000)])
+    visibility = RadioField(
+        "Visibility", choices=[Choice("public", "public"), Choice("internal", "internal")], default="public"
+    )
+
+
+class PresenceForm(CsrfForm):
+    """A ticket page's heartbeat: it is open, and its reply box is being typed in or not."""
+
+    typing = BooleanField("Typing", default=False)
 
 
 class ContactForm(CsrfForm):

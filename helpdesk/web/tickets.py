@@ -1,5 +1,6 @@
 """The ticket page and its panels (header, fields, thread, reply, contacts, emails, history), new tickets."""
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -7,7 +8,7 @@ from typing import Any
 
 from quart import Blueprint, Response, current_app, redirect, request, url_for
 
-from helpdesk.errors import Conflict, Invalid, TooLarge
+from helpdesk.errors import Conflict, Invalid, NewReplies, TooLarge
 from helpdesk.models import Ticket, User
 from helpdesk.services import (
     attachments,
@@ -15,6 +16,7 @@ from helpdesk.services import (
     contacts,
     mail_intake,
     organisations,
+    presence,
     ticket_contacts,
     tickets,
     timeline,
@@ -34,6 +36,7 @@ from helpdesk.web.forms import (
     show_refusal,
     submit,
 )
+from helpdesk.web.live import presence_context
 from helpdesk.web.pages import changed, form_status, is_htmx, page_or_partial
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -173,6 +176,15 @@ async def panel_changed(human_id: str, name: str, /, **options: Any) -> Response
     return await changed("ticket-changed", ticket_url(human_id), f"tickets/_{name}.html", **context)
 
 
+async def reply_form(user: User, ticket: Ticket, comments: list[timeline.ThreadComment]) -> CommentForm:
+    """An empty reply form, or the user's draft; it names the thread's newest comment it was shown with."""
+    draft = await presence.draft_of(ticket=ticket, actor=user)
+    form = CommentForm(data={"body": draft.body, "visibility": "internal" if draft.internal else "public"}
+                       if draft else None)  # fmt: skip
+    form.seen_through.data = comments[-1].id if comments else 0
+    return form
+
+
 # --- the page and its panels ---------------------------------------------------------------
 
 
@@ -181,9 +193,11 @@ async def panel_changed(human_id: str, name: str, /, **options: Any) -> Response
 async def show(human_id: str) -> Response:
     """The whole ticket: header, fields, thread and reply form, contacts and (agents) emails and history."""
     user, ticket = await current_user(), await visible_ticket(human_id, related=True)
-    context: dict[str, Any] = {"ticket": ticket, "reply": CommentForm()}
+    context: dict[str, Any] = {"ticket": ticket}
     for name in ("header", "fields", "thread", "contacts"):
         context[name] = await PANELS[name].build(user, ticket)
+    context["reply"] = await reply_form(user, ticket, context["thread"]["comments"])
+    context |= presence_context(human_id, None)  # the page's first heartbeat fills it (web/live.py)
     if user.is_staff:
         emails = await emails_context(user, ticket)
         history = await history_context(user, ticket, context["thread"]["comments"], emails["emails"])
@@ -233,12 +247,28 @@ async def post_comment(human_id: str) -> Response:
     except (Invalid, TooLarge) as error:
         status = show_refusal(form, error)
         return await on_panel_page(human_id, "tickets/_reply.html", status, ticket=ticket, reply=form)
-    await tickets.post_comment(
-        human_id=human_id, body=form.body.data, actor=user, internal=internal,
-        attachment_ids=[file.id for file in carried],
-    )  # fmt: skip
+    try:
+        posted = await tickets.post_comment(
+            human_id=human_id, body=form.body.data, actor=user, internal=internal,
+            attachment_ids=[file.id for file in carried],
+            seen_through=form.seen_through.data, send_anyway=form.send_anyway.data,
+        )  # fmt: skip
+    except NewReplies as error:
+        return await show_new_replies(ticket, form, error)
     location = ticket_url(human_id) + "#tickets-thread"
-    return await changed("comment-added", location, "tickets/_reply.html", ticket=ticket, reply=CommentForm())
+    fresh = CommentForm(data={"seen_through": posted.id})
+    return await changed("comment-added", location, "tickets/_reply.html", ticket=ticket, reply=fresh)
+
+
+async def show_new_replies(ticket: Ticket, form: CommentForm, error: NewReplies) -> Response:
+    """409: others replied since the form was shown. The reply stays in the form, the new replies
+    show above it with "Send anyway" and "Edit"; the thread refreshes too."""
+    form.seen_through.data, form.seen_through.raw_data = error.replies[-1].id, None  # not as posted
+    form.send_anyway.data = False
+    context = {"ticket": ticket, "reply": form, "collision": error}
+    response = await on_panel_page(ticket.human_id, "tickets/_reply.html", error.status, **context)
+    response.headers["HX-Trigger"] = json.dumps({"comment-added": {"target": "body"}})
+    return response
 
 
 @bp.post("/<human_id>/contacts")

@@ -219,3 +219,21 @@ async def test_a_customer_cannot_file_a_ticket_as_someone_else(customer, agent, 
 
     assert await reporter(customer, await create(customer, reporterHumanId="USR-2")) == "USR-3"
     assert await reporter(agent, await create(agent, reporterHumanId="USR-1")) == "USR-1"
+
+
+async def test_a_comment_against_an_older_thread_is_409_unless_sent_anyway(agent, admin):
+    ticket_id = await create(agent)
+    first = await agent.post(f"/api/tickets/{ticket_id}", json={"description": "one"})
+    seen = int(first.headers["Location"])
+    await admin.post(f"/api/tickets/{ticket_id}", json={"description": "the admin's"})
+    stale = {"description": "two", "seenThrough": seen}
+    refused = await agent.post(f"/api/tickets/{ticket_id}", json=stale)
+    assert refused.status_code == 409 and set(await refused.get_json()) >= {"title", "message"}
+    assert (
+        await agent.post(f"/api/tickets/{ticket_id}", json=stale | {"sendAnyway": True})
+    ).status_code == 201
+    assert (
+        await agent.post(f"/api/tickets/{ticket_id}", json={"description": "x", "seenThrough": -1})
+    ).status_code == 422
+    comments = (await (await agent.get(f"/api/tickets/{ticket_id}/comments")).get_json())["data"]
+    assert [c["description"] for c in comments] == ["one", "the admin's", "two"]

@@ -34,6 +34,7 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo data's documented passw
 # Each run saves every main screen here (not committed); `make screenshots` copies them to
 # test-output/screenshots/, the committed copies the README shows.
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
+SERVER_ENV: dict[str, str] = {}  # the live server's environment, for tests that run the CLI on its database
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +59,7 @@ def base_url(tmp_path_factory, mail_sink: MailSink) -> Iterator[str]:
         "HELPDESK_SMTP_PORT": str(mail_sink.port),
         "HELPDESK_ATTACHMENTS_DIR": str(tmp_path_factory.mktemp("attachments")),
     }
+    SERVER_ENV.update(env)
     run_cli("migrate", env=env)
     run_cli("seed-demo", "--tickets", "400", env=env)
     with serving(port=port, env=env, log_path=tmp_path_factory.mktemp("browser") / "server.log") as url:
@@ -116,6 +118,17 @@ def admin_page(browser, base_url):
     """A fresh browser context signed in as the demo admin."""
     with _fresh_page(browser, base_url, "admin@example.com") as page:
         yield page
+
+
+def settle(page) -> None:
+    """Wait until the page has loaded what it shows. A signed-in page keeps its live stream open, so
+    it is never network-idle: it has settled once its stream is open (static/live.js) and no other
+    request is pending; a page without a stream waits for the network to go quiet."""
+    if page.locator("#live-stream").count():
+        page.wait_for_function("window.Live && window.Live.open")
+        page.wait_for_function("!document.querySelector('.htmx-request')")
+    else:
+        page.wait_for_load_state("networkidle")
 
 
 def screenshot(page, screen: str) -> Path:

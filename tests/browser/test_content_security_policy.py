@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import settle
+
 RECORD_VIOLATIONS = """
 window.cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
@@ -23,7 +25,7 @@ def watch(page: Page) -> list[str]:
 def visit(page: Page, path: str, reported: list[str]) -> None:
     response = page.goto(path)
     assert "unsafe-inline" not in response.headers["content-security-policy"]
-    page.wait_for_load_state("networkidle")
+    settle(page)
     reported += page.evaluate("window.cspViolations")
 
 

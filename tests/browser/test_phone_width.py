@@ -6,6 +6,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import settle
+
 PHONE = {"width": 390, "height": 844}
 WIDE_ENOUGH = "document.documentElement.scrollWidth <= window.innerWidth"
 ONE_LINE = """e => e.getClientRects().length === 1
@@ -18,7 +20,7 @@ CULPRITS = """() => [...document.querySelectorAll('body *')]
 
 def fits(page: Page, path: str) -> None:
     page.goto(path)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.evaluate(WIDE_ENOUGH), f"{path} scrolls sideways: {page.evaluate(CULPRITS)}"
 
 
