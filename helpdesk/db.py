@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "helpdesk.models.events",
     "helpdesk.models.notifications",
     "helpdesk.models.mail",
+    "helpdesk.models.desk_tools",
 ]
 SQLITE_PRAGMAS = {"journal_mode": "WAL", "busy_timeout": 5000, "synchronous": "NORMAL"}
 

@@ -38,6 +38,11 @@ EXPECTED_TABLES = {
     "notification_setting",
     "inbound_email",
     "bouncing_address",
+    "tag",
+    "ticket_tag",
+    "canned_reply",
+    "saved_view",
+    "ticket_link",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -79,6 +84,11 @@ EXPECTED_INDEXES = {
         ("message_key",),
     ],
     "bouncing_address": [("address",)],
+    # issue 16: the filter by tag; a user's replies and views, a group's views; a ticket's links
+    "ticket_tag": [("tag_id", "ticket_id"), ("ticket_id", "tag_id")],
+    "canned_reply": [("owner_id", "title")],
+    "saved_view": [("owner_id", "name"), ("group_id", "name")],
+    "ticket_link": [("ticket_id", "other_id")],
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {
@@ -99,6 +109,9 @@ EXPECTED_UNIQUE = {
     "idempotency_key": [("user_id", "key")],
     "outbox_email": [("message_id",)],
     "notification_setting": [("user_id", "kind")],
+    "tag": [("name",)],
+    "ticket_tag": [("ticket_id", "tag_id")],
+    "ticket_link": [("ticket_id", "other_id")],
 }
 
 

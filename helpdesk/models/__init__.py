@@ -1,6 +1,7 @@
 """The ORM models, one module per aggregate."""
 
 from helpdesk.models.catalog import State, StateKind
+from helpdesk.models.desk_tools import CannedReply, SavedView, Tag, TicketLink, TicketTag
 from helpdesk.models.events import ConsumedToken, Event, FeedEvent, OutboxEmail, OutboxStatus
 from helpdesk.models.mail import BouncingAddress, InboundEmail, InboundStatus
 from helpdesk.models.notifications import Notification, NotificationSetting
@@ -37,6 +38,7 @@ __all__ = [
     "ApiToken",
     "Attempt",
     "BouncingAddress",
+    "CannedReply",
     "Comment",
     "ConsumedToken",
     "ContactProposal",
@@ -53,11 +55,15 @@ __all__ = [
     "OutboxEmail",
     "OutboxStatus",
     "RateBucket",
+    "SavedView",
     "State",
     "StateKind",
+    "Tag",
     "Ticket",
     "TicketAttribute",
     "TicketHistory",
+    "TicketLink",
+    "TicketTag",
     "User",
     "WebSession",
 ]

@@ -16,6 +16,7 @@ from helpdesk.web import (
     passwords,
     queues,
     stream,
+    tags,
     tickets,
 )
 
@@ -30,6 +31,7 @@ BLUEPRINTS = (
     stream.bp,
     notifications.bp,
     mail.bp,
+    tags.bp,
 )
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)

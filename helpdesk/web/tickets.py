@@ -33,6 +33,7 @@ from helpdesk.web.forms import (
     submit,
 )
 from helpdesk.web.pages import changed, form_status, is_htmx, page_or_partial
+from helpdesk.web.tags import tags_context
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 PANEL_PAGE = "tickets/panel.html"
@@ -184,6 +185,7 @@ async def show(human_id: str) -> Response:
         emails = await emails_context(user, ticket)
         history = await history_context(user, ticket, context["thread"]["comments"], emails["emails"])
         context |= {"emails": emails, "history": history}
+        context["tags"] = await tags_context(user, ticket)  # web/tags.py
     return await page_or_partial("tickets/page.html", "tickets/_header.html", **context)
 
 
