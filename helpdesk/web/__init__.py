@@ -7,6 +7,7 @@ from helpdesk.web import (
     account,
     admin,
     auth,
+    canned,
     confirm,
     contact_proposals,
     dashboard,
@@ -32,6 +33,7 @@ BLUEPRINTS = (
     notifications.bp,
     mail.bp,
     tags.bp,
+    canned.bp,
 )
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)
