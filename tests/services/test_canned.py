@@ -21,7 +21,8 @@ async def test_placeholders_fill_in_and_unknown_ones_stay_as_written(app):
     )
     text = await canned.render_reply(reply_id=reply.id, human_id=ticket.human_id, actor=agent)
     assert text == (
-        f"Dear Bob Jones, about {ticket.human_id} (Phones down) at Acme: Priya Shah. {{unknown}} {{ticket_number"
+        f"Dear Bob Jones, about {ticket.human_id} (Phones down) at Acme: Priya Shah. "
+        "{unknown} {ticket_number"
     )
 
 
