@@ -19,6 +19,7 @@ from helpdesk.web import (
     stream,
     tags,
     tickets,
+    views,
 )
 
 BLUEPRINTS = (
@@ -34,6 +35,7 @@ BLUEPRINTS = (
     mail.bp,
     tags.bp,
     canned.bp,
+    views.bp,
 )
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)
