@@ -23,18 +23,24 @@
     }
   });
 
+  let inserting = false;  // a reply was picked: the box is being swapped for the filled one
+
+  document.addEventListener("click", (event) => {
+    if (event.target.closest?.(".canned-choice")) inserting = true;
+  });
+
   document.addEventListener("htmx:after:swap", () => {
     const current = list();
+    if (inserting) {
+      inserting = false;
+      close();
+      const filled = box();
+      filled?.setSelectionRange(filled.value.length, filled.value.length);
+      return;
+    }
     const active = document.activeElement;
     if (current && !current.hidden && current.querySelector(".canned-choice") && !current.contains(active)) {
       if (active?.id === "canned-open" || active === box()) current.querySelector(".canned-choice").focus();
-    }
-  });
-
-  document.addEventListener("click", (event) => {
-    if (event.target.closest?.(".canned-choice")) {
-      // the box is swapped for the filled one: hide the list and focus the box once it is in
-      setTimeout(close, 50);
     }
   });
 })();

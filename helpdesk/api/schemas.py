@@ -166,6 +166,12 @@ class TicketUpdate(Classification):
     tags: Annotated[list[TagName], Field(max_length=30)] | None = None
 
 
+class TicketMerge(Strict):
+    """Merge the ticket the URL names into `into` (issue 16)."""
+
+    into: HumanId
+
+
 class CommentCreate(Strict):
     ticketId: HumanId | None = None
     description: Annotated[str, Field(min_length=1, max_length=100_000)]

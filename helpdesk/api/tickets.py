@@ -14,6 +14,7 @@ from helpdesk.api.schemas import (
     CommentOut,
     TicketAttributesIn,
     TicketCreate,
+    TicketMerge,
     TicketOut,
     TicketPageOut,
     TicketQuery,
@@ -23,7 +24,7 @@ from helpdesk.api.schemas import (
     envelope,
     tickets_out,
 )
-from helpdesk.services import tags, tickets, timeline
+from helpdesk.services import tags, ticket_links, tickets, timeline
 from helpdesk.services.ticket_fields import CLASSIFIED, LINKS, TicketFilters
 from helpdesk.services.tickets import Contacts, NewTicket, TicketChanges
 from helpdesk.services.values import SINGLE_KEYS
@@ -132,6 +133,17 @@ async def delete_ticket(ticket_id: str) -> Response:
     """Soft-delete a ticket; 202."""
     await tickets.delete_ticket(human_id=ticket_id, actor=g.user)
     return empty(202)
+
+
+@api.post("/tickets/<ticket_id>/merge")
+@documents(204, location=True)
+@json_body(TicketMerge)
+async def merge_ticket(ticket_id: str, data: TicketMerge) -> Response:
+    """Merge this ticket (a duplicate) into `into`: its comments and contacts move, it is resolved
+    with a link to the target; 204 with `Location` of the target. 422 into itself, a missing or
+    deleted ticket, or another organisation's."""
+    target = await ticket_links.merge_ticket(human_id=ticket_id, into=data.into, actor=g.user)
+    return empty(204, target.human_id)
 
 
 @api.post("/tickets/<ticket_id>")

@@ -18,6 +18,7 @@ from helpdesk.web import (
     queues,
     stream,
     tags,
+    ticket_links,
     tickets,
     views,
 )
@@ -36,6 +37,7 @@ BLUEPRINTS = (
     tags.bp,
     canned.bp,
     views.bp,
+    ticket_links.bp,
 )
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)

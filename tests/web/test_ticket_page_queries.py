@@ -19,11 +19,12 @@ COMMENT_READ = re.compile(r'FROM "?comment"?\s', re.IGNORECASE)
 # 4 of them reading the ticket); now the session and user, the ticket, its state and organisation,
 # the select choices (states, groups, agents), the thread, the contacts, the confirmations, emails,
 # changes and events: 14 and 7 with the per-process cache empty, and for agents one more since the
-# emails panel lists the messages received too (issue 15), and one more for the tags (issue 16)...
-MOST = {"agent": 16, "customer": 7}
+# emails panel lists the messages received too (issue 15), and one each for the tags and the
+# linked tickets (issue 16)...
+MOST = {"agent": 17, "customer": 7}
 # ...and with it warm only the ticket and its own rows: the ticket, the thread, the contacts, and
-# for agents the confirmations, emails sent and received, changes, events and tags.
-WARM = {"agent": 9, "customer": 3}
+# for agents the confirmations, emails sent and received, changes, events, tags and linked tickets.
+WARM = {"agent": 10, "customer": 3}
 
 
 # The change feed's dispatcher reads new events every few hundred milliseconds in the background,
