@@ -21,7 +21,8 @@ bp = Blueprint("views", __name__, url_prefix="/views")
 
 class ViewForm(CsrfForm):
     name = StringField("Name", [DataRequired(), Length(max=views.NAME_MAX)])
-    group = IntegerField("Share with", [Optional(), NumberRange(min=1, max=MAX_ID)])
+    # Not "group": the queue filter of that name rides along in the new-view form.
+    share = IntegerField("Share with", [Optional(), NumberRange(min=1, max=MAX_ID)])
 
 
 class NewViewForm(ViewForm):
@@ -70,7 +71,7 @@ async def create() -> Response:
     filters = {key: value for key in views.FILTERS if (value := (await request.form).get(key))}
     save = partial(
         views.save_view, name=form.name.data, queue=form.queue.data, filters=filters,
-        sort=form.sort.data or "", group_id=form.group.data, actor=user,
+        sort=form.sort.data or "", group_id=form.share.data, actor=user,
     )  # fmt: skip
     outcome = await submit(form, save, Invalid, Forbidden)
     if outcome.refused:
@@ -84,10 +85,10 @@ async def edit(view_id: int) -> Response:
     """Rename a view or change whom it is shared with."""
     user = await current_user()
     view = await views.get_view(view_id=view_id, actor=user)
-    form = await ViewForm.from_request(data={"name": view.name, "group": view.group_id})
+    form = await ViewForm.from_request(data={"name": view.name, "share": view.group_id})
     status = 200
     if request.method == "POST":
-        save = partial(views.update_view, view_id=view_id, name=form.name.data, group_id=form.group.data)
+        save = partial(views.update_view, view_id=view_id, name=form.name.data, group_id=form.share.data)
         outcome = await submit(form, partial(save, actor=user), Invalid, Forbidden)
         if not outcome.refused:
             return redirect(view_url(outcome.result), 303)

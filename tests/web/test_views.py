@@ -57,7 +57,7 @@ async def test_the_owner_edits_shares_and_deletes_a_view(client, app):
     await sign_in(client, owner)
     token = await csrf_token(client, f"/views/{view.id}")
     response = await client.post(
-        f"/views/{view.id}", form={"csrf_token": token, "name": "Ours", "group": str(group.id)}
+        f"/views/{view.id}", form={"csrf_token": token, "name": "Ours", "share": str(group.id)}
     )
     assert response.status_code == 303
     other = app.test_client()
@@ -93,3 +93,17 @@ async def test_without_javascript_the_views_are_a_page_of_their_own(client):
     await sign_in(client, agent)
     page = await (await client.get("/views/menu")).get_data(as_text=True)
     assert "<html" in page and "Printers" in page and "/queues/open?q=printer" in page
+
+
+async def test_a_view_filtered_by_group_keeps_that_filter_apart_from_whom_it_is_shared_with(client):
+    agent = await make_agent()
+    network, desk = await Group.create(name="Network"), await Group.create(name="Desk")
+    await GroupMember.create(group=desk, user=agent)
+    await sign_in(client, agent)
+    token = await csrf_token(client, "/views/new?queue=open")
+    form = {"csrf_token": token, "name": "Network's", "queue": "open", "group": str(network.id)}
+    response = await client.post("/views", form=form | {"share": str(desk.id)})
+    assert response.status_code == 303
+    saved = await SavedView.get(name="Network's")
+    assert saved.group_id == desk.id and '"group": ' + str(network.id) in saved.filters
+    assert parse_qs(urlsplit(response.headers["Location"]).query)["group"] == [str(network.id)]
