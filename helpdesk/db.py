@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "helpdesk.models.mail",
     "helpdesk.models.attachments",
     "helpdesk.models.live",
+    "helpdesk.models.desk_tools",
 ]
 SQLITE_PRAGMAS = {"journal_mode": "WAL", "busy_timeout": 5000, "synchronous": "NORMAL"}
 

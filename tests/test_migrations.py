@@ -41,6 +41,11 @@ EXPECTED_TABLES = {
     "attachment",
     "ticket_presence",
     "reply_draft",
+    "tag",
+    "ticket_tag",
+    "canned_reply",
+    "saved_view",
+    "ticket_link",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -85,6 +90,11 @@ EXPECTED_INDEXES = {
     # a thread's files, a ticket's files, the uploader's files a new comment may carry
     "attachment": [("comment_id", "id"), ("ticket_id", "id"), ("uploaded_by_id", "ticket_id")],
     "ticket_presence": [("ticket_id", "seen_at"), ("seen_at",)],  # who is on a ticket now; pruning
+    # issue 16: the filter by tag; a user's replies and views, a group's views; a ticket's links
+    "ticket_tag": [("tag_id", "ticket_id"), ("ticket_id", "tag_id")],
+    "canned_reply": [("owner_id", "title")],
+    "saved_view": [("owner_id", "name"), ("group_id", "name")],
+    "ticket_link": [("ticket_id", "other_id")],
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {
@@ -107,6 +117,9 @@ EXPECTED_UNIQUE = {
     "notification_setting": [("user_id", "kind")],
     "ticket_presence": [("ticket_id", "user_id")],  # one row per person on a ticket, upserted
     "reply_draft": [("ticket_id", "user_id")],  # one draft per person and ticket
+    "tag": [("name",)],
+    "ticket_tag": [("ticket_id", "tag_id")],
+    "ticket_link": [("ticket_id", "other_id")],
 }
 
 

@@ -88,6 +88,9 @@ IsoDateTime = Annotated[
 IsoDate = Annotated[Date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
 
 
+TagName = Annotated[str, Field(min_length=1, max_length=40)]
+
+
 class Strict(BaseModel):
     """Unknown fields are refused (422), so nothing unexpected is ever written."""
 
@@ -160,6 +163,14 @@ class TicketUpdate(Classification):
     description: Annotated[str, Field(min_length=1, max_length=100_000)] | None = None
     attributes: TicketAttributesIn | None = None
     version: Id | None = None
+    # An extension of the contract (issue 16): the ticket's tags, all of them (agents only).
+    tags: Annotated[list[TagName], Field(max_length=30)] | None = None
+
+
+class TicketMerge(Strict):
+    """Merge the ticket the URL names into `into` (issue 16)."""
+
+    into: HumanId
 
 
 class CommentCreate(Strict):
@@ -197,6 +208,7 @@ class TicketQuery(QueryModel):
     organisation: HumanId | None = None
     reporter: HumanId | None = None
     q: Annotated[str, Field(max_length=200)] | None = None
+    tag: Annotated[str, Field(min_length=1, max_length=40)] | None = None  # agents' tags (issue 16)
     createdFrom: IsoDateTime | None = None
     createdTo: IsoDateTime | None = None
     updatedSince: IsoDateTime | None = None
@@ -283,9 +295,12 @@ def assignee_out(user: User | None, viewer: User) -> dict[str, Any] | None:
     return user_out(user) if viewer.is_staff else {"id": user.id, "name": user.name}
 
 
-def tickets_out(tickets: list[Ticket], related: "Related", viewer: User) -> list[dict[str, Any]]:
+def tickets_out(
+    tickets: list[Ticket], related: "Related", viewer: User, tags: dict[int, list[str]] | None = None
+) -> list[dict[str, Any]]:
     """The blueprint's Ticket for each ticket. The states, groups, assignees and organisations a
-    page points at are a few dozen, so each is turned into JSON once per page, not once per ticket."""
+    page points at are a few dozen, so each is turned into JSON once per page, not once per ticket.
+    `tags` (agents only, services/tags.py): each ticket's tags, an extra field of the contract's."""
     states = {key: state_out(state) for key, state in related.states.items()}
     groups = {key: group_out(group) for key, group in related.groups.items()}
     assignees = {key: assignee_out(user, viewer) for key, user in related.users.items()}
@@ -323,6 +338,8 @@ def tickets_out(tickets: list[Ticket], related: "Related", viewer: User) -> list
                 "version": ticket.version,
             }
         )
+        if tags is not None:
+            out[-1]["tags"] = tags.get(ticket.id, [])
     return out
 
 
@@ -436,6 +453,7 @@ class TicketOut(BaseModel):
         description="One ticket only (GET /tickets/{id}): every file on it the caller may see, the "
         "description's and the comments'.",
     )
+    tags: list[str] | None = None  # agents only (issue 16)
 
 
 class CommentOut(BaseModel):

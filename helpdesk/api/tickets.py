@@ -14,6 +14,7 @@ from helpdesk.api.schemas import (
     CommentOut,
     TicketAttributesIn,
     TicketCreate,
+    TicketMerge,
     TicketOut,
     TicketPageOut,
     TicketQuery,
@@ -23,7 +24,7 @@ from helpdesk.api.schemas import (
     envelope,
     tickets_out,
 )
-from helpdesk.services import attachments, tickets, timeline
+from helpdesk.services import attachments, tags, ticket_links, tickets, timeline
 from helpdesk.services.ticket_fields import CLASSIFIED, LINKS, TicketFilters
 from helpdesk.services.tickets import Contacts, NewTicket, TicketChanges
 from helpdesk.services.values import SINGLE_KEYS
@@ -52,7 +53,13 @@ def _filters(query: TicketQuery) -> TicketFilters:
         created_from=query.createdFrom,
         created_to=query.createdTo,
         updated_since=query.updatedSince,
+        tag=tags.filter_name(query.tag) if query.tag else None,
     )
+
+
+async def _tags_out(rows: list, user) -> dict[int, list[str]] | None:
+    """Each ticket's tags for agents (one query a page); customers' tickets carry no `tags`."""
+    return await tags.tags_for(ticket_ids=[row.id for row in rows], actor=user) if user.is_staff else None
 
 
 @api.get("/tickets")
@@ -69,7 +76,7 @@ async def list_tickets() -> dict:
         args = request.args.to_dict() | {"cursor": page.next_cursor}
         next_link = f"/tickets?{urlencode(args)}"
     return {
-        "data": tickets_out(page.tickets, page.related, g.user),
+        "data": tickets_out(page.tickets, page.related, g.user, await _tags_out(page.tickets, g.user)),
         "links": {"next": next_link},
     }
 
@@ -96,7 +103,8 @@ async def create_ticket(data: TicketCreate) -> Response:
 async def get_ticket(ticket_id: str) -> dict:
     """One ticket, as an array of one (as documented)."""
     ticket = await tickets.load(human_id=ticket_id, actor=g.user)
-    out = tickets_out([ticket], await tickets.related_for([ticket]), g.user)
+    related, tagged = await tickets.related_for([ticket]), await _tags_out([ticket], g.user)
+    out = tickets_out([ticket], related, g.user, tagged)
     files = await attachments.listed_for_ticket(ticket=ticket, actor=g.user)
     out[0]["attachments"] = [attachments.attachment_out(file) for some in files.values() for file in some]
     return {"data": out}
@@ -117,6 +125,8 @@ async def update_ticket(ticket_id: str, data: TicketUpdate) -> Response:
     ticket = await tickets.update_ticket(
         human_id=ticket_id, changes=changes, actor=g.user, expected_version=data.version
     )
+    if data.tags is not None:
+        await tags.set_tags(ticket_id=ticket.human_id, names=data.tags, actor=g.user)
     return empty(204, ticket.human_id)
 
 
@@ -126,6 +136,17 @@ async def delete_ticket(ticket_id: str) -> Response:
     """Soft-delete a ticket; 202."""
     await tickets.delete_ticket(human_id=ticket_id, actor=g.user)
     return empty(202)
+
+
+@api.post("/tickets/<ticket_id>/merge")
+@documents(204, location=True)
+@json_body(TicketMerge)
+async def merge_ticket(ticket_id: str, data: TicketMerge) -> Response:
+    """Merge this ticket (a duplicate) into `into`: its comments and contacts move, it is resolved
+    with a link to the target; 204 with `Location` of the target. 422 into itself, a missing or
+    deleted ticket, or another organisation's."""
+    target = await ticket_links.merge_ticket(human_id=ticket_id, into=data.into, actor=g.user)
+    return empty(204, target.human_id)
 
 
 @api.post("/tickets/<ticket_id>")

@@ -2,6 +2,7 @@
 
 from helpdesk.models.attachments import Attachment
 from helpdesk.models.catalog import State, StateKind
+from helpdesk.models.desk_tools import CannedReply, SavedView, Tag, TicketLink, TicketTag
 from helpdesk.models.events import ConsumedToken, Event, FeedEvent, OutboxEmail, OutboxStatus
 from helpdesk.models.live import ReplyDraft, TicketPresence
 from helpdesk.models.mail import BouncingAddress, InboundEmail, InboundStatus
@@ -40,6 +41,7 @@ __all__ = [
     "Attachment",
     "Attempt",
     "BouncingAddress",
+    "CannedReply",
     "Comment",
     "ConsumedToken",
     "ContactProposal",
@@ -57,12 +59,16 @@ __all__ = [
     "OutboxStatus",
     "RateBucket",
     "ReplyDraft",
+    "SavedView",
     "State",
     "StateKind",
+    "Tag",
     "Ticket",
     "TicketAttribute",
     "TicketHistory",
     "TicketPresence",
+    "TicketLink",
+    "TicketTag",
     "User",
     "WebSession",
 ]

@@ -50,6 +50,12 @@ LABELS = {
     BOUNCING: "Bouncing address",
     BOUNCE_CLEARED: "Bouncing address cleared",
     UNVERIFIED_ACCEPTED: "Accepted email from unverified sender",
+    "tag": "Tag",  # services/tags.py: added (the new value) or removed (the old)
+    # services/ticket_links.py: a related ticket linked or unlinked; merged into or from another
+    "link.added": "Linked ticket",
+    "link.removed": "Linked ticket",
+    "merged.into": "Merged into",
+    "merged.from": "Merged from",
 }
 LABELS |= {contact_field(key): label for key, label in CONTACT_LABELS.items()}
 LABELS |= {contact_field(key, enabled=True): f"{label} enabled" for key, label in CONTACT_LABELS.items()}

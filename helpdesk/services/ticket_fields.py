@@ -25,6 +25,7 @@ class TicketFilters:
     organisation: str | None = None
     reporter: str | None = None
     q: str | None = None
+    tag: str | None = None  # a tag's name (services/tags.py): agents only, customers match nothing
     created_from: datetime | None = None
     created_to: datetime | None = None
     updated_since: datetime | None = None

@@ -134,7 +134,19 @@ def _filtered(filters: TicketFilters, actor: User, p: Params) -> list[str]:
         conditions.append("t.assignee_id IS NULL")
     if filters.open is not None:
         conditions.append(f"t.resolved_at IS {'' if filters.open else 'NOT '}NULL")
+    if filters.tag is not None:
+        conditions.append(_tagged(filters.tag, actor, p))
     return conditions
+
+
+def _tagged(tag: str, actor: User, p: Params) -> str:
+    """The tickets carrying the tag (by the (tag_id, ticket_id) index); tags do not exist for customers."""
+    if not actor.is_staff:
+        return "1 = 0"
+    return (
+        "t.id IN (SELECT tt.ticket_id FROM ticket_tag tt JOIN tag g ON g.id = tt.tag_id"
+        f" WHERE g.name = {p(tag)})"
+    )
 
 
 def _source(query: ListQuery, p: Params, postgres: bool) -> _Where:

@@ -8,6 +8,7 @@ from helpdesk.web import (
     admin,
     attachments,
     auth,
+    canned,
     confirm,
     contact_proposals,
     dashboard,
@@ -18,7 +19,10 @@ from helpdesk.web import (
     passwords,
     queues,
     stream,
+    tags,
+    ticket_links,
     tickets,
+    views,
 )
 
 BLUEPRINTS = (
@@ -34,6 +38,10 @@ BLUEPRINTS = (
     mail.bp,
     attachments.bp,
     live.bp,
+    tags.bp,
+    canned.bp,
+    views.bp,
+    ticket_links.bp,
 )
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)

@@ -173,6 +173,7 @@ class QueueFilterForm(Form):
     group = IntegerField("Group", [Optional(), AN_ID])
     assignee = IntegerField("Assignee", [Optional(), AN_ID])
     organisation = StringField("Organisation", [Optional(), Length(max=64)], filters=[_strip])
+    tag = StringField("Tag", [Optional(), Length(max=40)], filters=[_strip])
     sort = StringField("Sort", [Optional()])
     cursor = StringField("Cursor", [Optional(), Length(max=200)])
 

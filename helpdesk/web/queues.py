@@ -6,7 +6,7 @@ from typing import Any
 from quart import Blueprint, Response, request, url_for
 
 from helpdesk.models import Group, User
-from helpdesk.services import catalog, organisations, queues, tickets, users
+from helpdesk.services import catalog, organisations, queues, tags, tickets, users
 from helpdesk.web.auth import current_user, login_required
 from helpdesk.web.forms import QueueFilterForm, classification_choices
 from helpdesk.web.pages import is_htmx, page_or_partial
@@ -14,7 +14,7 @@ from helpdesk.web.pages import is_htmx, page_or_partial
 bp = Blueprint("queues", __name__)
 PAGE_SIZE = 50
 COUNTS_SECONDS = 5  # how long a browser may reuse the menu's counts
-FILTERS = ("state", "priority", "type", "group", "assignee", "organisation", "q")
+FILTERS = ("state", "priority", "type", "group", "assignee", "organisation", "q", "tag")
 
 
 @bp.get("/")
@@ -84,6 +84,8 @@ async def _listing(user: User, current: queues.Queue, form: QueueFilterForm) -> 
         chosen["organisation"] = await organisations.organisation_filter(
             text=chosen["organisation"], actor=user
         )
+    if "tag" in chosen:
+        chosen["tag"] = tags.filter_name(chosen["tag"])
     filters = replace(current.filters, **chosen)
     cursor = form.cursor.data or None
     page = await tickets.list_tickets(actor=user, filters=filters, limit=PAGE_SIZE, cursor=cursor, sort=sort)
@@ -96,6 +98,7 @@ async def _listing(user: User, current: queues.Queue, form: QueueFilterForm) -> 
         "queue_url": _url_maker(current.name, params),
         "filtered": bool(chosen),
         "total": None if cursor else await _total(user, filters),
+        "tags": await tags.tags_for(ticket_ids=[t.id for t in page.tickets], actor=user),
     }
 
 

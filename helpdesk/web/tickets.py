@@ -38,6 +38,8 @@ from helpdesk.web.forms import (
 )
 from helpdesk.web.live import presence_context
 from helpdesk.web.pages import changed, form_status, is_htmx, page_or_partial
+from helpdesk.web.tags import tags_context
+from helpdesk.web.ticket_links import links_context
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 PANEL_PAGE = "tickets/panel.html"
@@ -202,6 +204,8 @@ async def show(human_id: str) -> Response:
         emails = await emails_context(user, ticket)
         history = await history_context(user, ticket, context["thread"]["comments"], emails["emails"])
         context |= {"emails": emails, "history": history}
+        context["tags"] = await tags_context(user, ticket)  # web/tags.py
+        context["links"] = await links_context(user, ticket)  # web/ticket_links.py
     return await page_or_partial("tickets/page.html", "tickets/_header.html", **context)
 
 

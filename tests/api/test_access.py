@@ -23,6 +23,7 @@ ACCESS = {
     ("POST", "/api/tickets/<ticket_id>"): (201, 201, 201),
     ("GET", "/api/tickets/<ticket_id>/comments"): (200, 200, 200),
     ("GET", "/api/tickets/<ticket_id>/attributes"): (200, 200, 200),
+    ("POST", "/api/tickets/<ticket_id>/merge"): (204, 204, 403),
     ("GET", "/api/groups"): (200, 200, 404),
     ("GET", "/api/groups/<int:group_id>"): (200, 200, 404),
     ("GET", "/api/states"): (200, 200, 200),
@@ -71,9 +72,11 @@ async def _prepare(method, rule, actor, admin):
         .replace("<int:group_id>", str(group.id))
         .replace("<int:user_id>", victim.headers["Location"])
     )
+    into = (await admin.post("/api/tickets", json=TICKET)).headers["Location"] if "merge" in rule else ""
     if "attachment" in rule:
         return await _attachment_call(method, path, ticket_id, admin)
     body = {
+        ("POST", "/api/tickets/<ticket_id>/merge"): {"into": into},
         ("POST", "/api/users"): {"email": "new@x.example", "name": "New"},
         ("PATCH", "/api/users/<int:user_id>"): {"name": "Renamed"},
         ("POST", "/api/tickets"): TICKET,

@@ -1,0 +1,47 @@
+"""Tags in the API: `tags` on a ticket and in PATCH (an extension of the contract), `tag` on the list."""
+
+from helpdesk.services import tags
+from tests.api.conftest import TICKET
+
+
+async def create(user) -> str:
+    response = await user.post("/api/tickets", json=TICKET)
+    assert response.status_code == 201, await response.get_data()
+    return response.headers["Location"]
+
+
+async def test_patch_sets_the_tags_and_the_ticket_and_list_show_them(agent):
+    ticket_id = await create(agent)
+    other = await create(agent)
+    response = await agent.patch(f"/api/tickets/{ticket_id}", json={"tags": ["VPN", "outage"]})
+    assert response.status_code == 204 and response.headers["Location"] == ticket_id
+    [ticket] = (await (await agent.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
+    assert ticket["tags"] == ["outage", "vpn"]
+    listed = (await (await agent.get("/api/tickets?tag=Outage")).get_json())["data"]
+    assert [t["id"] for t in listed] == [ticket_id] and listed[0]["tags"] == ["outage", "vpn"]
+    everything = (await (await agent.get("/api/tickets")).get_json())["data"]
+    assert {t["id"]: t["tags"] for t in everything}[other] == []
+    response = await agent.patch(f"/api/tickets/{ticket_id}", json={"tags": []})
+    assert response.status_code == 204
+    [ticket] = (await (await agent.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
+    assert ticket["tags"] == []
+
+
+async def test_a_bad_tag_is_422_with_the_error_shape(agent):
+    ticket_id = await create(agent)
+    response = await agent.patch(f"/api/tickets/{ticket_id}", json={"tags": ["no/slash"]})
+    assert response.status_code == 422
+    body = await response.get_json()
+    assert set(body) >= {"title", "message"}
+
+
+async def test_customers_neither_see_nor_set_tags(agent, customer):
+    ticket_id = await create(agent)
+    await tags.add_tag(ticket_id=ticket_id, name="internal-only", actor=agent.user)
+    [ticket] = (await (await customer.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
+    assert "tags" not in ticket
+    listed = (await (await customer.get("/api/tickets")).get_json())["data"]
+    assert listed and all("tags" not in t for t in listed)
+    assert (await (await customer.get("/api/tickets?tag=internal-only")).get_json())["data"] == []
+    response = await customer.patch(f"/api/tickets/{ticket_id}", json={"tags": ["mine"]})
+    assert response.status_code == 403
