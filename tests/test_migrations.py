@@ -382,3 +382,15 @@ async def test_migration_0012_numbers_positions_within_each_kind_and_gives_organ
     finally:
         await db.close_database()
         await db.open_database(database_url)
+
+
+async def test_users_have_a_time_zone_empty_for_those_made_before_0015(fresh_database):
+    connection = Tortoise.get_connection("default")
+    await connection.execute_query(
+        'INSERT INTO "user" (email, name, admin, agent, active, created_at, updated_at) '
+        "VALUES ('tz@example.com', 'TZ', false, true, true, '2026-01-01', '2026-01-01')"
+    )
+    rows = await connection.execute_query_dict(
+        "SELECT time_zone FROM \"user\" WHERE email = 'tz@example.com'"
+    )
+    assert rows == [{"time_zone": ""}]

@@ -42,6 +42,8 @@ class User(Model):
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # The IANA zone (Europe/London) the desk shows this user's times in; empty: UTC.
+    time_zone = fields.CharField(max_length=64, default="", db_default="")
 
     class Meta:
         table = "user"

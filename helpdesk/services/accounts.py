@@ -1,14 +1,16 @@
 """Passwords over an account's life: changing one's own, a reset by emailed link, and choosing a
 first password from an invitation link. A new password ends the account's other sessions."""
 
+import zoneinfo
 from collections.abc import Mapping
+from functools import cache as once
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Invalid
 from helpdesk.models import User
-from helpdesk.services import cache, links, passwords, sessions
+from helpdesk.services import cache, feed, links, passwords, sessions
 from helpdesk.services.users import may_email_link, normalise_email, send_link_email
 
 PASSWORD_PURPOSES = (links.PASSWORD_RESET, links.INVITATION)
@@ -69,3 +71,28 @@ async def set_password_from_link(
     await sessions.forget_failures(email=user.email)
     cache.changed()
     return user
+
+
+@once
+def time_zones() -> list[str]:
+    """The IANA time zones this machine knows, sorted (read from disk once)."""
+    return sorted(zoneinfo.available_timezones())
+
+
+def time_zone_error(name: str) -> str | None:
+    """Why `name` is not a time zone the desk can show times in (an IANA name, Europe/London), or None."""
+    if not name:
+        return None
+    if name not in time_zones():
+        return "is not a time zone: pick one from the list (Europe/London, America/New_York, …)"
+    return None
+
+
+async def set_time_zone(*, actor: User, time_zone: str) -> None:
+    """Show one's own times in `time_zone` (empty: UTC)."""
+    if reason := time_zone_error(time_zone):
+        raise Invalid("Unknown time zone.", {"time_zone": [reason]})
+    async with in_transaction():
+        await User.filter(id=actor.id).update(time_zone=time_zone)
+        await feed.publish("user.changed", actor=actor, data={"user": actor.id})
+    cache.changed()

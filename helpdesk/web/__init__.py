@@ -8,6 +8,7 @@ from helpdesk.web import (
     admin,
     attachments,
     auth,
+    bulk_actions,
     canned,
     confirm,
     contact_proposals,
@@ -20,6 +21,7 @@ from helpdesk.web import (
     queues,
     stream,
     tags,
+    ticket_edits,
     ticket_links,
     tickets,
     views,
@@ -28,7 +30,9 @@ from helpdesk.web import (
 BLUEPRINTS = (
     auth.bp,
     queues.bp,
+    bulk_actions.bp,
     tickets.bp,
+    ticket_edits.bp,
     contact_proposals.bp,
     dashboard.bp,
     admin.bp,
@@ -64,6 +68,7 @@ def register_web(app: Quart) -> None:
     app.context_processor(auth.template_context)
     app.add_template_filter(pages.age)
     app.add_template_filter(pages.when)
+    app.add_template_filter(pages.ago)
     pages.add_plain_templates(app)
     # Chain after any app-wide handler already installed (the API's, for unmatched /api paths).
     earlier = app.error_handler_spec[None][None].get(HTTPException)

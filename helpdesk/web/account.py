@@ -17,6 +17,7 @@ from helpdesk.web.forms import (
     CsrfForm,
     EndSessionForm,
     NewEmailForm,
+    TimeZoneForm,
     check_csrf,
     show_refusal,
     submit,
@@ -30,6 +31,7 @@ NOTICES = {
     "session": "That session has ended.",
     "others": "You are signed out everywhere else.",
     "notifications": "Your choice of notification emails is saved.",
+    "time_zone": "Your time zone is saved: times show in it.",
 }
 
 
@@ -42,6 +44,8 @@ async def account_page(status: int = 200, notice: str = "", **forms: Form) -> tu
     context = {
         "password_form": ChangePasswordForm(),
         "email_form": NewEmailForm(),
+        "time_zone_form": TimeZoneForm(data={"time_zone": actor.time_zone}),
+        "time_zones": accounts.time_zones(),
         "action": CsrfForm(),
         "open_sessions": await sessions.list_sessions(actor=actor, session_id=session["sid"]),
         "notice": notice or NOTICES.get(request.args.get("done", ""), ""),
@@ -78,6 +82,19 @@ async def change_password() -> Any:
         if outcome.refused
         else back_with_notice("password")
     )
+
+
+@bp.post("/account/time-zone")
+@login_required
+async def change_time_zone() -> Any:
+    """Show one's times in another time zone."""
+    user, form = await current_user(), await TimeZoneForm.from_request()
+    outcome = await submit(
+        form, lambda: accounts.set_time_zone(actor=user, time_zone=form.time_zone.data or ""), Invalid
+    )
+    if outcome.refused:
+        return await account_page(outcome.status, time_zone_form=form)
+    return back_with_notice("time_zone")
 
 
 @bp.post("/account/email")

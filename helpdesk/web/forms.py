@@ -216,6 +216,7 @@ class CommentForm(CsrfForm):
     # collision (services/tickets.post_comment), unless the writer chose to send anyway.
     seen_through = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
     send_anyway = BooleanField("Send anyway", default=False)
+    then_state = IntegerField("Then set state", [Optional(), AN_ID])  # agents: send and set state
 
 
 class DraftForm(CsrfForm):
@@ -284,6 +285,48 @@ class CustomerTicketForm(NewTicketForm):
     unknown_ok = None
 
 
+class TicketEditForm(CsrfForm):
+    """An agent rewriting a ticket's words and parties, against the version they saw."""
+
+    version = IntegerField("Version", [DataRequired(), AN_ID])
+    title = StringField("Title", [DataRequired(), Length(max=255)], filters=[_strip])
+    description = TextAreaField("Description", [DataRequired(), Length(max=20000)])
+    organisation = StringField("Organisation", [DataRequired(), Length(max=255)], filters=[_strip])
+    reporter = StringField("Reporter", [DataRequired(), Length(max=254)], filters=[_strip])
+    unknown_ok = BooleanField("Save it anyway: I have checked the organisation and reporter")
+
+
+class BulkForm(CsrfForm):
+    """A queue's selected rows (`ticket`, repeated) and what to do with each: set a field (the
+    select named after the action; empty clears group and assignee) or post `body`."""
+
+    action = SelectField(
+        "With the selected",
+        choices=[
+            Choice("state", "Set state"),
+            Choice("priority", "Set priority"),
+            Choice("group", "Set group"),
+            Choice("assignee", "Assign to"),
+            Choice("reply", "Reply to each"),
+            Choice("note", "Internal note on each"),
+            Choice("add_tag", "Add tag"),
+            Choice("remove_tag", "Remove tag"),
+        ],
+    )
+    state = IntegerField("State", [Optional(), AN_ID])
+    priority = IntegerField("Priority", [Optional(), AN_ID])
+    group = IntegerField("Group", [Optional(), AN_ID])
+    assignee = IntegerField("Assignee", [Optional(), AN_ID])
+    body = TextAreaField("Message", [Optional(), Length(max=20000)])
+    tag = StringField("Tag", [Optional(), Length(max=40)], filters=[_strip])
+    next = HiddenField("Back to", [Optional(), Length(max=2000)])
+
+    def value(self) -> Any:
+        """What the chosen action sets or posts."""
+        field = {"reply": "body", "note": "body", "add_tag": "tag", "remove_tag": "tag"}.get(self.action.data)
+        return self[field or self.action.data].data
+
+
 class UserForm(CsrfForm):
     email = StringField("Email", [DataRequired(), Length(max=254), AN_EMAIL], filters=[_strip])
     name = StringField("Name", [DataRequired(), Length(max=255)], filters=[_strip])
@@ -344,6 +387,10 @@ class EmailForm(CsrfForm):
 
 class NewEmailForm(CsrfForm):
     email = StringField("New email", [DataRequired(), Length(max=254), AN_EMAIL], filters=[_strip])
+
+
+class TimeZoneForm(CsrfForm):
+    time_zone = StringField("Time zone", [Optional(), Length(max=64)], filters=[_strip])
 
 
 class EndSessionForm(CsrfForm):

@@ -2,11 +2,23 @@
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment
-from quart import Blueprint, Quart, Response, current_app, make_response, redirect, request, url_for
+from quart import (
+    Blueprint,
+    Quart,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    make_response,
+    redirect,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
 from helpdesk import db
@@ -123,9 +135,38 @@ def age(moment: datetime | None) -> str:
     return "now"
 
 
+def viewer_zone() -> tzinfo:
+    """The signed-in user's time zone (their Account setting), else UTC."""
+    user = g.get("user") if has_request_context() else None
+    name = getattr(user, "time_zone", "") if user else ""
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):  # a zone this machine no longer knows
+        return UTC
+
+
 def when(moment: datetime | None) -> str:
-    """A timestamp people read: 2026-11-29 23:02 UTC."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+    """A timestamp people read, in the viewer's time zone: 2026-11-29 23:02 UTC (or 00:02 CET)."""
+    if not moment:
+        return ""
+    zone = viewer_zone()
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M ") + (
+        "UTC" if zone is UTC else moment.astimezone(zone).tzname()
+    )
+
+
+def ago(moment: datetime | None) -> str:
+    """How long ago, where that reads better than a timestamp: "just now", "5 min ago", "3 h ago",
+    "2 d ago"; a week or more is the date and time (`when`)."""
+    if moment is None:
+        return ""
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    if seconds < 0 or seconds >= 7 * 86400:
+        return when(moment)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return "just now"
 
 
 def serve_token_links(bp: Blueprint, refused_template: str) -> None:

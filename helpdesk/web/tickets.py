@@ -18,6 +18,7 @@ from helpdesk.services import (
     organisations,
     presence,
     ticket_contacts,
+    ticket_edits,
     tickets,
     timeline,
     users,
@@ -43,6 +44,14 @@ from helpdesk.web.ticket_links import links_context
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 PANEL_PAGE = "tickets/panel.html"
+REPLY = "tickets/_reply.html"
+THREAD_NEWEST = 20
+FIELDS_STALE = "ticket-fields-stale"  # the fields panel re-reads itself (a state or assignee set elsewhere)
+
+
+def events(*names: str) -> str:
+    """An HX-Trigger header value raising each event on the body."""
+    return json.dumps({name: {"target": "body"} for name in names})
 
 
 def ticket_url(human_id: str) -> str:
@@ -61,7 +70,9 @@ async def visible_ticket(human_id: str, related: bool = False) -> Ticket:
 async def header_context(user: User, ticket: Ticket) -> dict[str, Any]:
     consumer = (await tickets.organisations_for([ticket])).get(ticket.organisation_hid)
     buyer = (consumer.parent or consumer) if consumer else None
-    return {"ticket": ticket, "consumer": consumer, "buyer": buyer}
+    reporter = await ticket_edits.reporter_of(ticket=ticket, actor=user)  # shown by name
+    form = CsrfForm() if user.is_staff else None  # "Assign to me" (web/ticket_edits.py)
+    return {"ticket": ticket, "consumer": consumer, "buyer": buyer, "reporter": reporter, "form": form}
 
 
 async def fields_context(user: User, ticket: Ticket, message: str = "", ok: bool = False) -> dict[str, Any]:
@@ -81,8 +92,9 @@ async def thread_context(user: User, ticket: Ticket) -> dict[str, Any]:
     # `accept`: the token of the form that accepts an unverified sender's email (web/mail.py)
     comments = await timeline.thread_of(ticket=ticket, actor=user)
     files = await attachments.listed_for_ticket(ticket=ticket, actor=user)
+    # `newest`: the thread shows that many, newest last, with "Show older" for the rest (web/ticket_edits.py)
     accept = CsrfForm() if user.is_staff else None
-    return {"ticket": ticket, "comments": comments, "accept": accept, "files": files}
+    return {"ticket": ticket, "comments": comments, "accept": accept, "files": files, "newest": THREAD_NEWEST}
 
 
 async def contacts_context(
@@ -195,7 +207,11 @@ async def reply_form(user: User, ticket: Ticket, comments: list[timeline.ThreadC
 async def show(human_id: str) -> Response:
     """The whole ticket: header, fields, thread and reply form, contacts and (agents) emails and history."""
     user, ticket = await current_user(), await visible_ticket(human_id, related=True)
-    context: dict[str, Any] = {"ticket": ticket}
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "reply": CommentForm(),
+        "reply_states": await reply_states(user),
+    }
     for name in ("header", "fields", "thread", "contacts"):
         context[name] = await PANELS[name].build(user, ticket)
     context["reply"] = await reply_form(user, ticket, context["thread"]["comments"])
@@ -243,36 +259,49 @@ async def post_comment(human_id: str) -> Response:
     ticket = await tickets.load(human_id=human_id, actor=user)
     if too_large or not form.validate():
         attachments.discard(files)
-        status = uploads.TOO_LARGE_STATUS if too_large else form_status(form)
-        return await on_panel_page(human_id, "tickets/_reply.html", status, ticket=ticket, reply=form)
-    internal = form.visibility.data == "internal"
+        status, states = (
+            uploads.TOO_LARGE_STATUS if too_large else form_status(form),
+            await reply_states(user),
+        )
+        return await on_panel_page(human_id, REPLY, status, ticket=ticket, reply=form, reply_states=states)
+    internal, states = form.visibility.data == "internal", await reply_states(user)
     try:
         carried = await attachments.add_files(human_id=human_id, files=files, actor=user) if files else []
-    except (Invalid, TooLarge) as error:
-        status = show_refusal(form, error)
-        return await on_panel_page(human_id, "tickets/_reply.html", status, ticket=ticket, reply=form)
-    try:
-        posted = await tickets.post_comment(
-            human_id=human_id, body=form.body.data, actor=user, internal=internal,
-            attachment_ids=[file.id for file in carried],
+        posted = await ticket_edits.reply_and_set_state(
+            human_id=human_id, body=form.body.data, internal=internal, state_id=form.then_state.data,
+            actor=user, attachment_ids=[file.id for file in carried],
             seen_through=form.seen_through.data, send_anyway=form.send_anyway.data,
         )  # fmt: skip
     except NewReplies as error:
-        return await show_new_replies(ticket, form, error)
+        return await show_new_replies(ticket, form, error, states)
+    except (Conflict, Invalid, TooLarge) as error:
+        status = show_refusal(form, error)
+        return await on_panel_page(human_id, REPLY, status, ticket=ticket, reply=form, reply_states=states)
     location = ticket_url(human_id) + "#tickets-thread"
-    fresh = CommentForm(data={"seen_through": posted.id})
-    return await changed("comment-added", location, "tickets/_reply.html", ticket=ticket, reply=fresh)
+    event, fresh = (
+        "ticket-changed" if form.then_state.data else "comment-added",
+        CommentForm(data={"seen_through": posted.id}),
+    )
+    response = await changed(event, location, REPLY, ticket=ticket, reply=fresh, reply_states=states)
+    if form.then_state.data and is_htmx():  # the thread and the fields both refresh
+        response.headers["HX-Trigger"] = events("comment-added", "ticket-changed", FIELDS_STALE)
+    return response
 
 
-async def show_new_replies(ticket: Ticket, form: CommentForm, error: NewReplies) -> Response:
+async def show_new_replies(ticket: Ticket, form: CommentForm, error: NewReplies, states: list) -> Response:
     """409: others replied since the form was shown. The reply stays in the form, the new replies
     show above it with "Send anyway" and "Edit"; the thread refreshes too."""
     form.seen_through.data, form.seen_through.raw_data = error.replies[-1].id, None  # not as posted
     form.send_anyway.data = False
-    context = {"ticket": ticket, "reply": form, "collision": error}
-    response = await on_panel_page(ticket.human_id, "tickets/_reply.html", error.status, **context)
+    context = {"ticket": ticket, "reply": form, "collision": error, "reply_states": states}
+    response = await on_panel_page(ticket.human_id, REPLY, error.status, **context)
     response.headers["HX-Trigger"] = json.dumps({"comment-added": {"target": "body"}})
     return response
+
+
+async def reply_states(user: User) -> list:
+    """The states an agent may set as they send (\"Send and set state\"); none for customers."""
+    return classification_choices(await catalog.list_states())["state"] if user.is_staff else []
 
 
 @bp.post("/<human_id>/contacts")

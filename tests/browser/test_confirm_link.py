@@ -43,6 +43,24 @@ def wait_for_message(sink: MailSink, address: str, subject: str, seconds: float 
     raise AssertionError(f"no '{subject}' email to {address} within {seconds} s")
 
 
+# Each "On record" label beside its value with room between, and the confirm button apart from
+# the list above it and the heading below it (issue 16 item 10: the list and buttons were cramped).
+ROOMY = """() => {
+  const box = e => e.getBoundingClientRect();
+  const dt = document.querySelector('.contact-list dt'), dd = dt.nextElementSibling;
+  const button = document.querySelector('button[name=confirm]');
+  const list = document.querySelector('.contact-list'), next = button.form.nextElementSibling;
+  return {beside: Math.abs(box(dt).top - box(dd).top) < 4, between: box(dd).left - box(dt).right,
+          above: box(button).top - box(list).bottom, below: box(next).top - box(button).bottom};
+}"""
+
+
+def assert_roomy_confirmation(page: Page) -> None:
+    layout = page.evaluate(ROOMY)
+    assert layout["beside"] and layout["between"] >= 12, layout
+    assert layout["above"] >= 12 and layout["below"] >= 24, layout
+
+
 def test_customer_corrects_their_phone_from_the_emailed_link(page: Page, anonymous_page: Page, mail_sink):
     address = f"it-{uuid.uuid4().hex[:8]}@customer.example"
     cc = f"cc-{uuid.uuid4().hex[:8]}@customer.example"
@@ -77,6 +95,7 @@ def test_customer_corrects_their_phone_from_the_emailed_link(page: Page, anonymo
     customer.goto(link)
     expect(customer.locator("h1")).to_have_text("Are these your contact details?")
     expect(customer.locator(".contact-list")).to_contain_text(address)
+    assert_roomy_confirmation(customer)
     screenshot(customer, "confirm-contacts")
     customer.get_by_label("Phone number").fill("+44 7700 900123")
     customer.get_by_role("button", name="Save corrections").click()

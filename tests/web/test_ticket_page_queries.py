@@ -20,13 +20,13 @@ COMMENT_READ = re.compile(r'FROM "?comment"?\s', re.IGNORECASE)
 # the select choices (states, groups, agents), the thread, the contacts, the confirmations, emails,
 # changes and events: 14 and 7 with the per-process cache empty, and for agents one more since the
 # emails panel lists the messages received too (issue 15), one more each for the thread's files
-# (attachments, issue 15) and the user's reply draft (issue 14 item 5), and for agents one each
-# for the tags and the linked tickets (issue 16)...
-MOST = {"agent": 19, "customer": 9}
-# ...and with it warm only the ticket and its own rows: the ticket, the thread and its files, the
-# contacts, the user's reply draft, and for agents the confirmations, emails sent and received,
-# changes, events, tags and linked tickets.
-WARM = {"agent": 12, "customer": 5}
+# (attachments, issue 15), the user's reply draft (issue 14 item 5) and the reporter shown by name
+# (issue 16 tool 7), and for agents one each for the tags and the linked tickets (issue 16)...
+MOST = {"agent": 20, "customer": 10}
+# ...and with it warm only the ticket and its own rows: the ticket, its reporter, the thread and its
+# files, the contacts, the user's reply draft, and for agents the confirmations, emails sent and
+# received, changes, events, tags and linked tickets.
+WARM = {"agent": 13, "customer": 6}
 
 
 # The change feed's dispatcher reads new events every few hundred milliseconds in the background,

@@ -1,0 +1,43 @@
+"""axe-core (npm `axe-core`, pinned in package-lock.json) finds no accessibility violation on the
+main screens, the agent's new tools among them: the queue with its bulk form, the ticket page with
+its editing form, the shortcuts list and the account page with the time zone."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  const where = v => v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ');
+  return result.violations.map(v => `${v.id}: ${v.help} (${where(v)})`);
+}"""
+
+
+def violations(page: Page) -> list[str]:
+    """axe's violations on what the page shows now. axe.min.js is injected through the DevTools
+    protocol (page.evaluate), which the page's Content-Security-Policy (no inline script) allows."""
+    assert AXE.exists(), "run `make node-deps`: the browser tests inject node_modules/axe-core/axe.min.js"
+    page.evaluate(AXE.read_text() + "\n;true")
+    return page.evaluate(RUN)
+
+
+@pytest.mark.parametrize("path", ["/queues/open", "/account", "/tickets/new", "/reports"])
+def test_no_violations_on_an_agents_screens(page: Page, path: str):
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    assert violations(page) == []
+
+
+def test_no_violations_on_the_ticket_page_and_its_tools(page: Page):
+    page.goto("/queues/open")
+    page.locator("#queues-list a.ticket-link").first.click()
+    page.wait_for_load_state("networkidle")
+    assert violations(page) == []
+    page.get_by_role("link", name="Edit", exact=True).click()
+    page.locator("#tickets-edit").wait_for()
+    assert violations(page) == []
+    # The check can fail: an image without a text alternative is reported.
+    page.evaluate("document.querySelector('#tickets-edit').append(document.createElement('img'))")
+    assert any(v.startswith("image-alt") for v in violations(page))
