@@ -166,7 +166,7 @@ def test_organisation_filter_suggests_names_and_takes_one(page: Page):
     expect(page).to_have_url(re.compile(r"organisation=Acme"))
     rows = page.locator("#queues-list .ticket-row")
     expect(rows.first).to_be_visible()
-    organisations = rows.locator("td:nth-child(3)").all_inner_texts()
+    organisations = rows.locator("td.organisation").all_inner_texts()
     assert organisations and set(organisations) == {"Acme"}
     expect(page.locator("#queues-list .list-summary")).to_contain_text("match the filters")
     assert page.evaluate("window.notReloaded") is True
