@@ -70,16 +70,22 @@ async def list_groups(*, actor: User) -> list[Group]:
     return await Group.all().order_by("name").prefetch_related("members__user")
 
 
-async def create_group(*, name: str, actor: User) -> Group:
-    """A new, empty agent group."""
+async def create_group(
+    *, name: str, actor: User, assignment: str = AssignmentMode.MANUAL, members: list[int] | None = None
+) -> Group:
+    """A new agent group, with its assignment mode and members (none by default)."""
     ensure_admin(actor)
+    values = _group_values(GroupChanges(name=name, assignment=assignment))
+    member_ids = await _members(members or [])
     try:
         async with in_transaction():
-            group = await Group.create(name=name)
+            group = await Group.create(**values)
+            await _replace_members(group.id, member_ids)
             await feed.publish("catalogue.changed", actor=actor, data={"what": "groups"})
-        return group
     except IntegrityError as exc:
-        raise Conflict(f"A group called {name} already exists.") from exc
+        raise Conflict(f"A group called {values['name']} already exists.") from exc
+    cache.changed()
+    return group
 
 
 @dataclass
