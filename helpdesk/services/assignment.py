@@ -16,6 +16,13 @@ LABELS = {
     AssignmentMode.LEAST_OPEN: "Least open tickets",
 }
 
+# What an admin is told after choosing a mode: "new tickets now go ..."
+SAYINGS = {
+    AssignmentMode.MANUAL: "unassigned until an agent takes them",
+    AssignmentMode.ROUND_ROBIN: "to each available member in turn",
+    AssignmentMode.LEAST_OPEN: "to the available member with the fewest open tickets",
+}
+
 
 @dataclass(frozen=True)
 class Candidate:
