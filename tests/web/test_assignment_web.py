@@ -57,6 +57,8 @@ async def test_admin_sets_an_agents_capacity_on_their_page(admin_client):
     form = {"csrf_token": token, "name": "Ola", "email": agent.email, "agent": "y", "capacity": "4"}
     assert (await admin_client.post(f"/admin/users/{agent.id}", form=form)).status_code == 303
     assert (await User.get(id=agent.id)).capacity == 4
+    page = await (await admin_client.get(f"/admin/users/{agent.id}")).get_data(as_text=True)
+    assert 'name="capacity" type="number" value="4"' in page and "Available" in page
     bad = await admin_client.post(f"/admin/users/{agent.id}", form=form | {"capacity": "-2"})
     assert bad.status_code == 422 and (await User.get(id=agent.id)).capacity == 4
     assert (
