@@ -48,7 +48,7 @@ async def create_group(data: GroupCreate) -> tuple[dict, int, dict[str, str]]:
     group = await admin.create_group(
         name=data.name, assignment=data.assignment, members=data.members, actor=g.user
     )
-    return {"data": group_full_out(group, sorted(data.members))}, 201, {"Location": str(group.id)}
+    return {"data": group_full_out(group, sorted(set(data.members)))}, 201, {"Location": str(group.id)}
 
 
 @api.patch("/groups/<int:group_id>")

@@ -114,7 +114,7 @@ async def get_user_by_email(email: str) -> User:
     return user
 
 
-SELF_EDITABLE = {"email", "name", "phone", "available"}
+SELF_EDITABLE = {"email", "name", "phone", "available"}  # `available`: agents' own (accounts.set_available)
 ADMIN_EDITABLE = SELF_EDITABLE | {"admin", "agent", "human_id", "organisation_hid", "active", "capacity"}
 MAX_CAPACITY = 10_000  # open tickets an agent may be set to hold; None: no limit
 
@@ -179,6 +179,8 @@ async def update_user(
     allowed = ADMIN_EDITABLE if actor.admin else SELF_EDITABLE
     if refused := sorted(set(changes) - allowed):
         raise Forbidden(f"Only admins change {', '.join(refused)}.")
+    if "available" in changes and not user.is_staff:
+        raise Forbidden("Only agents take tickets, so only agents are available or away.")
     if user.id == actor.id and (changes.get("admin") is False or changes.get("active") is False):
         raise Forbidden("You cannot remove your own admin rights or deactivate yourself.")
     if "capacity" in changes and (reason := capacity_error(changes["capacity"])):

@@ -106,3 +106,9 @@ async def test_the_openapi_document_lists_the_group_routes(client, app):
     paths = (await (await client.get("/api/openapi.json")).get_json())["paths"]
     assert {"get", "post"} <= set(paths["/api/groups"])
     assert {"get", "patch"} <= set(paths["/api/groups/{group_id}"])
+
+
+async def test_customers_have_no_availability(customer):
+    response = await customer.patch(f"/api/users/{customer.user.id}", json={"available": False})
+    assert response.status_code == 403
+    assert "available" not in (await (await customer.get("/api/users")).get_json())["data"]
