@@ -1,27 +1,64 @@
-"""Groups and the state catalogue (DECISIONS 24-26)."""
+"""Groups and the state catalogue (DECISIONS 24-26); creating and changing groups (admins, extra routes)."""
 
 from quart import g
 from quart_schema import document_querystring
 
 from helpdesk.api.blueprint import api
-from helpdesk.api.http import query_args
+from helpdesk.api.http import json_body, query_args
 from helpdesk.api.openapi import documents
-from helpdesk.api.schemas import GroupOut, StateOut, StateQuery, envelope, group_out, state_out
-from helpdesk.services import catalog
+from helpdesk.api.schemas import (
+    GroupCreate,
+    GroupOut,
+    GroupUpdate,
+    StateOut,
+    StateQuery,
+    envelope,
+    group_full_out,
+    state_out,
+)
+from helpdesk.services import admin, catalog
+
+GroupEnvelope = envelope("GroupEnvelope", GroupOut)
 
 
 @api.get("/groups")
 @documents(200, envelope("GroupListEnvelope", list[GroupOut]))
 async def list_groups() -> dict:
-    """Every agent group."""
-    return {"data": [group_out(group) for group in await catalog.list_groups(actor=g.user)]}
+    """Every agent group, with the extra fields `assignment` and `members`."""
+    groups = await catalog.list_groups(actor=g.user)
+    members = await catalog.group_members(group_ids=[group.id for group in groups], actor=g.user)
+    return {"data": [group_full_out(group, members.get(group.id, [])) for group in groups]}
 
 
 @api.get("/groups/<int:group_id>")
-@documents(200, envelope("GroupEnvelope", GroupOut))
+@documents(200, GroupEnvelope)
 async def get_group(group_id: int) -> dict:
-    """One agent group."""
-    return {"data": group_out(await catalog.get_group(group_id=group_id, actor=g.user))}
+    """One agent group, with the extra fields `assignment` and `members`."""
+    group = await catalog.get_group(group_id=group_id, actor=g.user)
+    members = await catalog.group_members(group_ids=[group.id], actor=g.user)
+    return {"data": group_full_out(group, members.get(group.id, []))}
+
+
+@api.post("/groups")
+@documents(201, GroupEnvelope)
+@json_body(GroupCreate)
+async def create_group(data: GroupCreate) -> tuple[dict, int, dict[str, str]]:
+    """Extra route (admins; others 403): a new group, its assignment mode and members. 201 with
+    `Location: <id>` and the group."""
+    group = await admin.create_group(
+        name=data.name, assignment=data.assignment, members=data.members, actor=g.user
+    )
+    return {"data": group_full_out(group, sorted(set(data.members)))}, 201, {"Location": str(group.id)}
+
+
+@api.patch("/groups/<int:group_id>")
+@documents(200, GroupEnvelope)
+@json_body(GroupUpdate)
+async def update_group(group_id: int, data: GroupUpdate) -> dict:
+    """Extra route (admins; others 403): rename, replace the members, or change the assignment mode."""
+    changes = admin.GroupChanges(**{key: getattr(data, key) for key in data.model_fields_set})
+    group = await admin.update_group(group_id=group_id, changes=changes, actor=g.user)
+    return {"data": group_full_out(group, sorted(member.user_id for member in group.members))}
 
 
 @api.get("/states")

@@ -113,12 +113,44 @@ class UserCreate(Strict):
     organisationId: HumanId | None = None
 
 
+Capacity = Annotated[int, Field(ge=0, le=10_000)]
+
+
 class UserUpdate(Strict):
     email: Email | None = None
     name: Name | None = None
     phoneNumber: UserPhone | None = None
     admin: bool | None = None
     agent: bool | None = None
+    available: bool | None = Field(
+        None, description="Extra field: one's own; assignment rules skip an agent who is not."
+    )
+    capacity: Capacity | None = Field(
+        None, description="Extra field (admins): open tickets a rule may assign the agent; null: no limit."
+    )
+
+
+GroupName = Annotated[str, Field(min_length=1, max_length=100)]
+AssignmentModeName = Literal["manual", "roundRobin", "leastOpen"]
+MemberIds = Annotated[
+    list[Id], Field(max_length=1000, description="Every member's user id: the whole membership.")
+]
+
+
+class GroupCreate(Strict):
+    """Extra route (admins): a new group."""
+
+    name: GroupName
+    assignment: AssignmentModeName = "manual"
+    members: MemberIds = []
+
+
+class GroupUpdate(Strict):
+    """Extra route (admins): what changes about a group; what is left out stays."""
+
+    name: GroupName | None = None
+    assignment: AssignmentModeName | None = None
+    members: MemberIds | None = None
 
 
 class TicketAttributesIn(Strict):
@@ -255,6 +287,8 @@ def user_out(user: User) -> dict[str, Any]:
         "phoneNumber": phone_out(user.phone),
         "admin": user.admin,
         "agent": user.agent,
+        "available": user.available if user.is_staff else None,  # extra fields, agents' only
+        "capacity": user.capacity if user.is_staff else None,
     }
     # Optional fields are left out rather than null: the blueprint types them as string/number.
     return {key: value for key, value in body.items() if value is not None}
@@ -276,6 +310,11 @@ def state_out(state: State | None) -> dict[str, Any] | None:
 
 def group_out(group: Group | None) -> dict[str, Any] | None:
     return None if group is None else _dated(group, {"id": group.id, "name": group.name})
+
+
+def group_full_out(group: Group, members: list[int]) -> dict[str, Any]:
+    """A group as the /groups routes give it: with the extra fields `assignment` and `members`."""
+    return group_out(group) | {"assignment": str(group.assignment), "members": members}
 
 
 def organisation_out(org: Organisation | None) -> dict[str, Any] | None:
@@ -377,6 +416,12 @@ class GroupOut(BaseModel):
     name: str
     dateCreated: str
     dateUpdated: str
+    assignment: AssignmentModeName | None = Field(
+        None, description="Extra field (the /groups routes): how new tickets are assigned."
+    )
+    members: list[int] | None = Field(
+        None, description="Extra field (the /groups routes): members' user ids."
+    )
 
 
 class UserOut(BaseModel):
@@ -388,6 +433,10 @@ class UserOut(BaseModel):
     phoneNumber: int | str | None = None
     admin: bool
     agent: bool
+    available: bool | None = Field(
+        None, description="Extra field: whether assignment rules give them tickets."
+    )
+    capacity: int | None = Field(None, description="Extra field: the most open tickets a rule assigns them.")
 
 
 class AgentBriefOut(BaseModel):

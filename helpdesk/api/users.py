@@ -8,7 +8,11 @@ from helpdesk.api.openapi import documents, takes_idempotency_key
 from helpdesk.api.schemas import UserCreate, UserOut, UserUpdate, envelope, user_out
 from helpdesk.services import users
 
-USER_FIELDS = {"email": "email", "name": "name", "phoneNumber": "phone", "admin": "admin", "agent": "agent"}
+USER_FIELDS = {
+    "email": "email", "name": "name", "phoneNumber": "phone", "admin": "admin", "agent": "agent",
+    "available": "available", "capacity": "capacity",
+}  # fmt: skip
+CLEARED_BY_NULL = {"phoneNumber", "capacity"}  # null: no phone number, no capacity limit
 
 
 @api.get("/users")
@@ -44,11 +48,11 @@ async def create_user(data: UserCreate) -> Response:
 @documents(202)
 @json_body(UserUpdate)
 async def update_user(user_id: int, data: UserUpdate) -> Response:
-    """Partial update: own name and phone; one's own new email is confirmed by an emailed link first.
-    Admins also change the flags and other users' emails. 202."""
-    # null clears the phone number; for the other fields (all required on a user) it means "unchanged".
+    """Partial update: own name, phone and `available`; one's own new email is confirmed by an emailed
+    link first. Admins also change the flags, `capacity` and other users' emails. 202."""
+    # null clears the phone number and the capacity; for the other fields it means "unchanged".
     given = {key: getattr(data, key) for key in data.model_fields_set}
-    changes = {USER_FIELDS[k]: v for k, v in given.items() if v is not None or k == "phoneNumber"}
+    changes = {USER_FIELDS[k]: v for k, v in given.items() if v is not None or k in CLEARED_BY_NULL}
     await users.update_user(
         user_id=user_id, changes=changes, actor=g.user, active_only=True, config=current_app.config
     )

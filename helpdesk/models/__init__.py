@@ -9,6 +9,7 @@ from helpdesk.models.mail import BouncingAddress, InboundEmail, InboundStatus
 from helpdesk.models.notifications import Notification, NotificationSetting
 from helpdesk.models.people import (
     ApiToken,
+    AssignmentMode,
     Attempt,
     Group,
     GroupMember,
@@ -47,6 +48,7 @@ __all__ = [
     "ContactProposal",
     "Event",
     "FeedEvent",
+    "AssignmentMode",
     "Group",
     "GroupMember",
     "IdempotencyKey",

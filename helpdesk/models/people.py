@@ -1,5 +1,7 @@
 """Users, their API tokens and web sessions, organisations and agent groups."""
 
+from enum import StrEnum
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -44,6 +46,10 @@ class User(Model):
     updated_at = fields.DatetimeField(auto_now=True)
     # The IANA zone (Europe/London) the desk shows this user's times in; empty: UTC.
     time_zone = fields.CharField(max_length=64, default="", db_default="")
+    # Assignment rules (services/assignment.py) skip an agent who is away or already holds
+    # `capacity` open tickets (None: no limit).
+    available = fields.BooleanField(default=True, db_default=True)
+    capacity = fields.IntField(null=True)
 
     class Meta:
         table = "user"
@@ -121,11 +127,24 @@ class RateBucket(Model):
         table = "rate_bucket"
 
 
+class AssignmentMode(StrEnum):
+    """How a group's new tickets find their assignee (services/assignment.py)."""
+
+    MANUAL = "manual"  # nobody until an agent assigns one
+    ROUND_ROBIN = "roundRobin"  # each available member in turn
+    LEAST_OPEN = "leastOpen"  # the available member holding the fewest open tickets
+
+
 class Group(Model):
     """A team of agents. Tickets are queued to groups."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100, unique=True)
+    assignment = fields.CharEnumField(
+        AssignmentMode, max_length=16, default=AssignmentMode.MANUAL, db_default=AssignmentMode.MANUAL.value
+    )
+    # The member a rule assigned last: round robin goes on from the next one after it.
+    last_assigned_id = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

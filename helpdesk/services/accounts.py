@@ -8,7 +8,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from helpdesk.errors import Invalid
+from helpdesk.errors import Forbidden, Invalid
 from helpdesk.models import User
 from helpdesk.services import cache, feed, links, passwords, sessions
 from helpdesk.services.users import may_email_link, normalise_email, send_link_email
@@ -94,5 +94,15 @@ async def set_time_zone(*, actor: User, time_zone: str) -> None:
         raise Invalid("Unknown time zone.", {"time_zone": [reason]})
     async with in_transaction():
         await User.filter(id=actor.id).update(time_zone=time_zone)
+        await feed.publish("user.changed", actor=actor, data={"user": actor.id})
+    cache.changed()
+
+
+async def set_available(*, actor: User, available: bool) -> None:
+    """Say whether one takes new tickets: assignment rules skip an agent who is away."""
+    if not actor.is_staff:
+        raise Forbidden("Only agents take tickets.")
+    async with in_transaction():
+        await User.filter(id=actor.id).update(available=available)
         await feed.publish("user.changed", actor=actor, data={"user": actor.id})
     cache.changed()

@@ -1,13 +1,28 @@
 """What admins manage in the web UI: users' tokens, groups and membership, the state catalogue."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
-from helpdesk.models import ApiToken, Group, GroupMember, Organisation, State, StateKind, User, ids_in_range
+from helpdesk.models import (
+    ApiToken,
+    AssignmentMode,
+    Group,
+    GroupMember,
+    Organisation,
+    State,
+    StateKind,
+    User,
+    ids_in_range,
+)
 from helpdesk.services import cache, feed
+
+NAME_LENGTH = 100  # Group.name
 
 
 def ensure_admin(actor: User) -> None:
@@ -55,16 +70,91 @@ async def list_groups(*, actor: User) -> list[Group]:
     return await Group.all().order_by("name").prefetch_related("members__user")
 
 
-async def create_group(*, name: str, actor: User) -> Group:
-    """A new, empty agent group."""
+async def create_group(
+    *, name: str, actor: User, assignment: str = AssignmentMode.MANUAL, members: list[int] | None = None
+) -> Group:
+    """A new agent group, with its assignment mode and members (none by default)."""
     ensure_admin(actor)
+    values = _group_values(GroupChanges(name=name, assignment=assignment))
+    member_ids = await _members(members or [])
     try:
         async with in_transaction():
-            group = await Group.create(name=name)
+            group = await Group.create(**values)
+            await _replace_members(group.id, member_ids)
             await feed.publish("catalogue.changed", actor=actor, data={"what": "groups"})
-        return group
     except IntegrityError as exc:
-        raise Conflict(f"A group called {name} already exists.") from exc
+        raise Conflict(f"A group called {values['name']} already exists.") from exc
+    cache.changed()
+    return group
+
+
+@dataclass
+class GroupChanges:
+    """What an admin changes about a group; None leaves that part as it is."""
+
+    name: str | None = None
+    members: list[int] | None = None  # every member's user id: the group's whole membership
+    assignment: str | None = None  # an AssignmentMode value
+
+
+async def update_group(*, group_id: int, changes: GroupChanges, actor: User) -> Group:
+    """Rename a group, replace its members, or change how its new tickets are assigned; the group
+    with its members loaded."""
+    ensure_admin(actor)
+    group = await Group.get_or_none(id=group_id) if ids_in_range(group_id) else None
+    if group is None:
+        raise NotFound(f"No group {group_id}.")
+    values = _group_values(changes)
+    members = await _members(changes.members) if changes.members is not None else None
+    try:
+        async with in_transaction():
+            if values:
+                await Group.filter(id=group_id).update(**values, updated_at=datetime.now(UTC))
+            if members is not None:
+                await _replace_members(group_id, members)
+            await feed.publish("catalogue.changed", actor=actor, data={"what": "groups"})
+    except IntegrityError as exc:
+        raise Conflict(f"A group called {changes.name} already exists.") from exc
+    cache.changed()
+    return await Group.get(id=group_id).prefetch_related("members__user")
+
+
+def _group_values(changes: GroupChanges) -> dict[str, Any]:
+    """The group's own columns to change; Invalid names a bad name or mode."""
+    values: dict[str, Any] = {}
+    if changes.name is not None:
+        if not changes.name.strip() or len(changes.name.strip()) > NAME_LENGTH:
+            raise Invalid("Bad group name.", {"name": [f"must be 1 to {NAME_LENGTH} characters"]})
+        values["name"] = changes.name.strip()
+    if changes.assignment is not None:
+        if changes.assignment not in set(AssignmentMode):
+            modes = ", ".join(AssignmentMode)
+            raise Invalid("Unknown assignment mode.", {"assignment": [f"must be one of {modes}"]})
+        values["assignment"] = AssignmentMode(changes.assignment)
+    return values
+
+
+async def _members(user_ids: list[int]) -> set[int]:
+    """The ids, each an active agent's; Invalid names the others."""
+    wanted = {i for i in user_ids if ids_in_range(i)}
+    found = set(
+        await User.filter(Q(agent=True) | Q(admin=True), id__in=wanted, active=True).values_list(
+            "id", flat=True
+        )
+    )
+    if unknown := sorted(set(user_ids) - found):
+        raise Invalid(
+            "Only active agents join groups.", {"members": [f"{i} is not an active agent" for i in unknown]}
+        )
+    return found
+
+
+async def _replace_members(group_id: int, members: set[int]) -> None:
+    current = set(await GroupMember.filter(group_id=group_id).values_list("user_id", flat=True))
+    await GroupMember.filter(group_id=group_id, user_id__in=current - members).delete()
+    await GroupMember.bulk_create(
+        [GroupMember(group_id=group_id, user_id=i) for i in sorted(members - current)]
+    )
 
 
 async def add_member(*, group_id: int, user_id: int, actor: User) -> GroupMember:

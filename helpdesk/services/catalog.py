@@ -9,7 +9,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from helpdesk.errors import NotFound
-from helpdesk.models import Group, State, StateKind, User, ids_in_range
+from helpdesk.models import Group, GroupMember, State, StateKind, User, ids_in_range
 from helpdesk.services import cache
 
 STATE_TYPES: dict[str, StateKind | None] = {
@@ -58,6 +58,21 @@ async def list_groups(*, actor: User) -> list[Group]:
 async def active_agents() -> list[User]:
     """Active agents and admins, by name: whom a ticket can be assigned to (callers check the actor)."""
     return list(await _agents.one(WHOLE_TABLE))
+
+
+async def group_members(*, group_ids: list[int], actor: User) -> dict[int, list[int]]:
+    """Each group's members' user ids, in order (staff only; one query)."""
+    if not actor.is_staff:
+        raise NotFound("No such resource.")
+    rows = (
+        await GroupMember.filter(group_id__in=group_ids)
+        .order_by("user_id")
+        .values_list("group_id", "user_id")
+    )
+    members: dict[int, list[int]] = {}
+    for group_id, user_id in rows:
+        members.setdefault(group_id, []).append(user_id)
+    return members
 
 
 async def get_group(*, group_id: int, actor: User) -> Group:

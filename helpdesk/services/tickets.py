@@ -27,6 +27,7 @@ from helpdesk.models import (
 from helpdesk.models.tickets import CONTACT, TRUSTED
 from helpdesk.services import (
     access,
+    assignment,
     attachments,
     cache,
     contacts,
@@ -271,10 +272,15 @@ async def _create_ticket(data: NewTicket, actor: User, retry: idempotency.Reques
     if not actor.is_staff:
         _as_customer(data, actor)
     states = await _resolve_classification(data.classification)
-    await _assignment(data.group_id, data.assignee_id)
+    group, _ = await _assignment(data.group_id, data.assignee_id)
     if states.get("state") is None:
         states["state"] = await _default_state()
-    return await _insert_ticket(data, states, actor, retry)
+    if data.assignee_id is not None or not assignment.rule_applies(group):
+        return await _insert_ticket(data, states, actor, retry)
+    async with in_transaction():  # the group's lock, the cursor it moves and the ticket commit together
+        rule = await assignment.pick(data.group_id)
+        data.assignee_id = rule.agent_id if rule else None
+        return await _insert_ticket(data, states, actor, retry, rule)
 
 
 def _as_customer(data: NewTicket, actor: User) -> None:
@@ -293,9 +299,14 @@ async def _ticket_by_id(ticket_id: int) -> Ticket:
 
 
 async def _insert_ticket(
-    data: NewTicket, states: dict[str, State | None], actor: User, retry: idempotency.Request | None
+    data: NewTicket,
+    states: dict[str, State | None],
+    actor: User,
+    retry: idempotency.Request | None,
+    rule: assignment.Pick | None = None,
 ) -> Ticket:
-    """Write the ticket with its contacts, history, notification and idempotency key at once."""
+    """Write the ticket with its contacts, history, notification and idempotency key at once;
+    with the assignment `rule` that chose its assignee, the history says so."""
     moment = now()
     state = states.get("state")
     ticket = Ticket(
@@ -320,14 +331,27 @@ async def _insert_ticket(
              "created_at": moment, "updated_at": moment, "ticket_id": ticket_id}
             for key, value, consent in given
         ]  # fmt: skip
-        opened = history.change_row(
-            ticket_id=ticket_id, actor=actor, field=history.CREATED, new=ticket.human_id, moment=moment
-        )
+        opened = [
+            history.change_row(
+                ticket_id=ticket_id, actor=actor, field=history.CREATED, new=ticket.human_id, moment=moment
+            )
+        ]
+        if rule:
+            opened.append(
+                history.change_row(
+                    ticket_id=ticket_id,
+                    actor=None,
+                    field="assignee",
+                    new=rule.agent_name,
+                    actor_label=rule.actor_label,
+                    moment=moment,
+                )
+            )
         keys = [retry.row(ticket_id) | {"created_at": moment}] if retry else []
         created, invited = contacts.new_ticket_notifications(ticket, given)
         return [
             ticket_writes.Rows.of("ticket_attribute", attributes),
-            ticket_writes.Rows.of("ticket_history", [opened]),
+            ticket_writes.Rows.of("ticket_history", opened),
             *_notification_rows(created),
             *_notification_rows(invited),
             ticket_writes.Rows.of("idempotency_key", keys),

@@ -114,8 +114,16 @@ async def get_user_by_email(email: str) -> User:
     return user
 
 
-SELF_EDITABLE = {"email", "name", "phone"}
-ADMIN_EDITABLE = SELF_EDITABLE | {"admin", "agent", "human_id", "organisation_hid", "active"}
+SELF_EDITABLE = {"email", "name", "phone", "available"}  # `available`: agents' own (accounts.set_available)
+ADMIN_EDITABLE = SELF_EDITABLE | {"admin", "agent", "human_id", "organisation_hid", "active", "capacity"}
+MAX_CAPACITY = 10_000  # open tickets an agent may be set to hold; None: no limit
+
+
+def capacity_error(capacity: Any) -> str | None:
+    """Why `capacity` is not a number of open tickets (a whole number 0..MAX_CAPACITY, or None)."""
+    if capacity is None or (type(capacity) is int and 0 <= capacity <= MAX_CAPACITY):
+        return None
+    return f"must be a whole number from 0 to {MAX_CAPACITY}, or empty for no limit"
 
 
 async def get_user(*, user_id: int, actor: User, active_only: bool = False) -> User:
@@ -171,8 +179,12 @@ async def update_user(
     allowed = ADMIN_EDITABLE if actor.admin else SELF_EDITABLE
     if refused := sorted(set(changes) - allowed):
         raise Forbidden(f"Only admins change {', '.join(refused)}.")
+    if "available" in changes and not user.is_staff:
+        raise Forbidden("Only agents take tickets, so only agents are available or away.")
     if user.id == actor.id and (changes.get("admin") is False or changes.get("active") is False):
         raise Forbidden("You cannot remove your own admin rights or deactivate yourself.")
+    if "capacity" in changes and (reason := capacity_error(changes["capacity"])):
+        raise Invalid("Bad capacity.", {"capacity": [reason]})
     if user.id == actor.id and "email" in changes:
         await _change_own_email(user, changes.pop("email"), config)
     if "email" in changes:

@@ -13,6 +13,7 @@ from helpdesk.services import accounts, notifications, sessions, users
 from helpdesk.web.auth import current_user, login_required
 from helpdesk.web.forms import (
     SESSION_EXPIRED,
+    AvailabilityForm,
     ChangePasswordForm,
     CsrfForm,
     EndSessionForm,
@@ -32,6 +33,8 @@ NOTICES = {
     "others": "You are signed out everywhere else.",
     "notifications": "Your choice of notification emails is saved.",
     "time_zone": "Your time zone is saved: times show in it.",
+    "available": "You are available: groups that assign by rule give you new tickets.",
+    "away": "You are away: groups that assign by rule skip you until you are back.",
 }
 
 
@@ -45,6 +48,7 @@ async def account_page(status: int = 200, notice: str = "", **forms: Form) -> tu
         "password_form": ChangePasswordForm(),
         "email_form": NewEmailForm(),
         "time_zone_form": TimeZoneForm(data={"time_zone": actor.time_zone}),
+        "availability_form": AvailabilityForm(),
         "time_zones": accounts.time_zones(),
         "action": CsrfForm(),
         "open_sessions": await sessions.list_sessions(actor=actor, session_id=session["sid"]),
@@ -95,6 +99,17 @@ async def change_time_zone() -> Any:
     if outcome.refused:
         return await account_page(outcome.status, time_zone_form=form)
     return back_with_notice("time_zone")
+
+
+@bp.post("/account/available")
+@login_required
+async def change_availability() -> Any:
+    """Switch whether assignment rules give one new tickets (agents)."""
+    user, form = await current_user(), await AvailabilityForm.from_request()
+    if not form.validate():
+        abort(400, SESSION_EXPIRED)
+    await accounts.set_available(actor=user, available=form.available.data)
+    return back_with_notice("available" if form.available.data else "away")
 
 
 @bp.post("/account/email")

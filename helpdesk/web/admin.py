@@ -12,10 +12,11 @@ from typing import Any
 from quart import Blueprint, Response, abort, current_app, redirect, session, url_for
 
 from helpdesk.errors import Conflict, Forbidden, Invalid
-from helpdesk.models import GroupMember, Organisation, State, StateKind, User
-from helpdesk.services import admin, catalog, organisations, users
+from helpdesk.models import Group, GroupMember, Organisation, State, StateKind, User
+from helpdesk.services import admin, assignment, catalog, organisations, users
 from helpdesk.web.auth import current_user, to_sign_in
 from helpdesk.web.forms import (
+    AssignmentForm,
     CsrfForm,
     MemberForm,
     NameForm,
@@ -236,8 +237,21 @@ async def groups(form: NameForm | None = None, status: int = 200, error: str = "
     """Groups with their members; add groups and members."""
     actor = await current_user()
     context = {"groups": await admin.list_groups(actor=actor), "agents": await users.list_agents(actor=actor)}
-    context["error"] = error
+    context |= {"error": error, "modes": assignment.LABELS}
     return await screen("admin/groups.html", status, form=form or NameForm(), action=CsrfForm(), **context)
+
+
+@bp.post("/groups/<int:group_id>/assignment")
+async def set_assignment(group_id: int):
+    """Choose how the group's new tickets are assigned."""
+    form = await AssignmentForm.from_request()
+    changes = admin.GroupChanges(assignment=form.assignment.data)
+    change = partial(admin.update_group, group_id=group_id, changes=changes, actor=await current_user())
+    return await save_form(form, change, url_for("admin.groups"), group_form_refused, _assignment_set)
+
+
+def _assignment_set(group: Group) -> str:
+    return f"{group.name}: new tickets now go {assignment.SAYINGS[group.assignment]}."
 
 
 @bp.post("/groups")
@@ -255,16 +269,16 @@ async def add_member(group_id: int):
     """Put an agent in the group."""
     form = await MemberForm.from_request()
     add = partial(admin.add_member, group_id=group_id, user_id=form.user.data, actor=await current_user())
-    return await save_form(form, add, url_for("admin.groups"), member_refused, _member_added)
+    return await save_form(form, add, url_for("admin.groups"), group_form_refused, _member_added)
 
 
 def _member_added(member: GroupMember) -> str:
     return f"Added {member.user.name} to {member.group.name}."
 
 
-async def member_refused(form: MemberForm, status: int):
-    """The groups again after an agent was not added: each group has its own small form, so what
-    went wrong shows once above them all."""
+async def group_form_refused(form: CsrfForm, status: int):
+    """The groups again after an agent was not added or a mode not set: each group has its own
+    small forms, so what went wrong shows once above them all."""
     return await groups(status=status, error=one_line(form))
 
 

@@ -28,8 +28,10 @@ from wtforms.widgets import HiddenInput
 
 from helpdesk.errors import DomainError
 from helpdesk.models import MAX_ID, State, StateKind
+from helpdesk.services import assignment
 from helpdesk.services.ticket_fields import LINKS
 from helpdesk.services.tickets import CLASSIFICATIONS
+from helpdesk.services.users import MAX_CAPACITY
 from helpdesk.services.values import email_error, is_email, phone_error
 from helpdesk.web.pages import form_status
 
@@ -336,10 +338,16 @@ class UserForm(CsrfForm):
     )
     agent = BooleanField("Agent")
     admin = BooleanField("Admin")
+    capacity = IntegerField(
+        "Open tickets at most (assignment rules; empty: no limit)",
+        [Optional(), NumberRange(min=0, max=MAX_CAPACITY)],
+    )
 
 
 class NewUserForm(UserForm):
     """A new user: they get an invitation email and choose their own password."""
+
+    capacity = None  # set on the user's own page once they exist
 
 
 class NameForm(CsrfForm):
@@ -348,6 +356,18 @@ class NameForm(CsrfForm):
 
 class MemberForm(CsrfForm):
     user = IntegerField("Agent", [DataRequired(), AN_ID])
+
+
+class AssignmentForm(CsrfForm):
+    assignment = SelectField(
+        "New tickets go to", choices=[Choice(mode.value, label) for mode, label in assignment.LABELS.items()]
+    )
+
+
+class AvailabilityForm(CsrfForm):
+    """One's own switch: a hidden `true` or `false` rides with the button that flips it."""
+
+    available = BooleanField("Available for new tickets", false_values=("false", ""))
 
 
 class StateForm(CsrfForm):

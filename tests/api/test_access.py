@@ -26,6 +26,9 @@ ACCESS = {
     ("POST", "/api/tickets/<ticket_id>/merge"): (204, 204, 403),
     ("GET", "/api/groups"): (200, 200, 404),
     ("GET", "/api/groups/<int:group_id>"): (200, 200, 404),
+    # Extra routes (issue 17): admins only; 403 for anyone else whatever the id, so nothing leaks.
+    ("POST", "/api/groups"): (201, 403, 403),
+    ("PATCH", "/api/groups/<int:group_id>"): (200, 403, 403),
     ("GET", "/api/states"): (200, 200, 200),
     ("GET", "/api/states/"): (200, 200, 200),
     ("POST", "/api/events/confirm-contacts/<ticket_id>"): (201, 201, 404),
@@ -79,6 +82,8 @@ async def _prepare(method, rule, actor, admin):
         ("POST", "/api/tickets/<ticket_id>/merge"): {"into": into},
         ("POST", "/api/users"): {"email": "new@x.example", "name": "New"},
         ("PATCH", "/api/users/<int:user_id>"): {"name": "Renamed"},
+        ("POST", "/api/groups"): {"name": "New group", "assignment": "roundRobin"},
+        ("PATCH", "/api/groups/<int:group_id>"): {"assignment": "leastOpen"},
         ("POST", "/api/tickets"): TICKET,
         ("PATCH", "/api/tickets/<ticket_id>"): {"title": "changed"},
         ("POST", "/api/tickets/<ticket_id>"): {"description": "hello"},

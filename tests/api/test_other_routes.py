@@ -118,8 +118,9 @@ async def test_openapi_lists_only_api_routes_and_docs_page_serves(client, app):
     page = await docs.get_data(as_text=True)
     assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")
     operations = sum(len(methods) for methods in spec["paths"].values())
-    # /api/states/ is /api/states; attachments up and down (issue 15) and the merge (issue 16)
-    assert page.count('class="card api-op"') == operations == 24
+    # /api/states/ is /api/states; attachments up and down (issue 15), the merge (issue 16), and
+    # creating and changing groups (issue 17)
+    assert page.count('class="card api-op"') == operations == 26
     stream = spec["paths"]["/api/stream"]["get"]
     assert list(stream["responses"]["200"]["content"]) == ["text/event-stream"]
     assert "<code>GET /api/stream</code>" in page

@@ -64,7 +64,8 @@ async def test_openapi_declares_429_with_retry_after_on_every_operation(client):
     document does not list."""
     spec = await (await client.get("/api/openapi.json")).get_json()
     operations = [op for methods in spec["paths"].values() for op in methods.values()]
-    assert len(operations) == 24  # the 20 of the contract, the live stream, attachments up and down, merge
+    # the 20 of the contract, the live stream, attachments up and down, merge, groups created and changed
+    assert len(operations) == 26
     for operation in operations:
         refused = operation["responses"]["429"]
         assert refused["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}

@@ -15,13 +15,17 @@ import pytest
 
 from helpdesk import mail_imap, mail_lmtp
 from helpdesk.models import (
+    AssignmentMode,
     BouncingAddress,
     Comment,
+    Group,
+    GroupMember,
     InboundEmail,
     InboundStatus,
     OutboxEmail,
     OutboxStatus,
     Ticket,
+    TicketHistory,
 )
 from helpdesk.services import mail_intake, mail_routing, outbox, ticket_contacts, timeline
 from helpdesk.services.reply_address import reply_address, ticket_of_address
@@ -256,6 +260,21 @@ async def test_a_message_that_breaks_processing_is_kept_with_the_reason_and_retr
     await mail_intake.process_due(broken | {"MAIL_IN_UNKNOWN_GROUP": ""})
     assert (await InboundEmail.get()).status == InboundStatus.DONE
     assert (await Ticket.get()).title == "Hi"
+
+
+async def test_a_ticket_opened_by_email_is_assigned_by_its_groups_rule(lmtp, config):
+    await make_organisation(default_contract_hid="CON-1", default_tenant_hid="1")
+    agent = await make_agent(name="Priya")
+    group = await Group.create(name="Inbox", assignment=AssignmentMode.ROUND_ROBIN)
+    await GroupMember.create(group=group, user=agent)
+    opened = config | {"MAIL_IN_UNKNOWN_SENDERS": "open", "MAIL_IN_UNKNOWN_ORGANISATION": "ORG-1",
+                       "MAIL_IN_UNKNOWN_GROUP": "Inbox"}  # fmt: skip
+    await deliver(lmtp, mail("who@nowhere.example", "Printer", "text", "<a-1@nowhere>"))
+    await mail_intake.process_due(opened)
+    ticket = await Ticket.get()
+    assert (ticket.group_id, ticket.assignee_id) == (group.id, agent.id)
+    rule = await TicketHistory.get(ticket_id=ticket.id, field="assignee")
+    assert (rule.actor_label, rule.new_value) == ("Assignment rule (round robin)", "Priya")
 
 
 async def test_a_sender_over_the_hourly_cap_makes_nothing_more(lmtp, config):
