@@ -1,10 +1,15 @@
 """Tickets with their attributes, comments and change history."""
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
 
 from helpdesk.models.catalog import State
 from helpdesk.models.people import Group, User
+
+if TYPE_CHECKING:
+    from helpdesk.models.sla import SlaPolicy
 
 TICKET_PREFIX = "INC-"
 CONTACT = "Contact"  # TicketAttribute.type of the rows that name a ticket's contacts
@@ -47,6 +52,18 @@ class Ticket(Model):
     resolved_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
     version = fields.IntField(default=1)
+    # Service levels (services/sla.py), recomputed from the ticket's history with each change.
+    sla_policy: fields.ForeignKeyNullableRelation["SlaPolicy"] = fields.ForeignKeyField(
+        "helpdesk.SlaPolicy", related_name="tickets", null=True, on_delete=fields.SET_NULL
+    )
+    first_response_at = fields.DatetimeField(null=True)  # the first public reply by an agent
+    first_response_due_at = fields.DatetimeField(null=True)
+    next_response_due_at = fields.DatetimeField(null=True)
+    resolution_due_at = fields.DatetimeField(null=True)
+    sla_due_at = fields.DatetimeField(null=True)  # the earliest due of the running clocks: queues sort by it
+    sla_warn_at = fields.DatetimeField(null=True)  # the earliest warning of the running clocks
+    sla_next_event_at = fields.DatetimeField(null=True)  # when the timer next looks at the ticket
+    sla_breached = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "ticket"
@@ -69,6 +86,10 @@ class Ticket(Model):
             ("created_at",),
             ("updated_at",),
             ("resolved_at",),
+            ("deleted_at", "sla_due_at", "id"),
+            ("deleted_at", "sla_warn_at", "id"),
+            ("deleted_at", "sla_breached", "id"),
+            ("sla_next_event_at",),
         )
 
     @property
