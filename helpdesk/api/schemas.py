@@ -343,6 +343,19 @@ def tickets_out(
     return out
 
 
+def sla_out(summary: Any) -> dict[str, Any]:
+    """A ticket's service level (services/sla.Summary), an extra field of the contract's Ticket."""
+    return {
+        "policy": summary.policy,
+        "firstResponseDue": timestamp(summary.first_response_due),
+        "firstResponseAt": timestamp(summary.first_response_at),
+        "nextResponseDue": timestamp(summary.next_response_due),
+        "resolutionDue": timestamp(summary.resolution_due),
+        "due": timestamp(summary.due),
+        "breached": summary.breached,
+    }
+
+
 def comment_out(comment: "ThreadComment", ticket: Ticket, files: list[Any] = ()) -> dict[str, Any]:
     """A comment with where it came from (web, api, email) and the files it carries."""
     body = {"id": comment.id, "ticketId": ticket.human_id, "description": comment.body}
@@ -426,6 +439,20 @@ class TicketLinksOut(BaseModel):
     comments: str
 
 
+class SlaOut(BaseModel):
+    """Issue 17: the ticket's service level; dates as dateCreated, null without a policy or target."""
+
+    policy: str | None = Field(description="The SLA policy that applies, or null.")
+    firstResponseDue: str | None
+    firstResponseAt: str | None = Field(
+        description="The first public reply by an agent (with or without policy)."
+    )
+    nextResponseDue: str | None = Field(description="Due while a customer's message waits for an answer.")
+    resolutionDue: str | None
+    due: str | None = Field(description="The earliest due among the clocks running now (null when paused).")
+    breached: bool
+
+
 class TicketOut(BaseModel):
     id: str
     organisationHumanId: str
@@ -454,6 +481,7 @@ class TicketOut(BaseModel):
         "description's and the comments'.",
     )
     tags: list[str] | None = None  # agents only (issue 16)
+    sla: SlaOut | None = Field(default=None, description="Agents only, GET /tickets/{id} (issue 17).")
 
 
 class CommentOut(BaseModel):
