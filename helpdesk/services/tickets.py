@@ -40,7 +40,14 @@ from helpdesk.services import (
     timeline,
 )
 from helpdesk.services.contacts import queue_main_email_changed
-from helpdesk.services.ticket_fields import CLASSIFIED, DEFAULT_SORT, LINKS, SORTS, TicketFilters
+from helpdesk.services.ticket_fields import (
+    AGENT_SORTS,
+    CLASSIFIED,
+    DEFAULT_SORT,
+    LINKS,
+    SORTS,
+    TicketFilters,
+)
 from helpdesk.services.ticket_queries import TicketRow
 from helpdesk.services.values import SINGLE_KEYS, ContactKey
 
@@ -189,10 +196,12 @@ async def list_tickets(
 ) -> TicketPage:
     """One page of the tickets the actor may see, newest first by default, with a keyset cursor.
 
-    A customer's page holds at most CUSTOMER_PAGE_LIMIT tickets; a larger `limit` is clamped."""
-    column, descending = SORTS[sort]
+    A customer's page holds at most CUSTOMER_PAGE_LIMIT tickets; a larger `limit` is clamped, and
+    one sorted by SLA due (AGENT_SORTS) comes in the default order."""
     if not actor.is_staff:
         limit = min(limit, CUSTOMER_PAGE_LIMIT)
+        sort = DEFAULT_SORT if sort in AGENT_SORTS else sort
+    column, descending = SORTS[sort]
     after = ticket_queries.Keyset(*decode_cursor(cursor, sort)) if cursor else None
     query = ticket_queries.ListQuery(
         filters=filters, actor=actor, column=column, descending=descending, limit=limit + 1, after=after
