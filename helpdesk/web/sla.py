@@ -3,7 +3,7 @@
 explanation (`/tickets/<id>/sla`). The clocks themselves come from services/sla.py."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from quart import Blueprint, Response
@@ -15,7 +15,21 @@ from helpdesk.web.auth import current_user, login_required
 from helpdesk.web.pages import page_or_partial
 
 bp = Blueprint("sla", __name__, url_prefix="/tickets")
-span = sla.duration  # "2 h 10 min"
+UNITS = (("d", 86400), ("h", 3600), ("min", 60))
+
+
+def span(length: timedelta) -> str:
+    """A length of time as a glance reads it, in its two largest units: "2 h 10 min", "165 d 15 h",
+    "35 min". The explanation's exact amounts ("1 d 1 h 30 min") are sla.duration's."""
+    seconds = abs(int(length.total_seconds()))
+    if seconds < 60:
+        return "under a minute"
+    counts = [seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60]
+    first = next(i for i, n in enumerate(counts) if n)
+    pairs = zip(counts[first : first + 2], UNITS[first : first + 2], strict=True)
+    return " ".join(f"{n} {unit}" for n, (unit, _) in pairs if n)
+
+
 EXPLANATION = "tickets/_sla.html"
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from helpdesk.models import SlaCalendar, SlaPolicy, Ticket
 from helpdesk.services import sla
+from helpdesk.web.sla import span
 from tests.factories import make_agent, make_customer, make_organisation, make_ticket
 from tests.web.conftest import HTMX, sign_in
 from tests.web.test_queues import count_of, ids
@@ -46,6 +47,14 @@ def words(cell: str) -> str:
     """What the cell says, its phone label aside."""
     cell = cell.replace('<span class="cell-label">SLA</span>', "")
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell)).strip()
+
+
+def test_a_glance_reads_a_length_in_its_two_largest_units():
+    assert span(timedelta(hours=2, minutes=10, seconds=5)) == "2 h 10 min"
+    assert span(timedelta(days=165, hours=15, minutes=21)) == "165 d 15 h"
+    assert span(timedelta(days=2, minutes=5)) == "2 d"
+    assert span(timedelta(seconds=-2100)) == "35 min"
+    assert span(timedelta(seconds=20)) == "under a minute"
 
 
 async def test_the_queue_shows_the_earliest_due_coloured_by_state(client):
