@@ -50,6 +50,8 @@ TAGS = {
     "helpdesk.api.catalog": "Catalogue",
     "helpdesk.api.stream": "Stream",
     "helpdesk.api.attachments": "Attachments",
+    "helpdesk.api.organisations": "Organisations",
+    "helpdesk.api.service_levels": "Service levels",
 }
 
 

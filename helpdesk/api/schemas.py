@@ -271,7 +271,11 @@ def _dated(row: Any, body: dict[str, Any], *, updated: bool = True) -> dict[str,
 def state_out(state: State | None) -> dict[str, Any] | None:
     if state is None:
         return None
-    return _dated(state, {"id": state.id, "description": state.description, "type": int(state.kind)})
+    body = {"id": state.id, "description": state.description, "type": int(state.kind)}
+    _dated(state, body)
+    # Extra fields (issue 17): whether a ticket in this state counts as resolved, or pauses its SLA clocks.
+    body["resolves"], body["pausesSla"] = state.closes, state.pauses_sla
+    return body
 
 
 def group_out(group: Group | None) -> dict[str, Any] | None:
@@ -383,6 +387,8 @@ class StateOut(BaseModel):
     type: int
     dateCreated: str
     dateUpdated: str
+    resolves: bool = Field(description="A ticket in this state counts as resolved (states only).")
+    pausesSla: bool = Field(description="A ticket's SLA clocks stop while it is in this state (states only).")
 
 
 class GroupOut(BaseModel):

@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 from helpdesk.web import (
     account,
     admin,
+    admin_sla,  # noqa: F401 - adds the service level screens to admin's blueprint
     attachments,
     auth,
     bulk_actions,
