@@ -384,7 +384,8 @@ async def _policy_for(ticket: Any, found: Setup) -> SlaPolicy | None:
     active = found.active
     if not active:
         return None
-    return match(active, ticket, await _partner(ticket.organisation_hid))
+    by_organisation = any(policy.organisation_hid for policy in active)
+    return match(active, ticket, await _partner(ticket.organisation_hid) if by_organisation else None)
 
 
 def _calendar(policy: SlaPolicy | None, found: Setup) -> business_time.Calendar:
@@ -428,24 +429,27 @@ async def recompute(*, ticket_id: int, actor: User | None = None, moment: dateti
 
 
 async def columns_after_comment(
-    *, ticket_id: int, moment: datetime, by_agent: bool, internal: bool, reopened_to: State | None = None
+    *, ticket: Ticket, moment: datetime, by_agent: bool, internal: bool, reopened_to: State | None = None
 ) -> dict[str, Any]:
-    """The SLA columns once a comment being written lands (for its one-trip write): the ticket's
-    facts as read now, plus the comment and the reopening it causes. A note moves no clock."""
+    """The SLA columns once a comment being written on the (just loaded) ticket lands, for its
+    one-trip write: the ticket's facts as read now, plus the comment and the reopening it causes.
+    A note moves no clock; on a ticket without a policy only a first reply is noted (no query)."""
     if internal:
         return {}
+    if ticket.sla_policy_id is None:
+        return {"first_response_at": moment} if by_agent and ticket.first_response_at is None else {}
     found = await setup()
-    read = await _read(ticket_id, {s.id: s for s in found.states.values()})
+    read = await _read(ticket.id, {s.id: s for s in found.states.values()})
     if read is None:
         return {}
-    ticket, facts = read
+    row, facts = read
     facts.replies.append((NEW_COMMENT, moment, by_agent))
     if reopened_to is not None:
         facts.states.append((moment, reopened_to.description))
         facts.resolved_at = None
-    policy = found.policies and next((p for p in found.policies if p.id == ticket.sla_policy_id), None)
-    result = compute(policy or None, _calendar(policy or None, found), facts, now=moment, states=found.states)
-    values = columns(policy or None, result, facts.fired)
+    policy = next((p for p in found.policies if p.id == row.sla_policy_id), None)
+    result = compute(policy, _calendar(policy, found), facts, now=moment, states=found.states)
+    values = columns(policy, result, facts.fired)
     values.pop("sla_policy_id")  # a comment chooses no policy
     return values
 

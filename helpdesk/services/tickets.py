@@ -598,7 +598,7 @@ async def _insert_comment(
         ticket=ticket, body=comment.body, internal=comment.internal, actor=actor
     )
     clocks = await sla.columns_after_comment(
-        ticket_id=ticket.id, moment=moment, internal=comment.internal,
+        ticket=ticket, moment=moment, internal=comment.internal,
         by_agent=comment.author is not None and comment.author.is_staff,
         reopened_to=told.reopen[1] if told.reopen else None,
     )  # fmt: skip
