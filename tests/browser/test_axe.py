@@ -28,14 +28,14 @@ def violations(page: Page) -> list[str]:
 @pytest.mark.parametrize("path", ["/queues/open", "/account", "/tickets/new", "/reports"])
 def test_no_violations_on_an_agents_screens(page: Page, path: str):
     page.goto(path)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert violations(page) == []
 
 
 def test_no_violations_on_the_ticket_page_and_its_tools(page: Page):
     page.goto("/queues/open")
     page.locator("#queues-list a.ticket-link").first.click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert violations(page) == []
     page.get_by_role("link", name="Edit", exact=True).click()
     page.locator("#tickets-edit").wait_for()
