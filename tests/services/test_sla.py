@@ -277,3 +277,25 @@ async def test_business_hours_and_holidays_count(app):
     await SlaHoliday.create(calendar_id=policy.calendar_id, day=date(2026, 12, 7), name="Closed")
     await sla.recompute(ticket_id=ticket.id, moment=friday_late)
     assert (await _stored(ticket)).first_response_due_at == datetime(2026, 12, 8, 10, 0, tzinfo=UTC)
+
+
+async def test_a_new_policy_applies_to_open_tickets_once_they_are_recomputed(app):
+    agent = await make_agent()
+    ticket = await make_ticket(actor=agent)
+    await _policy("Default")
+    assert (await _stored(ticket)).sla_policy_id is None
+    assert await sla.recompute_open() == 1
+    stored = await _stored(ticket)
+    assert stored.sla_policy_id is not None and stored.sla_due_at is not None
+    assert await TicketHistory.exists(ticket_id=ticket.id, field="sla_policy", new_value="Default")
+
+
+async def test_the_worker_timer_announces_what_is_overdue(app):
+    agent = await make_agent()
+    await _policy("Default", first_response_minutes=60, next_response_minutes=None, resolution_minutes=None)
+    ticket = await make_ticket(actor=agent, assignee_id=(await make_agent()).id)
+    await _shift(ticket.id, timedelta(hours=2))
+    await sla.recompute(ticket_id=ticket.id)
+    await sla.run_timer(once=True)
+    assert {e.kind for e in await SlaEvent.filter(ticket_id=ticket.id)} == {"warning", "breach"}
+    assert (await _stored(ticket)).sla_breached
