@@ -1,15 +1,10 @@
 """Tickets with their attributes, comments and change history."""
 
-from typing import TYPE_CHECKING
-
 from tortoise import fields
 from tortoise.models import Model
 
 from helpdesk.models.catalog import State
 from helpdesk.models.people import Group, User
-
-if TYPE_CHECKING:
-    from helpdesk.models.sla import SlaPolicy
 
 TICKET_PREFIX = "INC-"
 CONTACT = "Contact"  # TicketAttribute.type of the rows that name a ticket's contacts
@@ -53,7 +48,8 @@ class Ticket(Model):
     deleted_at = fields.DatetimeField(null=True)
     version = fields.IntField(default=1)
     # Service levels (services/sla.py), recomputed from the ticket's history with each change.
-    sla_policy: fields.ForeignKeyNullableRelation["SlaPolicy"] = fields.ForeignKeyField(
+    # (helpdesk.models.sla imports this module: the relation is named, not imported)
+    sla_policy: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "helpdesk.SlaPolicy", related_name="tickets", null=True, on_delete=fields.SET_NULL
     )
     first_response_at = fields.DatetimeField(null=True)  # the first public reply by an agent
