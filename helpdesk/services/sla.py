@@ -21,7 +21,17 @@ from tortoise.signals import post_delete, post_save
 from tortoise.transactions import in_transaction
 
 from helpdesk import db
-from helpdesk.models import SlaCalendar, SlaEvent, SlaHoliday, SlaPolicy, State, StateKind, Ticket, User
+from helpdesk.models import (
+    MAX_ID,
+    SlaCalendar,
+    SlaEvent,
+    SlaHoliday,
+    SlaPolicy,
+    State,
+    StateKind,
+    Ticket,
+    User,
+)
 from helpdesk.services import access, business_time, cache, feed, history, notifications, sql
 
 log = logging.getLogger(__name__)
@@ -455,13 +465,13 @@ async def columns_after_comment(
 
 
 async def recompute_open(*, limit: int = 2000, batch: int = 200) -> int:
-    """Re-evaluate up to `limit` open tickets (after a policy or calendar changed), `batch` at a
-    time, each batch its own transaction; how many were recomputed."""
-    done, after = 0, 0
+    """Re-evaluate up to `limit` open tickets, newest first (after a policy or calendar changed),
+    `batch` at a time, each batch its own transaction; how many were recomputed."""
+    done, before = 0, MAX_ID + 1
     while done < limit:
         ids = (
-            await Ticket.filter(deleted_at=None, resolved_at=None, id__gt=after)
-            .order_by("id")
+            await Ticket.filter(deleted_at=None, resolved_at=None, id__lt=before)
+            .order_by("-id")
             .limit(min(batch, limit - done))
             .values_list("id", flat=True)
         )
@@ -470,7 +480,7 @@ async def recompute_open(*, limit: int = 2000, batch: int = 200) -> int:
         async with in_transaction():
             for ticket_id in ids:
                 await recompute(ticket_id=ticket_id, actor_label=TIMER_LABEL)
-        done, after = done + len(ids), ids[-1]
+        done, before = done + len(ids), ids[-1]
     return done
 
 
