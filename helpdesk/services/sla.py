@@ -370,8 +370,13 @@ async def _read(ticket_id: int, states_by_id: Mapping[int, State]) -> tuple[_Tic
     if not rows:
         return None
     ticket = _Ticket(*rows[0])
+    return ticket, await _facts(ticket, states_by_id)
+
+
+async def _facts(ticket: Any, states_by_id: Mapping[int, State]) -> Facts:
+    """The facts of a ticket whose row is in hand (its id, created_at, state_id, resolved_at): one read."""
     changes, replies, fired = [], [], set()
-    for part, pk, at, a, b in await sql.select_rows(_FACTS, ticket_id, ticket_id, False, ticket_id):
+    for part, pk, at, a, b in await sql.select_rows(_FACTS, ticket.id, ticket.id, False, ticket.id):
         at = sql.as_datetime(at)
         if part == 0:
             changes.append((at, pk, a, b))
@@ -384,7 +389,7 @@ async def _read(ticket_id: int, states_by_id: Mapping[int, State]) -> tuple[_Tic
     current = states_by_id.get(ticket.state_id)
     first = changes[0][2] if changes else (current.description if current else "")
     timeline = [(ticket.created_at, first or "")] + [(at, new or "") for at, _, _, new in changes]
-    return ticket, Facts(ticket.created_at, timeline, replies, ticket.resolved_at, fired)
+    return Facts(ticket.created_at, timeline, replies, ticket.resolved_at, fired)
 
 
 # --- Writing: on each change ---------------------------------------------------------------------
@@ -442,22 +447,20 @@ async def columns_after_comment(
     *, ticket: Ticket, moment: datetime, by_agent: bool, internal: bool, reopened_to: State | None = None
 ) -> dict[str, Any]:
     """The SLA columns once a comment being written on the (just loaded) ticket lands, for its
-    one-trip write: the ticket's facts as read now, plus the comment and the reopening it causes.
-    A note moves no clock; on a ticket without a policy only a first reply is noted (no query)."""
+    one-trip write: the ticket's facts as read now (one query), plus the comment and the reopening
+    it causes. A note moves no clock; on a ticket without a policy only a first reply is noted
+    (no query)."""
     if internal:
         return {}
     if ticket.sla_policy_id is None:
         return {"first_response_at": moment} if by_agent and ticket.first_response_at is None else {}
     found = await setup()
-    read = await _read(ticket.id, {s.id: s for s in found.states.values()})
-    if read is None:
-        return {}
-    row, facts = read
+    facts = await _facts(ticket, {s.id: s for s in found.states.values()})
     facts.replies.append((NEW_COMMENT, moment, by_agent))
     if reopened_to is not None:
         facts.states.append((moment, reopened_to.description))
         facts.resolved_at = None
-    policy = next((p for p in found.policies if p.id == row.sla_policy_id), None)
+    policy = next((p for p in found.policies if p.id == ticket.sla_policy_id), None)
     result = compute(policy, _calendar(policy, found), facts, now=moment, states=found.states)
     values = columns(policy, result, facts.fired)
     values.pop("sla_policy_id")  # a comment chooses no policy
