@@ -80,13 +80,26 @@ async def _load_setup(keys: list[str]) -> dict[str, Setup]:
 
 
 def calendar_of(row: SlaCalendar, holidays: set | frozenset = frozenset()) -> business_time.Calendar:
-    """The calendar row as business time reads it (a row that no longer parses: round the clock)."""
+    """The calendar row as business time reads it (a row that no longer parses: round the clock).
+    The same rows give the same object every reload: business time caches its days by calendar,
+    and an equal but new calendar would be compared field by field on every lookup."""
+    key = (row.time_zone, row.hours, frozenset(holidays))
+    if key not in _calendars:
+        if len(_calendars) > 1000:  # a bound on memory: start again rather than grow
+            _calendars.clear()
+        _calendars[key] = _parsed(row, key[2])
+    return _calendars[key]
+
+
+def _parsed(row: SlaCalendar, holidays: frozenset) -> business_time.Calendar:
     try:
-        hours = business_time.parse_hours(row.hours)
-        return business_time.Calendar(row.time_zone, hours, frozenset(holidays))
+        return business_time.Calendar(row.time_zone, business_time.parse_hours(row.hours), holidays)
     except ValueError:
         log.warning("calendar %s does not parse; counting it as 24x7", row.name)
         return business_time.TWENTY_FOUR_SEVEN
+
+
+_calendars: dict[tuple[str, str, frozenset], business_time.Calendar] = {}
 
 
 _setup_cache = cache.TimedCache(_load_setup)
