@@ -483,10 +483,10 @@ async def columns_after_comment(
 async def recompute_open(*, limit: int = 2000, batch: int = 200) -> int:
     """Re-evaluate up to `limit` open tickets, newest first (after a policy or calendar changed),
     `batch` at a time, each batch its own transaction; how many were recomputed."""
-    done, before = 0, MAX_ID + 1
+    done, through = 0, MAX_ID
     while done < limit:
         ids = (
-            await Ticket.filter(deleted_at=None, resolved_at=None, id__lt=before)
+            await Ticket.filter(deleted_at=None, resolved_at=None, id__lte=through)
             .order_by("-id")
             .limit(min(batch, limit - done))
             .values_list("id", flat=True)
@@ -496,7 +496,7 @@ async def recompute_open(*, limit: int = 2000, batch: int = 200) -> int:
         async with in_transaction():
             for ticket_id in ids:
                 await recompute(ticket_id=ticket_id, actor_label=TIMER_LABEL)
-        done, before = done + len(ids), ids[-1]
+        done, through = done + len(ids), ids[-1] - 1
     return done
 
 
