@@ -304,6 +304,10 @@ def run_scenarios(settings: Settings, server: Server, token: str) -> list[Row]:
     get(f"GET {QUEUE} (htmx partial)", QUEUE, cookie | {"HX-Request": "true"})
     counts = "the menu's counts, fetched by the page after it loads"
     get(f"GET {QUEUE}/counts (htmx)", f"{QUEUE}/counts", cookie | {"HX-Request": "true"}, note=counts)
+    partial = cookie | {"HX-Request": "true"}
+    get(f"GET {QUEUE}?sort=-id (htmx partial)", f"{QUEUE}?sort=-id", partial, note="the ID sort, to compare")
+    due = "SLA due, most urgent first (issue 17: as fast as the ID sort)"
+    get(f"GET {QUEUE}?sort=due (htmx partial)", f"{QUEUE}?sort=due", partial, note=due)
     get("GET /tickets/INC-n (page)", "/tickets/INC-1", cookie, [f"/tickets/{i}" for i in ids])
     get("GET /api/tickets?q=router (search)", "/api/tickets?q=router", api)
     report = f"/api/reporting/tickets?period=monthly&date={report_day()}"

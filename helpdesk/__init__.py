@@ -17,6 +17,7 @@ from helpdesk.services import (
     notifications,
     outbox,
     sessions,
+    sla,
     values,
 )
 from helpdesk.unread_body import AnswerAfterBody
@@ -59,10 +60,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Quart:
         if app.config["WORKER_IN_PROCESS"]:
             app.extensions["outbox_worker"] = asyncio.create_task(outbox.run_worker(app.config))
             app.extensions["mail_intake_worker"] = asyncio.create_task(mail_intake.run_worker(app.config))
+            app.extensions["sla_timer"] = asyncio.create_task(sla.run_timer())
 
     @app.after_serving
     async def stop_outbox_worker() -> None:
-        for name in ("outbox_worker", "mail_intake_worker"):
+        for name in ("outbox_worker", "mail_intake_worker", "sla_timer"):
             if worker := app.extensions.pop(name, None):
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -96,14 +96,15 @@ async def cmd_seed_demo(args: argparse.Namespace, config: dict[str, Any]) -> Non
 
 
 async def cmd_worker(args: argparse.Namespace, config: dict[str, Any]) -> None:
-    """Deliver queued emails and process incoming ones (polling MAIL_IN_IMAP_HOST when it is set)
-    until interrupted."""
+    """Deliver queued emails, process incoming ones (polling MAIL_IN_IMAP_HOST when it is set) and
+    announce service level warnings and breaches, until interrupted."""
     from helpdesk import mail_imap
-    from helpdesk.services import mail_intake
+    from helpdesk.services import mail_intake, sla
     from helpdesk.services.outbox import run_worker
 
     async def work() -> None:
         jobs = [run_worker(config, once=args.once), mail_intake.run_worker(config, once=args.once)]
+        jobs.append(sla.run_timer(once=args.once))
         if mail_imap.configured(config) and not args.once:
             jobs.append(mail_imap.run_poller(config))
         await asyncio.gather(*jobs)

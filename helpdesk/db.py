@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "helpdesk.models.attachments",
     "helpdesk.models.live",
     "helpdesk.models.desk_tools",
+    "helpdesk.models.sla",
 ]
 SQLITE_PRAGMAS = {"journal_mode": "WAL", "busy_timeout": 5000, "synchronous": "NORMAL"}
 

@@ -180,7 +180,7 @@
 
   // Which panels each kind of change touches (ticket.updated: by its fields, below).
   const PANELS = {
-    "comment.created": ["thread", "history"],
+    "comment.created": ["thread", "history", "clocks"],
     "contacts.changed": ["contacts", "history"],
     "contacts.confirmed": ["contacts", "history"],
     "email.status": ["emails"],
@@ -213,7 +213,7 @@
     }
 
     const updatedPanels = (data) => {
-      const names = ["header", "fields", "history"];
+      const names = ["header", "fields", "history", "clocks"];
       for (const field of Object.keys(data.fields || {})) names.push(...(FIELD_PANELS[field] || []));
       return names;
     };
@@ -234,7 +234,7 @@
       });
     }
     const catchUp = () => {
-      refreshPanels(["header", "fields", "thread", "contacts", "emails", "history"]);
+      refreshPanels(["header", "fields", "thread", "contacts", "emails", "history", "clocks"]);
       heartbeat();
     };
     Live.on("resync", catchUp);

@@ -46,6 +46,10 @@ EXPECTED_TABLES = {
     "canned_reply",
     "saved_view",
     "ticket_link",
+    "sla_calendar",
+    "sla_holiday",
+    "sla_policy",
+    "sla_event",
 }
 # Each filter and sort a screen or the API offers has an index starting with its column.
 EXPECTED_INDEXES = {
@@ -67,6 +71,11 @@ EXPECTED_INDEXES = {
         ("created_at",),
         ("updated_at",),
         ("resolved_at",),
+        # issue 17: the queues' sort by the SLA due, the breached filter, the SLA timer's due rows
+        ("deleted_at", "sla_due_at", "id"),
+        ("deleted_at", "sla_warn_at", "id"),
+        ("deleted_at", "sla_breached", "id"),
+        ("sla_next_event_at",),
     ],
     "comment": [("ticket_id", "id")],
     "ticket_history": [("ticket_id", "id")],
@@ -95,6 +104,7 @@ EXPECTED_INDEXES = {
     "canned_reply": [("owner_id", "title")],
     "saved_view": [("owner_id", "name"), ("group_id", "name")],
     "ticket_link": [("ticket_id", "other_id")],
+    "sla_event": [("ticket_id", "target", "kind", "cycle")],
 }
 # Full-text search keeps one document per ticket, keyed by its id (migration 0004).
 EXPECTED_SEARCH = {
@@ -120,6 +130,11 @@ EXPECTED_UNIQUE = {
     "tag": [("name",)],
     "ticket_tag": [("ticket_id", "tag_id")],
     "ticket_link": [("ticket_id", "other_id")],
+    # issue 17: one calendar per name, one holiday per day, one warning or breach per clock cycle
+    "sla_calendar": [("name",)],
+    "sla_holiday": [("calendar_id", "day")],
+    "sla_policy": [("name",)],
+    "sla_event": [("ticket_id", "target", "kind", "cycle")],
 }
 
 

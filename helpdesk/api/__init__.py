@@ -6,14 +6,36 @@ from quart_schema import QuartSchema
 from werkzeug.exceptions import HTTPException
 
 from helpdesk import compat
-from helpdesk.api import attachments, catalog, docs, events, reporting, stream, tickets, users
+from helpdesk.api import (
+    attachments,
+    catalog,
+    docs,
+    events,
+    organisations,
+    reporting,
+    service_levels,
+    stream,
+    tickets,
+    users,
+)
 from helpdesk.api.blueprint import api, http_error
 from helpdesk.api.limits import RateLimiter
 from helpdesk.api.openapi import ApiOnlyProvider
 from helpdesk.fastjson import OrjsonProvider
 
 # Each adds its routes to `api`.
-ROUTES = (attachments, catalog, docs, events, reporting, stream, tickets, users)
+ROUTES = (
+    attachments,
+    catalog,
+    docs,
+    events,
+    organisations,
+    reporting,
+    service_levels,
+    stream,
+    tickets,
+    users,
+)
 
 
 def register_api(app: Quart) -> None:

@@ -1,10 +1,12 @@
-"""Groups and the state catalogue (DECISIONS 24-26); creating and changing groups (admins, extra routes)."""
+"""Groups and the state catalogue (DECISIONS 24-26); admins create and change groups and the
+catalogue (extra routes, issue 17)."""
 
-from quart import g
+from quart import Response, g
 from quart_schema import document_querystring
 
+from helpdesk.api.admin_schemas import StateCreate, StateUpdate, state_values
 from helpdesk.api.blueprint import api
-from helpdesk.api.http import json_body, query_args
+from helpdesk.api.http import empty, json_body, query_args
 from helpdesk.api.openapi import documents
 from helpdesk.api.schemas import (
     GroupCreate,
@@ -16,6 +18,7 @@ from helpdesk.api.schemas import (
     group_full_out,
     state_out,
 )
+from helpdesk.models import StateKind
 from helpdesk.services import admin, catalog
 
 GroupEnvelope = envelope("GroupEnvelope", GroupOut)
@@ -69,3 +72,23 @@ async def list_states() -> dict:
     """The catalogue, all of it or one kind (`?type=state|type|priority|stage|outcome`)."""
     kind = catalog.STATE_TYPES[query_args(StateQuery).type]
     return {"data": [state_out(state) for state in await catalog.list_states(kind=kind)]}
+
+
+@api.post("/states")
+@documents(201, location=True)
+@json_body(StateCreate)
+async def create_state(data: StateCreate) -> Response:
+    """Add a catalogue entry (admins only); 201 with `Location: <id>`."""
+    values = {"description": data.description, "position": data.position, "closes": data.resolves}
+    values |= {"pauses_sla": data.pausesSla, "kind": StateKind(data.type)}
+    state = await admin.save_state(**values, state_id=None, actor=g.user)
+    return empty(201, str(state.id))
+
+
+@api.patch("/states/<int:state_id>")
+@documents(204)
+@json_body(StateUpdate)
+async def update_state(state_id: int, data: StateUpdate) -> Response:
+    """Change the fields sent of a catalogue entry (admins only); its type never changes. 204."""
+    await admin.update_state(state_id=state_id, changes=state_values(data), actor=g.user)
+    return empty(204)

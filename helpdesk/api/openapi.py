@@ -50,6 +50,8 @@ TAGS = {
     "helpdesk.api.catalog": "Catalogue",
     "helpdesk.api.stream": "Stream",
     "helpdesk.api.attachments": "Attachments",
+    "helpdesk.api.organisations": "Organisations",
+    "helpdesk.api.service_levels": "Service levels",
 }
 
 
@@ -107,13 +109,15 @@ class ApiOnlyProvider(OpenAPIProvider):
         self.app = proxy(app)  # ours: the provider's own reference is private
 
     def generate_rules(self) -> Iterable[Rule]:
-        """The API's routes, once each: `/api/states/` is the same operation as `/api/states`."""
-        seen = set()
+        """The API's routes, once each: `/api/states/` is the same operation as `/api/states`, which
+        is the one documented (its OPTIONS lists POST beside GET: both must be in the document)."""
+        chosen: dict[str, Rule] = {}
         for rule in super().generate_rules():
             if rule.rule.startswith("/api/") and rule.endpoint.startswith("api."):
-                if rule.endpoint not in seen:
-                    seen.add(rule.endpoint)
-                    yield rule
+                kept = chosen.get(rule.endpoint)
+                if kept is None or (kept.rule.endswith("/") and not rule.rule.endswith("/")):
+                    chosen[rule.endpoint] = rule
+        yield from chosen.values()
 
     def operation_id(self, method: str, path: str, func: Callable) -> str:
         """The handler's name (`create_ticket`): generated clients call it by that name."""

@@ -305,7 +305,11 @@ def _dated(row: Any, body: dict[str, Any], *, updated: bool = True) -> dict[str,
 def state_out(state: State | None) -> dict[str, Any] | None:
     if state is None:
         return None
-    return _dated(state, {"id": state.id, "description": state.description, "type": int(state.kind)})
+    body = {"id": state.id, "description": state.description, "type": int(state.kind)}
+    _dated(state, body)
+    # Extra fields (issue 17): whether a ticket in this state counts as resolved, or pauses its SLA clocks.
+    body["resolves"], body["pausesSla"] = state.closes, state.pauses_sla
+    return body
 
 
 def group_out(group: Group | None) -> dict[str, Any] | None:
@@ -382,6 +386,19 @@ def tickets_out(
     return out
 
 
+def sla_out(summary: Any) -> dict[str, Any]:
+    """A ticket's service level (services/sla.Summary), an extra field of the contract's Ticket."""
+    return {
+        "policy": summary.policy,
+        "firstResponseDue": timestamp(summary.first_response_due),
+        "firstResponseAt": timestamp(summary.first_response_at),
+        "nextResponseDue": timestamp(summary.next_response_due),
+        "resolutionDue": timestamp(summary.resolution_due),
+        "due": timestamp(summary.due),
+        "breached": summary.breached,
+    }
+
+
 def comment_out(comment: "ThreadComment", ticket: Ticket, files: list[Any] = ()) -> dict[str, Any]:
     """A comment with where it came from (web, api, email) and the files it carries."""
     body = {"id": comment.id, "ticketId": ticket.human_id, "description": comment.body}
@@ -409,6 +426,8 @@ class StateOut(BaseModel):
     type: int
     dateCreated: str
     dateUpdated: str
+    resolves: bool = Field(description="A ticket in this state counts as resolved (states only).")
+    pausesSla: bool = Field(description="A ticket's SLA clocks stop while it is in this state (states only).")
 
 
 class GroupOut(BaseModel):
@@ -475,6 +494,20 @@ class TicketLinksOut(BaseModel):
     comments: str
 
 
+class SlaOut(BaseModel):
+    """Issue 17: the ticket's service level; dates as dateCreated, null without a policy or target."""
+
+    policy: str | None = Field(description="The SLA policy that applies, or null.")
+    firstResponseDue: str | None
+    firstResponseAt: str | None = Field(
+        description="The first public reply by an agent (with or without policy)."
+    )
+    nextResponseDue: str | None = Field(description="Due while a customer's message waits for an answer.")
+    resolutionDue: str | None
+    due: str | None = Field(description="The earliest due among the clocks running now (null when paused).")
+    breached: bool
+
+
 class TicketOut(BaseModel):
     id: str
     organisationHumanId: str
@@ -503,6 +536,7 @@ class TicketOut(BaseModel):
         "description's and the comments'.",
     )
     tags: list[str] | None = None  # agents only (issue 16)
+    sla: SlaOut | None = Field(default=None, description="Agents only, GET /tickets/{id} (issue 17).")
 
 
 class CommentOut(BaseModel):

@@ -22,9 +22,10 @@ from helpdesk.api.schemas import (
     attribute_out,
     comment_out,
     envelope,
+    sla_out,
     tickets_out,
 )
-from helpdesk.services import attachments, tags, ticket_links, tickets, timeline
+from helpdesk.services import attachments, sla, tags, ticket_links, tickets, timeline
 from helpdesk.services.ticket_fields import CLASSIFIED, LINKS, TicketFilters
 from helpdesk.services.tickets import Contacts, NewTicket, TicketChanges
 from helpdesk.services.values import SINGLE_KEYS
@@ -107,6 +108,8 @@ async def get_ticket(ticket_id: str) -> dict:
     out = tickets_out([ticket], related, g.user, tagged)
     files = await attachments.listed_for_ticket(ticket=ticket, actor=g.user)
     out[0]["attachments"] = [attachments.attachment_out(file) for some in files.values() for file in some]
+    if (service_level := await sla.summary(ticket=ticket, actor=g.user)) is not None:
+        out[0]["sla"] = sla_out(service_level)
     return {"data": out}
 
 

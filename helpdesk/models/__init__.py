@@ -18,6 +18,7 @@ from helpdesk.models.people import (
     User,
     WebSession,
 )
+from helpdesk.models.sla import SlaCalendar, SlaEvent, SlaHoliday, SlaPolicy
 from helpdesk.models.tickets import (
     Comment,
     ContactProposal,
@@ -60,6 +61,10 @@ __all__ = [
     "OutboxEmail",
     "OutboxStatus",
     "RateBucket",
+    "SlaCalendar",
+    "SlaEvent",
+    "SlaHoliday",
+    "SlaPolicy",
     "ReplyDraft",
     "SavedView",
     "State",

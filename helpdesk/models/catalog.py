@@ -25,6 +25,9 @@ class State(Model):
     position = fields.IntField(default=0)
     # For kind STATE: a ticket in this state counts as resolved (leaves the open queues).
     closes = fields.BooleanField(default=False)
+    # For kind STATE: time in this state (e.g. waiting for the customer) does not count towards
+    # the ticket's service level targets (services/sla.py).
+    pauses_sla = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

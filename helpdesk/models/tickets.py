@@ -47,6 +47,19 @@ class Ticket(Model):
     resolved_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
     version = fields.IntField(default=1)
+    # Service levels (services/sla.py), recomputed from the ticket's history with each change.
+    # (helpdesk.models.sla imports this module: the relation is named, not imported)
+    sla_policy: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "helpdesk.SlaPolicy", related_name="tickets", null=True, on_delete=fields.SET_NULL
+    )
+    first_response_at = fields.DatetimeField(null=True)  # the first public reply by an agent
+    first_response_due_at = fields.DatetimeField(null=True)
+    next_response_due_at = fields.DatetimeField(null=True)
+    resolution_due_at = fields.DatetimeField(null=True)
+    sla_due_at = fields.DatetimeField(null=True)  # the earliest due of the running clocks: queues sort by it
+    sla_warn_at = fields.DatetimeField(null=True)  # the earliest warning of the running clocks
+    sla_next_event_at = fields.DatetimeField(null=True)  # when the timer next looks at the ticket
+    sla_breached = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "ticket"
@@ -69,6 +82,10 @@ class Ticket(Model):
             ("created_at",),
             ("updated_at",),
             ("resolved_at",),
+            ("deleted_at", "sla_due_at", "id"),
+            ("deleted_at", "sla_warn_at", "id"),
+            ("deleted_at", "sla_breached", "id"),
+            ("sla_next_event_at",),
         )
 
     @property

@@ -196,25 +196,53 @@ async def save_state(
     actor: User,
     kind: StateKind,
     state_id: int | None,
+    pauses_sla: bool = False,
 ) -> State:
     """Add a catalogue entry, or rename / reorder one (its kind never changes: tickets point at it).
     Positions count within a kind; an entry given none goes last in its kind (a new one) or stays."""
     ensure_admin(actor)
-    if not ids_in_range(state_id):
-        raise NotFound(f"No state {state_id}.")
-    state = await State.get_or_none(id=state_id) if state_id is not None else State(kind=kind)
-    if state is None:
-        raise NotFound(f"No state {state_id}.")
+    state = await _state(state_id) if state_id is not None else State(kind=kind)
     if position is None:
         position = state.position if state_id is not None else await _next_position(state.kind)
-    state.description, state.position = description, position
-    state.closes = closes and state.kind == StateKind.STATE
+    values = {"description": description, "position": position, "closes": closes, "pauses_sla": pauses_sla}
+    return await _store_state(state, values, actor=actor)
+
+
+async def update_state(*, state_id: int, changes: dict[str, Any], actor: User) -> State:
+    """Change only the given fields of a catalogue entry (description, position, closes, pauses_sla)."""
+    ensure_admin(actor)
+    state = await _state(state_id)
+    current = {"description": state.description, "position": state.position} | {
+        "closes": state.closes,
+        "pauses_sla": state.pauses_sla,
+    }
+    return await _store_state(state, current | changes, actor=actor)
+
+
+async def _state(state_id: int) -> State:
+    state = await State.get_or_none(id=state_id) if ids_in_range(state_id) else None
+    if state is None:
+        raise NotFound(f"No state {state_id}.")
+    return state
+
+
+async def _store_state(state: State, values: dict[str, Any], *, actor: User) -> State:
+    """Save the entry with these values: only a state (not a priority, a type...) resolves a ticket
+    or pauses its service level clocks."""
+    flags = [name for name in ("closes", "pauses_sla") if values[name]]
+    if flags and state.kind != StateKind.STATE:
+        what = {"closes": "resolves the ticket", "pauses_sla": "pauses the SLA"}
+        errors = {name: [f"only a state {what[name]}"] for name in flags}
+        raise Invalid(
+            f"Only a state {' or '.join(what[n] for n in flags)}, not a {state.kind.name.lower()}.", errors
+        )
+    state.update_from_dict(values)
     try:
         async with in_transaction():
             await state.save()
             await feed.publish("catalogue.changed", actor=actor, data={"what": "states"})
     except IntegrityError as exc:
-        raise Conflict(f"The catalogue already has {description}.") from exc
+        raise Conflict(f"The catalogue already has {values['description']}.") from exc
     return state
 
 

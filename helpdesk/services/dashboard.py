@@ -58,6 +58,24 @@ class Headline:
 
 
 @dataclass(frozen=True)
+class Targets:
+    """How one SLA target fared: met on time, breached (met late, or overdue and not met yet)."""
+
+    met: int
+    breached: int
+
+
+@dataclass(frozen=True)
+class ServiceLevels:
+    """The period's SLA performance (services/sla.py): the first responses to the tickets created in
+    it (and their median, SLA or not), and the resolutions of the tickets resolved in it."""
+
+    first_response: Targets
+    resolution: Targets
+    median_first_response: int | None
+
+
+@dataclass(frozen=True)
 class DayCount:
     day: date
     created: int
@@ -135,11 +153,14 @@ async def headline(*, actor: User, period: Period, now: datetime) -> Headline:
 
 def _resolved_or_now(now: datetime) -> str:
     """SQL for when a ticket stopped running: its resolution, or `now` while open (ticketRunTime)."""
+    return f"""COALESCE("ticket"."resolved_at", {_stamp(now)})"""
+
+
+def _stamp(now: datetime) -> str:
+    """`now` as an SQL timestamp literal."""
     # `now` is a datetime we made, never request text, so its ISO form is safe as a literal.
     stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S+00:00")
-    if dialect() == "postgres":
-        return f"""COALESCE("ticket"."resolved_at", CAST('{stamp}' AS TIMESTAMPTZ))"""
-    return f"""COALESCE("ticket"."resolved_at", '{stamp}')"""
+    return f"CAST('{stamp}' AS TIMESTAMPTZ)" if dialect() == "postgres" else f"'{stamp}'"
 
 
 def _seconds_since_created(end: str) -> RawSQL:
@@ -163,6 +184,30 @@ async def _median_seconds(query: QuerySet[Ticket], end: str, total: int | None =
         .values_list("seconds", flat=True)
     )
     return round(sum(float(s) for s in middle) / len(middle))
+
+
+async def service_levels(*, actor: User, period: Period, now: datetime) -> ServiceLevels:
+    """First responses and resolutions met and breached in the period, and the median first response."""
+    access.staff_only(actor, NO_REPORT)
+    responded = _created_in(period).filter(first_response_at__isnull=False)
+    return ServiceLevels(
+        first_response=await _targets(_created_in(period), "first_response_at", "first_response_due_at", now),
+        resolution=await _targets(_resolved_in(period), "resolved_at", "resolution_due_at", now),
+        median_first_response=await _median_seconds(responded, '"ticket"."first_response_at"'),
+    )
+
+
+async def _targets(query: QuerySet[Ticket], done: str, due: str, now: datetime) -> Targets:
+    """Of the query's tickets with a `due` (the target their policy set): done by then, or not."""
+    with_target = query.filter(**{f"{due}__isnull": False})
+    done_sql, due_sql = f'"ticket"."{done}"', f'"ticket"."{due}"'
+    late = f"{done_sql} > {due_sql} OR ({done_sql} IS NULL AND {due_sql} < {_stamp(now)})"
+    on_time = f"{done_sql} <= {due_sql}"
+    flag = "CASE WHEN {} THEN 1 ELSE 0 END"
+    return Targets(
+        met=await with_target.annotate(on_time=RawSQL(flag.format(on_time))).filter(on_time=1).count(),
+        breached=await with_target.annotate(late=RawSQL(flag.format(late))).filter(late=1).count(),
+    )
 
 
 async def created_resolved(*, actor: User, period: Period) -> list[DayCount]:

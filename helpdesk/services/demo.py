@@ -2,15 +2,27 @@
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from tortoise import Tortoise
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from helpdesk.db import dialect
-from helpdesk.models import Group, GroupMember, Organisation, State, StateKind, Ticket, User
+from helpdesk.models import (
+    Group,
+    GroupMember,
+    Organisation,
+    SlaCalendar,
+    SlaHoliday,
+    SlaPolicy,
+    State,
+    StateKind,
+    Ticket,
+    User,
+)
 from helpdesk.models.tickets import CONTACT
+from helpdesk.services import sla
 from helpdesk.services.bulk import bulk_insert, reset_sequence
 from helpdesk.services.passwords import hash_password
 from helpdesk.services.reference import load_reference_data
@@ -61,6 +73,25 @@ CUSTOMER_REPLIES = [
     "It affects the whole office.",
     "Any news on this? The team is waiting.",
 ]
+# Service levels: a UK office calendar (a few bank holidays) and round the clock; P1 tickets on 24x7,
+# everything else on office hours. Office "3 days" of resolution is three 8.5-hour business days.
+CALENDARS = [
+    ("UK office", "Europe/London", "Mon-Fri 09:00-17:30"),
+    ("24x7", "UTC", "Mon-Sun 00:00-24:00"),
+]
+HOLIDAYS = [
+    ("2026-12-25", "Christmas Day"), ("2026-12-28", "Boxing Day (substitute)"),
+    ("2027-01-01", "New Year's Day"),
+    ("2027-03-26", "Good Friday"), ("2027-03-29", "Easter Monday"), ("2027-05-03", "Early May bank holiday"),
+]  # fmt: skip
+POLICIES = [  # (name, calendar, priority, first response, next response, resolution) in minutes
+    ("P1 critical", "24x7", "P1 - Priority 1", 30, 60, 240),
+    ("Standard", "UK office", None, 240, 480, 3 * 510),
+]
+# The newest few tickets are made to show every clock at once, whenever the demo is seeded: open P1
+# tickets this many minutes old with no reply yet (30 min first response on 24x7, warning at 24 min),
+# so some run, some warn and some are breached; `None` is one waiting on the customer (paused).
+SHOWCASE = (5, 12, 20, 26, 28, 35, 50, 95, 180, None)
 NOTES = [
     "Carrier fault ref CF-{n} raised.",
     "Customer is on the legacy tariff, check billing.",
@@ -79,9 +110,47 @@ async def seed_demo(*, tickets: int, skip_if_present: bool = False, seed: int = 
         groups = await _groups(agents)
         states = await _catalogue()
         first_id = ((await Ticket.annotate(m=Max("id")).first().values_list("m", flat=True)) or 0) + 1
+        await _service_levels(states)
         rows = _TicketRows(rng, first_id, tickets, agents, customers, groups, states)
         await rows.write()
-    return f"{tickets} demo tickets; sign in as admin@example.com / {DEMO_PASSWORD}"
+    sla.policies_changed()
+    clocked = await _clocks(first_id)
+    return (
+        f"{tickets} demo tickets ({clocked} open ones on service level clocks); "
+        f"sign in as admin@example.com / {DEMO_PASSWORD}"
+    )
+
+
+async def _service_levels(states: dict[StateKind, list[State]]) -> None:
+    """The demo's calendars, holidays and policies; Pending pauses the clocks."""
+    calendars = {}
+    for name, zone, hours in CALENDARS:
+        calendars[name], _ = await SlaCalendar.get_or_create(
+            name=name, defaults={"time_zone": zone, "hours": hours}
+        )
+    for day, name in HOLIDAYS:
+        await SlaHoliday.get_or_create(
+            calendar=calendars["UK office"], day=date.fromisoformat(day), defaults={"name": name}
+        )
+    priorities = {state.description: state for state in states[StateKind.PRIORITY]}
+    for position, (name, calendar, priority, first, following, resolution) in enumerate(POLICIES):
+        await SlaPolicy.get_or_create(name=name, defaults={
+            "position": position, "calendar": calendars[calendar],
+            "priority": priorities.get(priority or ""),
+            "first_response_minutes": first, "next_response_minutes": following,
+            "resolution_minutes": resolution,
+        })  # fmt: skip
+    await State.filter(kind=StateKind.STATE, description="Pending").update(pauses_sla=True)
+
+
+async def _clocks(first_id: int, limit: int = 2000) -> int:
+    """Work out the clocks of the newest open demo tickets (as each create would have)."""
+    open_ids = Ticket.filter(id__gte=first_id, resolved_at=None, deleted_at=None).order_by("-id")
+    ids = await open_ids.limit(limit).values_list("id", flat=True)
+    async with in_transaction():
+        for ticket_id in ids:
+            await sla.recompute(ticket_id=ticket_id, actor_label=sla.TIMER_LABEL)
+    return len(ids)
 
 
 async def _people() -> tuple[list[User], dict[str, User]]:
@@ -182,12 +251,29 @@ class _TicketRows:
 
     def _tickets(self) -> Iterator[tuple]:
         span = timedelta(days=180).total_seconds()
-        for offset in range(self.count):
+        showcase = SHOWCASE[-self.count :] if self.count >= 2 * len(SHOWCASE) else ()
+        for offset in range(self.count - len(showcase)):
             # Older tickets first, so ids grow with creation time as they do in real life.
             created = self.now - timedelta(seconds=span * (1 - offset / max(self.count, 1)))
             yield self._ticket(self.first_id + offset, created)
+        for n, minutes in enumerate(showcase, start=self.count - len(showcase)):
+            yield self._showcase(self.first_id + n, minutes)
 
-    def _ticket(self, ticket_id: int, created: datetime) -> tuple:
+    def _showcase(self, ticket_id: int, minutes: int | None) -> tuple:
+        """An open P1 ticket `minutes` old with no reply (None: waiting on the customer for a day)."""
+        created = self.now - timedelta(minutes=minutes if minutes is not None else 24 * 60)
+        row = list(self._ticket(ticket_id, created, thread=False))
+        by_name = {s.description: s for s in self.states[StateKind.STATE] + self.states[StateKind.PRIORITY]}
+        for column, name in (
+            ("state_id", "Open" if minutes is not None else "Pending"),
+            ("priority_id", "P1 - Priority 1"),
+        ):
+            if name in by_name:
+                row[TICKET_COLUMNS.index(column)] = by_name[name].id
+        row[TICKET_COLUMNS.index("resolved_at")] = None
+        return tuple(row)
+
+    def _ticket(self, ticket_id: int, created: datetime, *, thread: bool = True) -> tuple:
         rng = self.rng
         org_hid, _, org_name, _ = rng.choice(CUSTOMERS)
         title, body = rng.choice(ISSUES)
@@ -201,7 +287,8 @@ class _TicketRows:
             resolved_at = self.now
         updated = resolved_at or assigned_at or created
         reporter = self.customers[org_hid]
-        self._thread(ticket_id, created, reporter, assignee)
+        if thread:
+            self._thread(ticket_id, created, reporter, assignee)
         self._contacts(ticket_id, created, org_name)
         if assignee:
             self.history.append(

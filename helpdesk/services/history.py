@@ -56,6 +56,10 @@ LABELS = {
     "link.removed": "Linked ticket",
     "merged.into": "Merged into",
     "merged.from": "Merged from",
+    # services/sla.py: a change chose another service level policy; its timer's announcements
+    "sla_policy": "SLA policy",
+    "sla.warning": "SLA warning",
+    "sla.breach": "SLA breached",
 }
 LABELS |= {contact_field(key): label for key, label in CONTACT_LABELS.items()}
 LABELS |= {contact_field(key, enabled=True): f"{label} enabled" for key, label in CONTACT_LABELS.items()}

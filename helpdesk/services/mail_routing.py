@@ -39,7 +39,7 @@ from helpdesk.models import (
     ids_in_range,
 )
 from helpdesk.models.tickets import CONTACT, DECLINED
-from helpdesk.services import attachments, feed, history, notifications, tickets
+from helpdesk.services import attachments, feed, history, notifications, sla, tickets
 from helpdesk.services.mail_parse import MailAttachment, MailRefused, ParsedMail, parse, trim_reply
 from helpdesk.services.reply_address import intake_address, ticket_of_address
 from helpdesk.services.values import EMAIL_KEYS
@@ -80,6 +80,7 @@ async def on_customer_reply(ticket: Ticket, comment: Comment, author: User | Non
     await notifications.customer_replied(
         ticket=ticket, actor=author, body=comment.body, label=comment.email_from or ""
     )
+    await sla.recompute(ticket_id=ticket.id, actor=author, actor_label=comment.email_from or "")
 
 
 async def route(row: InboundEmail, config: Mapping[str, Any]) -> Outcome:

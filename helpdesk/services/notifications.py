@@ -38,6 +38,7 @@ from helpdesk.services.outbox import email_columns, render_email
 ASSIGNED, REPLIED, CONFIRMED, NEW_IN_GROUP, MENTIONED = (
     "assigned", "replied", "confirmed", "new_in_group", "mentioned",
 )  # fmt: skip
+SLA_WARNING, SLA_BREACH = "sla_warning", "sla_breach"  # services/sla.py's timer
 # What the menu and the email say after the actor's name.
 SENTENCES = {
     ASSIGNED: "assigned {ticket} to you",
@@ -45,6 +46,8 @@ SENTENCES = {
     CONFIRMED: "confirmed the contact details of {ticket}",
     NEW_IN_GROUP: "opened {ticket} in your group",
     MENTIONED: "mentioned you in a note on {ticket}",
+    SLA_WARNING: "warn that {ticket} is nearly due",
+    SLA_BREACH: "report that {ticket} is overdue",
 }
 SUBJECTS = {
     ASSIGNED: "assigned to you",
@@ -52,15 +55,18 @@ SUBJECTS = {
     CONFIRMED: "contacts confirmed",
     NEW_IN_GROUP: "new ticket in your group",
     MENTIONED: "you were mentioned",
+    SLA_WARNING: "service level nearly due",
+    SLA_BREACH: "service level breached",
 }
 # The email switches on the Account page, each covering one or more kinds.
 SWITCHES = {ASSIGNED: ASSIGNED, REPLIED: "customer", CONFIRMED: "customer", NEW_IN_GROUP: NEW_IN_GROUP,
-            MENTIONED: MENTIONED}  # fmt: skip
+            MENTIONED: MENTIONED, SLA_WARNING: "sla", SLA_BREACH: "sla"}  # fmt: skip
 SWITCH_LABELS = {
     ASSIGNED: "A ticket is assigned to me",
     "customer": "A customer replies or confirms their contacts on a ticket assigned to me",
     NEW_IN_GROUP: "A new ticket arrives unassigned in a group I belong to",
     MENTIONED: "Someone mentions me (@name) in an internal note",
+    "sla": "A ticket assigned to me (or unassigned in my group) nears or passes its service level due time",
 }
 # `@` then an agent's email local part or name without spaces: "@tom.baker", "@TomBaker".
 MENTION = re.compile(r"(?<![\w@.+-])@([\w][\w.+-]*[\w]|[\w])")
@@ -213,6 +219,18 @@ async def for_update(*, ticket: Ticket, assignee_before: int | None, actor: User
     if ticket.assignee_id and ticket.assignee_id != assignee_before:
         return await _plan(actor, {ticket.assignee_id: ASSIGNED})
     return Plan()
+
+
+async def for_service_level(*, ticket: Any, kind: str, detail: str) -> Plan:
+    """A warning or breach of the ticket's service level (`kind` "warning" or "breach"): its
+    assignee is told; unassigned, the agents of its group are."""
+    told = SLA_WARNING if kind == "warning" else SLA_BREACH
+    if ticket.assignee_id:
+        return await _plan(None, {ticket.assignee_id: told}, label="Service levels", detail=detail)
+    if ticket.group_id:
+        members = await GroupMember.filter(group_id=ticket.group_id).values_list("user_id", flat=True)
+        return await _plan(None, dict.fromkeys(members, told), label="Service levels", detail=detail)
+    return Plan(actor_label="Service levels")
 
 
 async def for_comment(*, ticket: Ticket, body: str, internal: bool, actor: User) -> Plan:

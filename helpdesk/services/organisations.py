@@ -1,11 +1,13 @@
 """The organisation directory: customers and the partners that resell to them (DECISIONS 33)."""
 
 from dataclasses import dataclass
+from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from helpdesk.errors import Forbidden, Invalid
+from helpdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from helpdesk.models import Organisation, Ticket, User
 from helpdesk.services import feed
 
@@ -25,23 +27,94 @@ async def save_organisation(
 ) -> Organisation:
     """Create or update a directory entry, with the contract and tenant its customers' web tickets
     are filed under. `actor=None` is the command line; otherwise admins only."""
-    if actor is not None and not actor.admin:
-        raise Forbidden("Only admins manage organisations.")
-    parent = None
-    if parent_hid:
-        parent = await Organisation.get_or_none(human_id=parent_hid)
-        if parent is None or parent_hid == human_id:
-            raise Invalid("Unknown parent.", {"parent": [f"{parent_hid} is not another organisation"]})
-    if role not in ROLES:
-        raise Invalid("Unknown role.", {"role": [f"must be one of {', '.join(ROLES)}"]})
-    defaults = {"legal_name": legal_name, "name": name, "role": role, "parent": parent} | {
-        "default_contract_hid": default_contract_hid or None,
-        "default_tenant_hid": default_tenant_hid or None,
+    _ensure_admin(actor)
+    values = {"legal_name": legal_name, "name": name, "role": role, "parent_hid": parent_hid} | {
+        "default_contract_hid": default_contract_hid,
+        "default_tenant_hid": default_tenant_hid,
     }
+    defaults = await _checked(human_id, values)
     async with in_transaction():
         organisation, _ = await Organisation.update_or_create(human_id=human_id, defaults=defaults)
         await feed.publish("catalogue.changed", actor=actor, data={"what": "organisations"})
     return organisation
+
+
+async def get_organisation(*, human_id: str, actor: User) -> Organisation:
+    """One directory entry by its ID, partner loaded (admins only), or NotFound."""
+    _ensure_admin(actor)
+    known = len(human_id) <= 64 and "\x00" not in human_id  # what no column holds names nothing
+    organisation = (
+        await Organisation.get_or_none(human_id=human_id).select_related("parent") if known else None
+    )
+    if organisation is None:
+        raise NotFound(f"No organisation {human_id}.")
+    return organisation
+
+
+async def create_organisation(*, human_id: str, values: dict[str, Any], actor: User) -> Organisation:
+    """A new directory entry (admins only); an ID already in the directory is a Conflict. `values`
+    holds name, legal_name, role and, optionally, parent_hid, default_contract_hid, default_tenant_hid."""
+    _ensure_admin(actor)
+    checked = await _checked(human_id, values)
+    try:
+        async with in_transaction():
+            organisation = await Organisation.create(human_id=human_id, **checked)
+            await feed.publish("catalogue.changed", actor=actor, data={"what": "organisations"})
+    except IntegrityError as exc:
+        raise Conflict(f"The directory already has {human_id}.") from exc
+    return organisation
+
+
+async def update_organisation(*, human_id: str, changes: dict[str, Any], actor: User) -> Organisation:
+    """Change only the given fields of a directory entry (admins only); its ID never changes
+    (tickets name it)."""
+    organisation = await get_organisation(human_id=human_id, actor=actor)
+    current = {
+        "legal_name": organisation.legal_name, "name": organisation.name, "role": organisation.role,
+        "parent_hid": organisation.parent.human_id if organisation.parent else None,
+        "default_contract_hid": organisation.default_contract_hid,
+        "default_tenant_hid": organisation.default_tenant_hid,
+    }  # fmt: skip
+    checked = await _checked(human_id, current | changes)
+    async with in_transaction():
+        await organisation.update_from_dict(checked).save()
+        await feed.publish("catalogue.changed", actor=actor, data={"what": "organisations"})
+    return organisation
+
+
+def _ensure_admin(actor: User | None) -> None:
+    """`None` is the command line; any other actor must be an admin."""
+    if actor is not None and not actor.admin:
+        raise Forbidden("Only admins manage organisations.")
+
+
+async def _checked(human_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a directory entry from what was given: a known role, and a partner that is
+    another organisation and not one of this one's own customers (no loop of partners)."""
+    role, parent_hid = values["role"], values.get("parent_hid") or None
+    if role not in ROLES:
+        raise Invalid("Unknown role.", {"role": [f"must be one of {', '.join(ROLES)}"]})
+    parent = await Organisation.get_or_none(human_id=parent_hid) if parent_hid else None
+    if parent_hid and parent is None:
+        raise Invalid("Unknown parent.", {"parent": [f"{parent_hid} is not another organisation"]})
+    if parent is not None and await _above(parent, human_id):
+        why = f"{parent_hid} is {human_id} itself or one of its customers"
+        raise Invalid(f"Not a partner: {why}.", {"parent": [why]})
+    return {"legal_name": values["legal_name"], "name": values["name"], "role": role, "parent": parent} | {
+        "default_contract_hid": values.get("default_contract_hid") or None,
+        "default_tenant_hid": values.get("default_tenant_hid") or None,
+    }
+
+
+async def _above(parent: Organisation, human_id: str) -> bool:
+    """Whether `human_id` is the partner or one of the partners up the chain from `parent`."""
+    seen, current = set(), parent
+    while current is not None and current.id not in seen:
+        if current.human_id == human_id:
+            return True
+        seen.add(current.id)
+        current = await Organisation.get_or_none(id=current.parent_id) if current.parent_id else None
+    return False
 
 
 SUGGESTIONS = 10

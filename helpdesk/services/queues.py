@@ -28,6 +28,12 @@ class Queue:
     count: int | None = None
 
 
+def _due_soon() -> Queue:
+    """Open tickets whose SLA warning time has passed (overdue ones too), most urgent first."""
+    filters = TicketFilters(open=True, sla_warned_by=now())
+    return Queue("due", "Due soon / breached", filters, sort="due")
+
+
 def _resolved() -> Queue:
     filters = TicketFilters(open=False, resolved_since=now() - RESOLVED_WINDOW)
     return Queue("resolved", "Recently resolved", filters, sort="-dateResolved")
@@ -43,6 +49,7 @@ async def list_queues(*, actor: User, groups: list[Group] | None = None) -> list
     return [
         Queue("mine", "My open tickets", TicketFilters(assignee=actor.id, open=True)),
         Queue("unassigned", "Unassigned", TicketFilters(unassigned=True, open=True)),
+        _due_soon(),
         *[Queue(f"group-{g.id}", g.name, TicketFilters(group=g.id, open=True)) for g in groups],
         open_,
         _resolved(),

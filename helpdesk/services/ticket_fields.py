@@ -30,6 +30,8 @@ class TicketFilters:
     created_to: datetime | None = None
     updated_since: datetime | None = None
     resolved_since: datetime | None = None
+    # The "Due soon / breached" queue: open tickets whose SLA warning time (services/sla.py) came by then
+    sla_warned_by: datetime | None = None
 
     @property
     def searched(self) -> bool:
@@ -47,6 +49,7 @@ SORTABLE = {
     "priority": "priority_id",
     "state": "state_id",
     "assignee": "assignee_id",
+    "due": "sla_due_at",  # the earliest due of the running SLA clocks; tickets without one last
 }
 ONE_WAY = {"dateResolved"}  # newest first only
 # sort name ("-" first: descending) -> (column, descending)
@@ -54,3 +57,4 @@ SORTS: dict[str, tuple[str, bool]] = {f"-{name}": (column, True) for name, colum
     name: (column, False) for name, column in SORTABLE.items() if name not in ONE_WAY
 }
 DEFAULT_SORT = "-id"
+AGENT_SORTS = {"due", "-due"}  # service levels are the desk's own: customers never see them

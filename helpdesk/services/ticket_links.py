@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import Attachment, Comment, State, StateKind, Ticket, TicketAttribute, TicketLink, User
 from helpdesk.models.tickets import CONTACT
-from helpdesk.services import access, history, tickets
+from helpdesk.services import access, history, sla, tickets
 from helpdesk.services.values import SINGLE_KEYS, ContactKey
 
 RELATED, MERGED_INTO, MERGED_FROM = "related", "merged_into", "merged_from"
@@ -131,6 +131,7 @@ async def merge_ticket(*, human_id: str, into: str, actor: User) -> Ticket:
         await _link(source, target, MERGED_INTO, MERGED_FROM, actor)
         await history.record_change(ticket=source, actor=actor, field=MERGED, new=target.human_id)
         await history.record_change(ticket=target, actor=actor, field=MERGED_IN, new=source.human_id)
+        await sla.recompute(ticket_id=target.id, actor=actor)  # its thread gained the duplicate's replies
     if source.state_id != closing.id:
         changes = tickets.TicketChanges(values={"state": closing.id})
         await tickets.update_ticket(human_id=source.human_id, changes=changes, actor=actor)

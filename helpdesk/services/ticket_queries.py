@@ -42,6 +42,15 @@ class TicketRow:
     resolved_at: datetime | None
     deleted_at: datetime | None
     version: int
+    # Service levels (services/sla.py): the stored clocks the queues show and sort by
+    sla_policy_id: int | None
+    first_response_at: datetime | None
+    first_response_due_at: datetime | None
+    next_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    sla_due_at: datetime | None
+    sla_warn_at: datetime | None
+    sla_breached: bool
 
     @property
     def human_id(self) -> str:
@@ -54,7 +63,8 @@ class TicketRow:
 COLUMNS = tuple(f.name for f in fields(TicketRow))
 SELECT = ", ".join(f"t.{column}" for column in COLUMNS)
 DATETIMES = tuple(i for i, column in enumerate(COLUMNS) if column.endswith("_at"))
-NULLABLE = ("assignee_id",)  # sortable columns that may hold NULL besides resolved_at
+NULLABLE = ("assignee_id", "sla_due_at")  # sortable columns that may hold NULL besides resolved_at
+BREACHED = COLUMNS.index("sla_breached")  # SQLite gives 0 or 1
 
 
 def _rows(rows: list[Any]) -> list[TicketRow]:
@@ -63,6 +73,7 @@ def _rows(rows: list[Any]) -> list[TicketRow]:
         values = list(row)
         for i in DATETIMES:
             values[i] = as_datetime(values[i])
+        values[BREACHED] = bool(values[BREACHED])
         tickets.append(TicketRow(*values))
     return tickets
 
@@ -128,6 +139,7 @@ def _filtered(filters: TicketFilters, actor: User, p: Params) -> list[str]:
         ("created_at", "<", filters.created_to),
         ("updated_at", ">=", filters.updated_since),
         ("resolved_at", ">=", filters.resolved_since),
+        ("sla_warn_at", "<=", filters.sla_warned_by),
     )
     conditions += [f"t.{column} {op} {p(value)}" for column, op, value in simple if value is not None]
     if filters.unassigned:

@@ -35,12 +35,20 @@ from helpdesk.services import (
     history,
     idempotency,
     notifications,
+    sla,
     ticket_queries,
     ticket_writes,
     timeline,
 )
 from helpdesk.services.contacts import queue_main_email_changed
-from helpdesk.services.ticket_fields import CLASSIFIED, DEFAULT_SORT, LINKS, SORTS, TicketFilters
+from helpdesk.services.ticket_fields import (
+    AGENT_SORTS,
+    CLASSIFIED,
+    DEFAULT_SORT,
+    LINKS,
+    SORTS,
+    TicketFilters,
+)
 from helpdesk.services.ticket_queries import TicketRow
 from helpdesk.services.values import SINGLE_KEYS, ContactKey
 
@@ -189,10 +197,12 @@ async def list_tickets(
 ) -> TicketPage:
     """One page of the tickets the actor may see, newest first by default, with a keyset cursor.
 
-    A customer's page holds at most CUSTOMER_PAGE_LIMIT tickets; a larger `limit` is clamped."""
-    column, descending = SORTS[sort]
+    A customer's page holds at most CUSTOMER_PAGE_LIMIT tickets; a larger `limit` is clamped, and
+    one sorted by SLA due (AGENT_SORTS) comes in the default order."""
     if not actor.is_staff:
         limit = min(limit, CUSTOMER_PAGE_LIMIT)
+        sort = DEFAULT_SORT if sort in AGENT_SORTS else sort
+    column, descending = SORTS[sort]
     after = ticket_queries.Keyset(*decode_cursor(cursor, sort)) if cursor else None
     query = ticket_queries.ListQuery(
         filters=filters, actor=actor, column=column, descending=descending, limit=limit + 1, after=after
@@ -361,7 +371,9 @@ async def _insert_ticket(
             ),
         ]
 
-    columns = _ticket_columns(ticket)
+    columns = _ticket_columns(ticket) | await sla.columns_for_new_ticket(
+        ticket=ticket, state=state, moment=moment
+    )
     ticket_id = await ticket_writes.insert_row("ticket", columns, dependents)
     return Ticket.construct(_saved_in_db=True, **columns, id=ticket_id, **states)
 
@@ -435,6 +447,8 @@ async def update_ticket(
             await _save_versioned(ticket)
             told = await notifications.for_update(ticket=ticket, assignee_before=assignee_before, actor=actor)
             await told.write(ticket)
+            if sla.RELEVANT & fields.keys():
+                await sla.recompute(ticket_id=ticket.id, actor=actor)
             # `fields`: what changed, to what, so live pages refresh those panels and say so
             await feed.publish_ticket(
                 "ticket.updated", ticket, actor, version=ticket.version, fields=fields, said=_said(fields)
@@ -607,6 +621,11 @@ async def _insert_comment(
     told = await notifications.for_comment(
         ticket=ticket, body=comment.body, internal=comment.internal, actor=actor
     )
+    clocks = await sla.columns_after_comment(
+        ticket=ticket, moment=moment, internal=comment.internal,
+        by_agent=comment.author is not None and comment.author.is_staff,
+        reopened_to=told.reopen[1] if told.reopen else None,
+    )  # fmt: skip
     row = {
         "author_hid": comment.author_hid, "body": comment.body, "internal": comment.internal,
         "channel": comment.channel, "created_at": moment, "updated_at": moment,
@@ -615,7 +634,9 @@ async def _insert_comment(
 
     def dependents(comment_id: int) -> list[ticket_writes.Statement]:
         keys = [retry.row(comment_id) | {"created_at": moment}] if retry else []
-        touch = ticket_writes.Update("ticket", ticket.id, {"updated_at": moment} | told.ticket_values(ticket))
+        touch = ticket_writes.Update(
+            "ticket", ticket.id, {"updated_at": moment} | told.ticket_values(ticket) | clocks
+        )
         new = {"comment": comment_id, "internal": comment.internal}
         published = feed.ticket_row("comment.created", ticket, actor, moment=moment, **new)
         carried = [ticket_writes.Update("attachment", file.id, {"comment_id": comment_id}) for file in files]

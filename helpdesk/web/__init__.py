@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 from helpdesk.web import (
     account,
     admin,
+    admin_sla,  # noqa: F401 - adds the service level screens to admin's blueprint
     attachments,
     auth,
     bulk_actions,
@@ -19,6 +20,7 @@ from helpdesk.web import (
     pages,
     passwords,
     queues,
+    sla,
     stream,
     tags,
     ticket_edits,
@@ -46,6 +48,7 @@ BLUEPRINTS = (
     canned.bp,
     views.bp,
     ticket_links.bp,
+    sla.bp,
 )
 for _blueprint in BLUEPRINTS:  # once per process: create_app may run many times (tests, workers)
     _blueprint.register_error_handler(Exception, pages.error_page)
@@ -69,6 +72,7 @@ def register_web(app: Quart) -> None:
     app.add_template_filter(pages.age)
     app.add_template_filter(pages.when)
     app.add_template_filter(pages.ago)
+    app.add_template_global(sla.row_shown, "row_sla")  # a queue row's SLA cell
     pages.add_plain_templates(app)
     # Chain after any app-wide handler already installed (the API's, for unmatched /api paths).
     earlier = app.error_handler_spec[None][None].get(HTTPException)

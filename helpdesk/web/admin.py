@@ -310,7 +310,7 @@ async def states(form: StateForm | None = None, status: int = 200):
 async def save_state(state_id: int | None):
     """Add a catalogue entry, or change one."""
     form = await StateForm.from_request()
-    values = {k: form[k].data for k in ("description", "closes", "kind", "position")}
+    values = {k: form[k].data for k in ("description", "closes", "pauses_sla", "kind", "position")}
     save = partial(admin.save_state, **values, state_id=state_id, actor=await current_user())
     return await save_form(form, save, url_for("admin.states"), states, partial(_state_saved, state_id))
 

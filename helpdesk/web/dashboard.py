@@ -24,6 +24,7 @@ PANELS: dict[str, Loader] = {
     "open_by_priority": lambda user, period, now: dashboard.open_by_priority(actor=user, period=period),
     "open_by_group": lambda user, period, now: dashboard.open_by_group(actor=user, period=period),
     "organisations": lambda user, period, now: dashboard.top_organisations(actor=user, period=period),
+    "service_levels": lambda user, period, now: dashboard.service_levels(actor=user, period=period, now=now),
 }
 
 

@@ -10,6 +10,8 @@ from markupsafe import Markup
 from quart import abort, current_app, request, session
 from wtforms import (
     BooleanField,
+    DateField,
+    FileField,
     Form,
     HiddenField,
     IntegerField,
@@ -375,6 +377,7 @@ class StateForm(CsrfForm):
     description = StringField("Description", [DataRequired(), Length(max=100)], filters=[_strip])
     position = IntegerField("Position in its kind", [Optional(), NumberRange(min=0, max=MAX_ID)])
     closes = BooleanField("Resolves the ticket (states only)")
+    pauses_sla = BooleanField("Pauses the SLA clocks (states only), e.g. waiting for the customer")
 
 
 class OrganisationForm(CsrfForm):
@@ -385,6 +388,74 @@ class OrganisationForm(CsrfForm):
     parent = StringField("Partner ID (optional)", [Optional(), Length(max=64)], filters=[_strip])
     default_contract = StringField("Default contract ID", [Optional(), Length(max=64)], filters=[_strip])
     default_tenant = StringField("Default tenant ID", [Optional(), Length(max=64)], filters=[_strip])
+
+
+# --- service levels (Admin → Calendars, SLA policies; issue 17)
+
+
+def _id_or_none(value: Any) -> int | None:
+    """A select's value as an id; its empty choice ("Any") as None."""
+    return None if value in ("", None) else int(value)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value or None
+
+
+MINUTES = [Optional(), NumberRange(min=1, max=525_600, message="whole minutes, 1 to 525,600 (a year)")]
+# PostgreSQL stores no NUL character: typed in a name, it is a field error, not a database fault.
+STORABLE = Checked(lambda text: "may not contain NUL characters" if "\x00" in text else None)
+
+
+class CalendarForm(CsrfForm):
+    name = StringField("Name", [DataRequired(), Length(max=100), STORABLE], filters=[_strip])
+    time_zone = StringField("Time zone", [DataRequired(), Length(max=64)], filters=[_strip])
+    hours = TextAreaField("Business hours", [DataRequired(), Length(max=1000)], filters=[_strip])
+
+
+class HolidayForm(CsrfForm):
+    day = DateField("Date", [DataRequired(message="a date, e.g. 2026-12-25")])
+    name = StringField("Name", [DataRequired(), Length(max=100), STORABLE], filters=[_strip])
+
+
+class HolidayImportForm(CsrfForm):
+    file = FileField("iCalendar file (.ics)")  # read from request.files by the handler
+
+
+class PolicyForm(CsrfForm):
+    """A service level policy; the selects' choices come from the catalogue, directory, groups
+    and calendars when the screen is built (the service checks what is chosen exists)."""
+
+    name = StringField("Name", [DataRequired(), Length(max=100), STORABLE], filters=[_strip])
+    priority = SelectField("Priority", coerce=_id_or_none, validate_choice=False)
+    type = SelectField("Type", coerce=_id_or_none, validate_choice=False)
+    organisation = SelectField(
+        "Organisation (or its partner)",
+        [Length(max=64), STORABLE],
+        coerce=_text_or_none,
+        validate_choice=False,
+    )
+    group = SelectField("Group", coerce=_id_or_none, validate_choice=False)
+    calendar = SelectField(
+        "Calendar", [DataRequired(message="choose a calendar")], coerce=_id_or_none, validate_choice=False
+    )
+    first_response = IntegerField("First response (minutes)", MINUTES)
+    next_response = IntegerField("Next response (minutes)", MINUTES)
+    resolution = IntegerField("Resolution (minutes)", MINUTES)
+    warn_percent = IntegerField(
+        "Warn at (% of the time used)", [DataRequired(), NumberRange(min=1, max=99)], default=80
+    )
+    active = BooleanField("Active", default=True)
+
+    def values(self) -> dict[str, Any]:
+        """The policy's columns as the service takes them."""
+        return {
+            "name": self.name.data, "priority_id": self.priority.data, "type_id": self.type.data,
+            "organisation_hid": self.organisation.data, "group_id": self.group.data,
+            "calendar_id": self.calendar.data, "first_response_minutes": self.first_response.data,
+            "next_response_minutes": self.next_response.data, "resolution_minutes": self.resolution.data,
+            "warn_percent": self.warn_percent.data, "active": self.active.data,
+        }  # fmt: skip
 
 
 # --- the account and password screens: the password rule itself lives in services/passwords.py

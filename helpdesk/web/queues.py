@@ -78,7 +78,7 @@ async def _counted(user: User, all_queues: list[queues.Queue]) -> list[queues.Qu
 
 async def _listing(user: User, current: queues.Queue, form: QueueFilterForm) -> dict[str, Any]:
     """One page of the queue under the form's filters and sort, with a URL maker for its links."""
-    sort = form.sort.data if form.sort.data in tickets.SORTS else current.sort
+    sort = form.sort.data if _may_sort(user, form.sort.data) else current.sort
     chosen = _chosen(form, current.filters)
     if "organisation" in chosen:
         chosen["organisation"] = await organisations.organisation_filter(
@@ -116,6 +116,11 @@ async def suggest_organisations() -> Response:
         text=request.args.get("organisation", ""), actor=await current_user()
     )
     return await page_or_partial("queues/_organisations.html", "queues/_organisations.html", found=found)
+
+
+def _may_sort(user: User, sort: str | None) -> bool:
+    """A sort the list offers this user (customers: not by SLA due)."""
+    return sort in tickets.SORTS and (user.is_staff or sort not in tickets.AGENT_SORTS)
 
 
 def _chosen(form: QueueFilterForm, own: tickets.TicketFilters) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from helpdesk.web.forms import (
 )
 from helpdesk.web.live import presence_context
 from helpdesk.web.pages import changed, form_status, is_htmx, page_or_partial
+from helpdesk.web.sla import clocks_context, clocks_placeholder
 from helpdesk.web.tags import tags_context
 from helpdesk.web.ticket_links import links_context
 
@@ -162,6 +163,7 @@ PANELS: dict[str, Panel] = {
     "contacts": Panel(contacts_context),
     "emails": Panel(emails_context),
     "history": Panel(history_context),
+    "clocks": Panel(clocks_context),  # the SLA's due times (web/sla.py), agents only
 }
 
 
@@ -222,6 +224,7 @@ async def show(human_id: str) -> Response:
         context |= {"emails": emails, "history": history}
         context["tags"] = await tags_context(user, ticket)  # web/tags.py
         context["links"] = await links_context(user, ticket)  # web/ticket_links.py
+        context["clocks"] = clocks_placeholder(ticket)  # web/sla.py: the SLA panel loads itself
     return await page_or_partial("tickets/page.html", "tickets/_header.html", **context)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpdesk.models import Group
+from helpdesk.models import Group, Organisation, SlaCalendar, SlaPolicy, State
 from tests.api.conftest import TICKET
 from tests.api.test_attachments_api import multipart
 
@@ -37,6 +37,23 @@ ACCESS = {
     ("GET", "/api/reporting/tickets/download"): (200, 200, 404),
     ("POST", "/api/tickets/<ticket_id>/attachments"): (201, 201, 201),
     ("GET", "/api/attachments/<int:attachment_id>"): (200, 200, 200),  # a file on a public reply
+    # Administration (issue 17): admins only, 403 for the others.
+    ("GET", "/api/organisations"): (200, 403, 403),
+    ("POST", "/api/organisations"): (201, 403, 403),
+    ("GET", "/api/organisations/<human_id>"): (200, 403, 403),
+    ("PATCH", "/api/organisations/<human_id>"): (204, 403, 403),
+    ("POST", "/api/states"): (201, 403, 403),
+    ("PATCH", "/api/states/<int:state_id>"): (204, 403, 403),
+    ("GET", "/api/calendars"): (200, 403, 403),
+    ("POST", "/api/calendars"): (201, 403, 403),
+    ("GET", "/api/calendars/<int:calendar_id>"): (200, 403, 403),
+    ("PATCH", "/api/calendars/<int:calendar_id>"): (204, 403, 403),
+    ("DELETE", "/api/calendars/<int:calendar_id>"): (204, 403, 403),
+    ("GET", "/api/sla-policies"): (200, 403, 403),
+    ("POST", "/api/sla-policies"): (201, 403, 403),
+    ("GET", "/api/sla-policies/<int:policy_id>"): (200, 403, 403),
+    ("PATCH", "/api/sla-policies/<int:policy_id>"): (204, 403, 403),
+    ("DELETE", "/api/sla-policies/<int:policy_id>"): (204, 403, 403),
 }
 PUBLIC = {
     ("GET", "/api/openapi.json"),
@@ -75,6 +92,8 @@ async def _prepare(method, rule, actor, admin):
         .replace("<int:group_id>", str(group.id))
         .replace("<int:user_id>", victim.headers["Location"])
     )
+    if rule.startswith(("/api/organisations", "/api/states", "/api/calendars", "/api/sla-policies")):
+        return await _admin_call(method, rule, path)
     into = (await admin.post("/api/tickets", json=TICKET)).headers["Location"] if "merge" in rule else ""
     if "attachment" in rule:
         return await _attachment_call(method, path, ticket_id, admin)
@@ -87,6 +106,31 @@ async def _prepare(method, rule, actor, admin):
         ("POST", "/api/tickets"): TICKET,
         ("PATCH", "/api/tickets/<ticket_id>"): {"title": "changed"},
         ("POST", "/api/tickets/<ticket_id>"): {"description": "hello"},
+    }.get((method, rule))
+    return path, ({"json": body} if body else {})
+
+
+async def _admin_call(method, rule, path):
+    """The administration routes' path and body: a calendar no policy uses (to delete), a policy."""
+    calendar = await SlaCalendar.create(name=f"Cal {method}", time_zone="UTC", hours="Mon 09:00-17:00")
+    spare = await SlaCalendar.create(name=f"Spare {method}", time_zone="UTC", hours="Mon 09:00-17:00")
+    policy = await SlaPolicy.create(name=f"Policy {method}", calendar=calendar)
+    await Organisation.get_or_create(human_id="ORG-1", defaults={"name": "Acme", "legal_name": "Acme Ltd"})
+    path = (
+        path.replace("<human_id>", "ORG-1")
+        .replace("<int:state_id>", str((await State.first()).id))
+        .replace("<int:calendar_id>", str(spare.id))
+        .replace("<int:policy_id>", str(policy.id))
+    )
+    body = {
+        ("POST", "/api/organisations"): {"id": "ORG-NEW", "name": "New", "legalName": "New Ltd"},
+        ("PATCH", "/api/organisations/<human_id>"): {"name": "Renamed"},
+        ("POST", "/api/states"): {"type": 1, "description": "Brand new"},
+        ("PATCH", "/api/states/<int:state_id>"): {"description": "Renamed"},
+        ("POST", "/api/calendars"): {"name": "New", "timeZone": "UTC", "hours": "Mon 09:00-17:00"},
+        ("PATCH", "/api/calendars/<int:calendar_id>"): {"name": "Renamed"},
+        ("POST", "/api/sla-policies"): {"name": "New", "calendarId": calendar.id},
+        ("PATCH", "/api/sla-policies/<int:policy_id>"): {"name": "Renamed"},
     }.get((method, rule))
     return path, ({"json": body} if body else {})
 

@@ -46,7 +46,16 @@ async def test_user_updates_own_name_but_not_others(agent, customer):
 async def test_states_all_and_by_type_with_or_without_slash(agent):
     everything = (await (await agent.get("/api/states")).get_json())["data"]
     assert len(everything) == await State.all().count()
-    assert set(everything[0]) == {"id", "description", "type", "dateCreated", "dateUpdated"}
+    # The blueprint's fields, then the extra resolves and pausesSla (issue 17).
+    assert list(everything[0]) == [
+        "id",
+        "description",
+        "type",
+        "dateCreated",
+        "dateUpdated",
+        "resolves",
+        "pausesSla",
+    ]
     priorities = (await (await agent.get("/api/states/?type=priority")).get_json())["data"]
     assert {s["type"] for s in priorities} == {3} and "P5 - Priority 5" in [
         s["description"] for s in priorities
@@ -119,8 +128,9 @@ async def test_openapi_lists_only_api_routes_and_docs_page_serves(client, app):
     assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")
     operations = sum(len(methods) for methods in spec["paths"].values())
     # /api/states/ is /api/states; attachments up and down (issue 15), the merge (issue 16), and
-    # creating and changing groups (issue 17)
-    assert page.count('class="card api-op"') == operations == 26
+    # creating and changing groups, and administration (issue 17): groups 2, organisations 4,
+    # states 2, calendars 5, SLA policies 5
+    assert page.count('class="card api-op"') == operations == 24 + 2 + 16
     stream = spec["paths"]["/api/stream"]["get"]
     assert list(stream["responses"]["200"]["content"]) == ["text/event-stream"]
     assert "<code>GET /api/stream</code>" in page

@@ -124,9 +124,13 @@ def settle(page) -> None:
     """Wait until the page has loaded what it shows. A signed-in page keeps its live stream open, so
     it is never network-idle: it has settled once its stream is open (static/live.js) and no other
     request is pending; a page without a stream waits for the network to go quiet."""
+    from playwright.sync_api import expect
+
     if page.locator("#live-stream").count():
         page.wait_for_function("window.Live && window.Live.open")
-        page.wait_for_function("!document.querySelector('.htmx-request')")
+        # A locator, not a page function: a function that must poll is evaluated as a string, which
+        # the pages' Content-Security-Policy refuses (a panel that loads itself is still in flight).
+        expect(page.locator(".htmx-request")).to_have_count(0)
     else:
         page.wait_for_load_state("networkidle")
 

@@ -43,3 +43,27 @@ def test_no_violations_on_the_ticket_page_and_its_tools(page: Page):
     # The check can fail: an image without a text alternative is reported.
     page.evaluate("document.querySelector('#tickets-edit').append(document.createElement('img'))")
     assert any(v.startswith("image-alt") for v in violations(page))
+
+
+def test_no_violations_on_the_service_level_admin_screens(admin_page: Page):
+    """Admin → Calendars (the list and one calendar with its holiday forms), SLA policies with the
+    policy form, and States with its "Pauses SLA" column (issue 17)."""
+    page = admin_page
+    page.goto("/admin/calendars")
+    if not page.get_by_role("link", name="Axe office", exact=True).count():
+        page.get_by_label("Name").fill("Axe office")
+        page.get_by_label("Time zone").fill("Europe/London")
+        page.get_by_label("Business hours").fill("Mon-Fri 09:00-17:30")
+        page.get_by_role("button", name="Add calendar").click()
+        page.get_by_role("status").wait_for()
+    settle(page)
+    assert violations(page) == []
+    page.get_by_role("link", name="Axe office", exact=True).click()
+    page.get_by_role("heading", name="Holidays", exact=True).wait_for()
+    assert violations(page) == []
+    for path in ("/admin/sla-policies", "/admin/states"):
+        page.goto(path)
+        settle(page)
+        assert violations(page) == [], path
+    page.goto("/admin/sla-policies")
+    assert page.get_by_role("button", name="Add policy").count() == 1

@@ -34,7 +34,8 @@ def test_no_main_page_scrolls_sideways_at_390px(page: Page, admin_page: Page, an
     ticket = page.locator("#queues-list a.ticket-link").first.get_attribute("href")
     fits(page, ticket)
     admin_page.set_viewport_size(PHONE)
-    for path in ("/admin/users", "/admin/groups", "/admin/states", "/admin/organisations"):
+    admin_paths = ("/admin/users", "/admin/groups", "/admin/states", "/admin/organisations")
+    for path in (*admin_paths, "/admin/calendars", "/admin/sla-policies"):
         fits(admin_page, path)
     admin_page.goto("/admin/users")
     fits(admin_page, admin_page.get_by_role("link", name="Priya", exact=False).first.get_attribute("href"))

@@ -1,6 +1,17 @@
 """The demo data: believable, consistent with the rules the app enforces."""
 
-from helpdesk.models import Comment, Organisation, Ticket, TicketAttribute, User
+from datetime import UTC, datetime
+
+from helpdesk.models import (
+    Comment,
+    Organisation,
+    SlaCalendar,
+    SlaPolicy,
+    State,
+    Ticket,
+    TicketAttribute,
+    User,
+)
 from helpdesk.services.demo import seed_demo
 
 
@@ -27,3 +38,17 @@ async def test_seeding_again_adds_tickets_after_the_existing_ones(app):
     await seed_demo(tickets=20)
     assert await Ticket.all().count() == 40
     assert len(set(await Ticket.all().values_list("id", flat=True))) == 40
+
+
+async def test_demo_service_levels_show_every_clock_state_right_after_seeding(app):
+    summary = await seed_demo(tickets=400)
+    assert "service level clocks" in summary
+    assert {c.name for c in await SlaCalendar.all()} == {"UK office", "24x7"}
+    assert await SlaPolicy.all().count() >= 2
+    assert (await State.get(kind=1, description="Pending")).pauses_sla
+    now = datetime.now(UTC)
+    live = Ticket.filter(resolved_at=None, sla_policy_id__isnull=False)
+    assert await live.filter(sla_due_at__lte=now).exists()  # breached
+    assert await live.filter(sla_warn_at__lte=now, sla_due_at__gt=now).exists()  # warned only
+    assert await live.filter(sla_warn_at__gt=now).exists()  # running fine
+    assert await live.filter(sla_due_at=None, state__pauses_sla=True).exists()  # paused

@@ -173,7 +173,7 @@ async def test_switched_off_kinds_stay_in_the_app_but_are_not_emailed(app, mailb
     customer = await make_customer()
     await notifications.set_email_switches(actor=ann, enabled={"customer"})
     assert await notifications.email_switches(actor=ann) == {
-        "assigned": False, "customer": True, "new_in_group": False, "mentioned": False,
+        "assigned": False, "customer": True, "new_in_group": False, "mentioned": False, "sla": False,
     }  # fmt: skip
     ticket = await make_ticket(actor=tom)
     await OutboxEmail.all().delete()

@@ -73,7 +73,7 @@ async def test_email_switches_on_the_account_page(client):
     ann = await make_agent()
     await sign_in(client, ann)
     page = await text(await client.get("/account"))
-    assert page.count('name="email" value=') == 4 and page.count(" checked>") == 4
+    assert page.count('name="email" value=') == 5 and page.count(" checked>") == 5  # sla: issue 17
     token = await csrf_token(client, "/account")
     saved = await client.post(
         "/notifications/email",
@@ -84,5 +84,5 @@ async def test_email_switches_on_the_account_page(client):
     )
     assert saved.status_code == 303
     off = await NotificationSetting.filter(user_id=ann.id, email=False).values_list("kind", flat=True)
-    assert sorted(off) == ["assigned", "new_in_group"]
+    assert sorted(off) == ["assigned", "new_in_group", "sla"]
     assert "Your choice of notification emails is saved." in await text(await client.get(saved.location))
