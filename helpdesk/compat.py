@@ -4,6 +4,7 @@ new version of one of them moves them (the IMAP STARTTLS upgrade: tests/services
 against a real Dovecot)."""
 
 import asyncio
+import contextlib
 import signal
 import sqlite3
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
+from tortoise.connection import get_connections
 from tortoise.exceptions import OperationalError
 
 T = TypeVar("T")
@@ -41,13 +43,40 @@ class _ImmediateTransaction(SqliteTransactionWrapper):
             raise OperationalError(exc) from exc
 
 
+class _ReleasingTransactionContext(SqliteTransactionContext):
+    """Tortoise's SQLite transaction context, which takes the connection's lock and then awaits
+    BEGIN: when BEGIN fails (still locked after the busy timeout) or the task is cancelled while
+    it waits (a browser closing mid-request), Tortoise's `__aexit__` never runs and the lock stays
+    taken for good, so every later query of the process waits forever. This one gives it back."""
+
+    async def __aenter__(self) -> Any:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            # A cancelled BEGIN may still run in the connection's thread: a rollback queued behind it
+            # (the thread takes its work in order) ends what it began; shielded from the cancellation.
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(self.connection._connection.rollback())
+            self._trxlock.release()
+            raise
+        return self.connection
+
+
 def begin_transactions_immediately(client: BaseDBAsyncClient) -> None:
-    """Make every `in_transaction()` on this SQLite client take the write lock when it begins."""
+    """Make every `in_transaction()` on this SQLite client take the write lock when it begins, and
+    give the lock back when beginning fails."""
     if not isinstance(client, SqliteClient):
         return
 
     def immediate() -> TransactionContext:
-        return SqliteTransactionContext(_ImmediateTransaction(client), client._lock)
+        return _ReleasingTransactionContext(_ImmediateTransaction(client), client._lock)
 
     client._in_transaction = immediate  # type: ignore[method-assign]
 

@@ -66,6 +66,36 @@ async def test_a_transaction_that_cannot_get_the_lock_is_an_operational_error(cl
         async with client._in_transaction():
             pass
     other.execute("ROLLBACK")
+    # Tortoise kept the connection's lock after a failed BEGIN: every later query waited forever
+    async with asyncio.timeout(5):
+        assert await client.execute_query_dict("SELECT 1 AS one") == [{"one": 1}]
+        async with client._in_transaction() as transaction:
+            await transaction.execute_query("SELECT 1")
+
+
+async def test_a_request_cancelled_while_its_transaction_begins_leaves_the_connection_usable(
+    client, sqlite_path
+):
+    """A browser that leaves mid-request cancels its handler, here while BEGIN waits for another
+    process's write lock. Tortoise kept the lock then: the browser tests' server stopped answering
+    writes (sign-ins hung) until it was killed."""
+    compat.begin_transactions_immediately(client)
+    other = sqlite3.connect(sqlite_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def write() -> None:
+        async with client._in_transaction() as transaction:
+            await transaction.execute_query("SELECT 1")
+
+    waiting = asyncio.create_task(write())
+    await asyncio.sleep(0.2)  # BEGIN IMMEDIATE is now waiting for `other` in the connection's thread
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    other.execute("ROLLBACK")
+    async with asyncio.timeout(10):
+        await write()
+        assert await client.execute_query_dict("SELECT 1 AS one") == [{"one": 1}]
 
 
 async def test_work_runs_in_the_connections_thread(client):
