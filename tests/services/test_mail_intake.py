@@ -9,6 +9,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -24,10 +25,12 @@ from helpdesk.models import (
     InboundStatus,
     OutboxEmail,
     OutboxStatus,
+    SlaCalendar,
+    SlaPolicy,
     Ticket,
     TicketHistory,
 )
-from helpdesk.services import mail_intake, mail_routing, outbox, ticket_contacts, timeline
+from helpdesk.services import mail_intake, mail_routing, outbox, sla, ticket_contacts, tickets, timeline
 from helpdesk.services.reply_address import reply_address, ticket_of_address
 from tests import imapserver
 from tests.factories import make_admin, make_agent, make_customer, make_organisation, make_ticket
@@ -84,6 +87,25 @@ async def notified_ticket() -> tuple[Ticket, OutboxEmail]:
     ticket = await make_ticket(contacts=_contacts(CONTACT))
     sent = await OutboxEmail.get(ticket_id=ticket.id, recipient=CONTACT)
     return ticket, sent
+
+
+async def test_an_email_reply_starts_the_next_response_clock(lmtp, config):
+    calendar = await SlaCalendar.create(name="24x7", hours="Mon-Sun 00:00-24:00", time_zone="UTC")
+    await SlaPolicy.create(
+        name="Default", position=0, calendar=calendar,
+        first_response_minutes=60, next_response_minutes=120, resolution_minutes=480,
+    )  # fmt: skip
+    sla.policies_changed()
+    ticket, sent = await notified_ticket()
+    await tickets.post_comment(human_id=ticket.human_id, body="Looking", actor=await make_agent())
+    assert (await Ticket.get(id=ticket.id)).next_response_due_at is None
+    reply = mail(f"Pat <{CONTACT}>", "Re: Phones down", "Any news?", "<r-sla@customer.example>",
+                 In_Reply_To=sent.message_id)  # fmt: skip
+    await deliver(lmtp, reply)
+    await mail_intake.process_due(config)
+    comment = await Comment.get(ticket_id=ticket.id, email_from=CONTACT)
+    stored = await Ticket.get(id=ticket.id)
+    assert stored.next_response_due_at == comment.created_at + timedelta(minutes=120)
 
 
 def _contacts(address: str):

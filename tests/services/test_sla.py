@@ -23,7 +23,7 @@ from helpdesk.models import (
     Ticket,
     TicketHistory,
 )
-from helpdesk.services import sla, tickets
+from helpdesk.services import sla, ticket_links, tickets
 from tests.factories import make_agent, make_customer, make_organisation, make_ticket
 
 ALWAYS = "Mon-Sun 00:00-24:00"
@@ -299,3 +299,15 @@ async def test_the_worker_timer_announces_what_is_overdue(app):
     await sla.run_timer(once=True)
     assert {e.kind for e in await SlaEvent.filter(ticket_id=ticket.id)} == {"warning", "breach"}
     assert (await _stored(ticket)).sla_breached
+
+
+async def test_merging_recomputes_the_target_whose_thread_gained_a_waiting_customer_message(app):
+    agent, customer = await make_agent(), await make_customer(human_id="USR-9")
+    await _policy("Default", next_response_minutes=120)
+    target, duplicate = await make_ticket(actor=agent), await make_ticket(actor=agent)
+    await tickets.post_comment(human_id=target.human_id, body="Looking", actor=agent)
+    assert (await _stored(target)).next_response_due_at is None
+    asked = await tickets.post_comment(human_id=duplicate.human_id, body="Still down", actor=customer)
+    await ticket_links.merge_ticket(human_id=duplicate.human_id, into=target.human_id, actor=agent)
+    # the customer's message now waits on the target: its next response is due from that message
+    assert (await _stored(target)).next_response_due_at == asked.created_at + timedelta(minutes=120)
