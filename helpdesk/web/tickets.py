@@ -14,6 +14,7 @@ from helpdesk.services import (
     attachments,
     catalog,
     contacts,
+    history,
     mail_intake,
     organisations,
     presence,
@@ -111,6 +112,7 @@ async def contacts_context(
     return {
         "human_id": ticket.human_id,
         "contacts": rows,
+        "labels": history.CONTACT_LABELS,  # "Main email", as the history and the forms say it
         "proposals": await ticket_contacts.open_proposals(ticket=ticket, actor=user) if answered else [],
         # Only agents get the forms (customers see the rows alone).
         "form": form or (ContactForm() if user.is_staff else None),

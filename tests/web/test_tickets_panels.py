@@ -1,6 +1,7 @@
 """The ticket page's agent panels: asking contacts to confirm, the ticket's emails, the history timeline."""
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -122,6 +123,8 @@ async def test_contacts_panel_shows_who_confirmed_and_when(app, client, agent_ti
         as_text=True
     )
     assert "Confirmed" in html and "Not confirmed" not in html and "+44 1632" in html
+    keys = re.findall(r'<span class="key">([^<]*)</span>', html)
+    assert "Phone number" in keys and "Main email" in keys and "phoneNumber" not in keys  # in words
     history = await (await client.get(f"/tickets/{ticket.human_id}/history", headers=HTMX)).get_data(
         as_text=True
     )
