@@ -83,6 +83,7 @@ class Ticket(Model):
             ("updated_at",),
             ("resolved_at",),
             ("deleted_at", "sla_due_at", "id"),
+            ("deleted_at", "resolved_at", "sla_due_at", "id"),  # the open queues by due, in index order
             ("deleted_at", "sla_warn_at", "id"),
             ("deleted_at", "sla_breached", "id"),
             ("sla_next_event_at",),

@@ -213,16 +213,21 @@ async def select_page(query: ListQuery) -> list[TicketRow]:
 
 
 async def _page(
-    query: ListQuery, *, ids_from: int | None = None, ids_below: int | None = None
+    query: ListQuery, *, ids_from: int | None = None, ids_below: int | None = None, part: str | None = None
 ) -> list[TicketRow]:
     postgres = is_postgres()
+    if part is None and query.column in NULLABLE and query.nulls_last(postgres):
+        return await _valued_first(query)
     p = Params()
     where = _source(query, p, postgres)
     column, direction, key = query.column, query.direction, where.key
     if query.after is not None:
         where.conditions.append(_after(query, key, p))
-    nulls = " NULLS LAST" if query.nulls_last(postgres) else ""
+    nulls = " NULLS LAST" if query.nulls_last(postgres) and part is None else ""
     order = f"{key} {direction}" if column == "id" else f"t.{column} {direction}{nulls}, {key} {direction}"
+    if part is not None:
+        where.conditions.append(f"t.{column} {part}")
+        order = f"{key} {direction}" if part == WITHOUT else f"t.{column} {direction}, {key} {direction}"
     if ids_from is not None:
         where.conditions.append(f"t.id >= {p(ids_from)}")
     if ids_below is not None:
@@ -231,6 +236,19 @@ async def _page(
     return _rows(
         await select_rows(f"SELECT {SELECT} {where.sql()} ORDER BY {order} LIMIT {p(query.limit)}", *p.values)
     )
+
+
+async def _valued_first(query: ListQuery) -> list[TicketRow]:
+    """A page sorted by a column that may hold NULL, where NULLs must be told to sort last: `NULLS
+    LAST` keeps the database off the column's index and sorts every match (the due sort of the open
+    queue at 1M tickets: 6 requests a second on SQLite against 84 for the id sort). The tickets
+    with a value come first in the index's order, then the ones without, by id."""
+    if query.after is not None and query.after.value is None:  # the page starts among the NULLs
+        return await _page(query, part=WITHOUT)
+    valued = await _page(query, part=VALUED)
+    if len(valued) == query.limit:
+        return valued
+    return valued + await _page(replace(query, limit=query.limit - len(valued), after=None), part=WITHOUT)
 
 
 SORTED_SEARCH_CANDIDATES = 1000  # the index rows a search sorted by a date (or state...) walks

@@ -121,9 +121,11 @@ async def test_the_queue_sorts_by_due_most_urgent_first_and_pages_by_keyset(clie
         return found
 
     h = [t.human_id for t in made]
-    # Ascending: overdue first, then soonest; equal dues by id; tickets without a due last
-    assert await walk("due") == [h[5], h[2], h[0], h[3], h[1], h[4]]
-    assert await walk("-due") == [h[3], h[0], h[2], h[5], h[4], h[1]]
+    for size in (2, 3, 4, 5):  # pages that end before, across and after the tickets without a due
+        monkeypatch.setattr("helpdesk.web.queues.PAGE_SIZE", size)
+        # Ascending: overdue first, then soonest; equal dues by id; tickets without a due last
+        assert await walk("due") == [h[5], h[2], h[0], h[3], h[1], h[4]], size
+        assert await walk("-due") == [h[3], h[0], h[2], h[5], h[4], h[1]], size
     html = await (await client.get("/queues/open?sort=due", headers=HTMX)).get_data(as_text=True)
     assert 'aria-sort="ascending"' in html and ">SLA ▲</a>" in html
 
