@@ -371,6 +371,15 @@ def run_scenarios(settings: Settings, server: Server, token: str) -> list[Row]:
     # The same create into a group that assigns by round robin (issue 17: creates per second unchanged
     # with a policy and round robin active; every create above already matches the demo's "Standard").
     network = next(g for g in api_get(base, "/api/groups", token)["data"] if g["name"] == "Network")
+    # The same create with the assignee given: what assigning costs by itself (the history row, the
+    # assignee's notification and "assigned to you" email), so the rule's own share shows.
+    chosen = json.dumps(json.loads(body) | {"group": network["id"], "assignee": network["members"][0]})
+    measure(
+        "POST /api/tickets (create, assignee given)",
+        lambda: wrk(
+            base + "/api/tickets", seconds=secs, connections=conns, method="POST", headers=post, body=chosen
+        ),
+    )
     api_patch(base, f"/api/groups/{network['id']}", token, {"assignment": "roundRobin"})
     grouped = json.dumps(json.loads(body) | {"group": network["id"]})
     measure(
