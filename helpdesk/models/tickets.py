@@ -83,7 +83,10 @@ class Ticket(Model):
             ("updated_at",),
             ("resolved_at",),
             ("deleted_at", "sla_due_at", "id"),
-            ("deleted_at", "resolved_at", "sla_due_at", "id"),  # the open queues by due, in index order
+            # The open queues by due, in index order: SQLite reads the first, PostgreSQL the second (its
+            # planner orders by an index's later columns only after equalities, and IS NULL is not one).
+            ("deleted_at", "resolved_at", "sla_due_at", "id"),
+            ("sla_due_at", "id"),
             ("deleted_at", "sla_warn_at", "id"),
             ("deleted_at", "sla_breached", "id"),
             ("sla_next_event_at",),
