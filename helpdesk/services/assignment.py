@@ -5,10 +5,13 @@ KEY UPDATE, which does not wait for tickets being filed under the group; SQLite:
 write lock), so two creates never read the same cursor or the same counts, and the ticket, its
 history row and the moved cursor commit together."""
 
+import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from helpdesk.models import AssignmentMode, Group
 from helpdesk.services import sql
+from helpdesk.services.ticket_writes import Guarded
 
 LABELS = {
     AssignmentMode.MANUAL: "Manual",
@@ -45,6 +48,7 @@ class Pick:
     agent_id: int
     agent_name: str
     actor_label: str
+    move: Guarded | None = None  # SQLite: the cursor's move, written with the ticket (pick_guarded)
 
 
 def rule_applies(group: Group | None) -> bool:
@@ -55,6 +59,8 @@ def rule_applies(group: Group | None) -> bool:
 
 _GROUP = "SELECT assignment, last_assigned_id FROM agent_group WHERE id = ?"
 _LOCKED_GROUP = _GROUP + " FOR NO KEY UPDATE"
+_MOVE = "UPDATE agent_group SET last_assigned_id = ? WHERE id = ?"
+_MOVE_GUARDED = _MOVE + " AND assignment = ? AND last_assigned_id IS ?"
 # Members who may take a ticket, with the open (not resolved, not deleted) tickets they hold. The
 # count is skipped (0) for a round-robin member without a capacity: nothing reads it.
 _CANDIDATES = """
@@ -72,19 +78,43 @@ ORDER BY u.id
 
 async def pick(group_id: int) -> Pick | None:
     """The member the group's rule gives the next ticket to, its cursor moved past them; None for a
-    manual group or when no member is available with room. Call inside the create's transaction."""
-    rows = await sql.select_rows(_LOCKED_GROUP if sql.is_postgres() else _GROUP, group_id)
+    manual group or when no member is available with room. Call inside the create's transaction:
+    PostgreSQL locks the group's row until it commits."""
+    return await _pick(group_id, await sql.select_rows(_LOCKED_GROUP, group_id), guarded=False)
+
+
+async def pick_guarded(group_id: int) -> Pick | None:
+    """SQLite: the pick read without a lock, its cursor moved by `Pick.move`, a statement of the
+    ticket's own one-trip write that fails (ticket_writes.Stale) if another process moved the cursor
+    since. A transaction around the pick held the process's one connection, and so every other
+    request, across several awaits: round-robin creates ran at half the rate of the others."""
+    return await _pick(group_id, await sql.select_rows(_GROUP, group_id), guarded=True)
+
+
+async def _pick(group_id: int, rows: list[Any], *, guarded: bool) -> Pick | None:
     if not rows or rows[0][0] == AssignmentMode.MANUAL:
         return None
     mode, last = AssignmentMode(rows[0][0]), rows[0][1]
-    counted = mode == AssignmentMode.LEAST_OPEN
-    found = await sql.select_rows(_CANDIDATES, counted, group_id)
+    found = await sql.select_rows(_CANDIDATES, mode == AssignmentMode.LEAST_OPEN, group_id)
     candidates = [c for c in (Candidate(*row) for row in found) if c.has_room]
     chosen = choose(mode, candidates, last)
     if chosen is None:
         return None
-    await sql.select_rows("UPDATE agent_group SET last_assigned_id = ? WHERE id = ?", chosen.id, group_id)
-    return Pick(chosen.id, chosen.name, f"Assignment rule ({LABELS[mode].lower()})")
+    label = f"Assignment rule ({LABELS[mode].lower()})"
+    if guarded:
+        move = Guarded(_MOVE_GUARDED, (chosen.id, group_id, mode.value, last))
+        return Pick(chosen.id, chosen.name, label, move)
+    await sql.select_rows(_MOVE, chosen.id, group_id)
+    return Pick(chosen.id, chosen.name, label)
+
+
+def turn(group_id: int) -> asyncio.Lock:
+    """This process's creates into one rule group take turns (SQLite): none reads the cursor
+    another is about to move, so only another process can make a guarded pick stale."""
+    return _TURNS.setdefault(group_id, asyncio.Lock())
+
+
+_TURNS: dict[int, asyncio.Lock] = {}
 
 
 def choose(mode: AssignmentMode, candidates: list[Candidate], last: int | None) -> Candidate | None:

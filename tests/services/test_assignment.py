@@ -7,7 +7,7 @@ import pytest
 
 from helpdesk.errors import Forbidden, Invalid
 from helpdesk.models import AssignmentMode, Group, GroupMember, State, StateKind, Ticket, TicketHistory
-from helpdesk.services import accounts, admin, tickets, users
+from helpdesk.services import accounts, admin, assignment, tickets, users
 from helpdesk.services.admin import GroupChanges
 from tests.conftest import TEST_DB
 from tests.factories import make_admin, make_agent, make_ticket
@@ -110,6 +110,31 @@ async def test_concurrent_creates_share_fairly(app):
     assert set(shares) == {agent.id for agent in agents}
     assert all(abs(n - count / 4) <= 1 for n in shares.values()), shares
     assert await TicketHistory.filter(field="assignee").count() == count
+
+
+@pytest.mark.skipif(
+    TEST_DB == "postgres", reason="PostgreSQL locks the group row: no stale pick"
+)
+async def test_a_pick_made_stale_by_another_process_is_read_again_and_written_once(app, monkeypatch):
+    """SQLite reads the cursor without a lock and moves it with the ticket's write, guarded: when
+    another process assigned in between, nothing is written and the create picks again."""
+    a, b, c = await make_agent(), await make_agent(), await make_agent()
+    group = await make_group(AssignmentMode.ROUND_ROBIN, a, b, c)
+    original, calls = assignment.pick_guarded, []
+
+    async def raced(group_id: int):
+        chosen = await original(group_id)
+        calls.append(chosen.agent_id)
+        if len(calls) == 1:  # another process gives `a` a ticket after this read
+            await Group.filter(id=group_id).update(last_assigned_id=a.id)
+        return chosen
+
+    monkeypatch.setattr(assignment, "pick_guarded", raced)
+    ticket = await make_ticket(group_id=group.id)
+    assert calls == [a.id, b.id] and ticket.assignee_id == b.id
+    assert await Ticket.filter(group_id=group.id).count() == 1
+    assert (await Group.get(id=group.id)).last_assigned_id == b.id
+    assert await TicketHistory.filter(ticket_id=ticket.id, field="assignee").count() == 1
 
 
 async def test_admin_changes_mode_name_and_members(app):
