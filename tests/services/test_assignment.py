@@ -112,9 +112,7 @@ async def test_concurrent_creates_share_fairly(app):
     assert await TicketHistory.filter(field="assignee").count() == count
 
 
-@pytest.mark.skipif(
-    TEST_DB == "postgres", reason="PostgreSQL locks the group row: no stale pick"
-)
+@pytest.mark.skipif(TEST_DB == "postgres", reason="PostgreSQL locks the group row: no stale pick")
 async def test_a_pick_made_stale_by_another_process_is_read_again_and_written_once(app, monkeypatch):
     """SQLite reads the cursor without a lock and moves it with the ticket's write, guarded: when
     another process assigned in between, nothing is written and the create picks again."""
