@@ -69,20 +69,7 @@ class Update:
         return f'UPDATE "{self.table}" SET {assignments} WHERE "id" = {p(self.id)}'
 
 
-class Stale(Exception):
-    """A Guarded row had moved on since it was read: nothing was written; read again and retry."""
-
-
-@dataclass
-class Guarded:
-    """An UPDATE that must change exactly one row (SQLite, whose write holds no row lock taken
-    earlier): when the row moved on since it was read, the whole write is undone and Stale raised."""
-
-    text: str
-    values: tuple[Any, ...]
-
-
-Statement = Rows | Update | Guarded
+Statement = Rows | Update
 Dependents = Callable[[int], list[Statement]]
 
 
@@ -145,10 +132,6 @@ def _sqlite_transaction(db: sqlite3.Connection, first: Rows, dependents: Depende
 
 
 def _sqlite_run(db: sqlite3.Connection, statement: Statement) -> int:
-    if isinstance(statement, Guarded):
-        if db.execute(statement.text, statement.values).rowcount != 1:
-            raise Stale(statement.text)
-        return 0
     p = Params()
     return db.execute(statement.sql(p), sql.bound(p.values, postgres=False)).lastrowid
 

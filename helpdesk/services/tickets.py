@@ -2,7 +2,6 @@
 
 import base64
 import binascii
-import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,7 +36,6 @@ from helpdesk.services import (
     idempotency,
     notifications,
     sla,
-    sql,
     ticket_queries,
     ticket_writes,
     timeline,
@@ -287,22 +285,11 @@ async def _create_ticket(data: NewTicket, actor: User, retry: idempotency.Reques
     group, _ = await _assignment(data.group_id, data.assignee_id)
     if states.get("state") is None:
         states["state"] = await _default_state()
-    if data.assignee_id is not None or not assignment.rule_applies(group):
-        return await _insert_ticket(data, states, actor, retry)
-    if not sql.is_postgres():
-        async with assignment.turn(data.group_id):
-            for _ in range(GUARDED_ATTEMPTS):
-                rule = await assignment.pick_guarded(data.group_id)
-                data.assignee_id = rule.agent_id if rule else None
-                with contextlib.suppress(ticket_writes.Stale):  # another process assigned meanwhile
-                    return await _insert_ticket(data, states, actor, retry, rule)
-    async with in_transaction():  # the group's lock, the cursor it moves and the ticket commit together
-        rule = await assignment.pick(data.group_id)
+    rule = None
+    if data.assignee_id is None and assignment.rule_applies(group):
+        rule = await assignment.pick(data.group_id)  # the cursor moves now, before the ticket is written
         data.assignee_id = rule.agent_id if rule else None
-        return await _insert_ticket(data, states, actor, retry, rule)
-
-
-GUARDED_ATTEMPTS = 5  # then the create takes the write lock for its pick (SQLite's BEGIN IMMEDIATE)
+    return await _insert_ticket(data, states, actor, retry, rule)
 
 
 def _as_customer(data: NewTicket, actor: User) -> None:
@@ -370,10 +357,8 @@ async def _insert_ticket(
                 )
             )
         keys = [retry.row(ticket_id) | {"created_at": moment}] if retry else []
-        moved = [rule.move] if rule and rule.move else []
         created, invited = contacts.new_ticket_notifications(ticket, given)
         return [
-            *moved,
             ticket_writes.Rows.of("ticket_attribute", attributes),
             ticket_writes.Rows.of("ticket_history", opened),
             *_notification_rows(created),
