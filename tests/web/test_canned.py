@@ -36,7 +36,7 @@ async def test_agents_manage_their_own_and_admins_the_shared(client):
     await sign_in(client, agent)
     token = await csrf_token(client, "/canned")
     response = await client.post(
-        "/canned", form={"csrf_token": token, "title": "Mine", "body": "Text", "shared": "y"}
+        "/canned", form=dict(csrf_token=token, title="Mine", body="Text", shared="y")
     )
     assert response.status_code == 403 and "Only admins" in await response.get_data(as_text=True)
     response = await client.post("/canned", form={"csrf_token": token, "title": "Mine", "body": "Text"})
@@ -58,7 +58,7 @@ async def test_an_admin_adds_a_shared_reply_every_agent_sees_but_cannot_edit(cli
     admin, agent = await make_admin(), await make_agent()
     await sign_in(client, admin)
     token = await csrf_token(client, "/canned")
-    form = {"csrf_token": token, "title": "Outage", "body": "We know", "shared": "y"}
+    form = dict(csrf_token=token, title="Outage", body="We know", shared="y")
     assert (await client.post("/canned", form=form)).status_code == 303
     reply = await CannedReply.get(title="Outage")
     assert reply.owner_id is None
