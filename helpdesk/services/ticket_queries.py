@@ -223,11 +223,11 @@ async def _page(
     column, direction, key = query.column, query.direction, where.key
     if query.after is not None:
         where.conditions.append(_after(query, key, p))
-    nulls = " NULLS LAST" if query.nulls_last(postgres) and part is None else ""
-    order = f"{key} {direction}" if column == "id" else f"t.{column} {direction}{nulls}, {key} {direction}"
-    if part is not None:
+    if part is not None:  # one side of a nullable column's walk (`_valued_first`)
         where.conditions.append(f"t.{column} {part}")
-        order = f"{key} {direction}" if part == WITHOUT else f"t.{column} {direction}, {key} {direction}"
+    nulls = " NULLS LAST" if part is None and query.nulls_last(postgres) else ""
+    by_id = column == "id" or part == WITHOUT
+    order = f"{key} {direction}" if by_id else f"t.{column} {direction}{nulls}, {key} {direction}"
     if ids_from is not None:
         where.conditions.append(f"t.id >= {p(ids_from)}")
     if ids_below is not None:

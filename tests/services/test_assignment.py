@@ -133,6 +133,23 @@ async def test_a_cursor_moved_by_another_process_meanwhile_is_read_again(app, mo
     assert await TicketHistory.filter(ticket_id=ticket.id, field="assignee").count() == 1
 
 
+async def test_a_cursor_that_keeps_moving_leaves_the_ticket_unassigned_after_the_attempts(app, monkeypatch):
+    a, b = await make_agent(), await make_agent()
+    group = await make_group(AssignmentMode.ROUND_ROBIN, a, b)
+    original, reads = assignment.candidates, []
+
+    async def always_raced(mode, group_id):
+        found = await original(mode, group_id)
+        reads.append(group_id)
+        await Group.filter(id=group_id).update(last_assigned_id=(b if len(reads) % 2 else a).id)
+        return found
+
+    monkeypatch.setattr(assignment, "candidates", always_raced)
+    ticket = await make_ticket(group_id=group.id)
+    assert len(reads) == assignment.ATTEMPTS and ticket.assignee_id is None
+    assert not await TicketHistory.filter(ticket_id=ticket.id, field="assignee").exists()
+
+
 async def test_admin_changes_mode_name_and_members(app):
     admin_user, a, b = await make_admin(), await make_agent(), await make_agent()
     group = await make_group(AssignmentMode.MANUAL, a)
