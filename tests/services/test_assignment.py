@@ -1,14 +1,16 @@
 """Assignment rules: a group's new tickets go to its members in turn or to the least busy one."""
 
 import asyncio
+import sqlite3
 from collections import Counter
 
 import pytest
 
 from helpdesk.errors import Forbidden, Invalid
 from helpdesk.models import AssignmentMode, Group, GroupMember, State, StateKind, Ticket, TicketHistory
-from helpdesk.services import accounts, admin, assignment, tickets, users
+from helpdesk.services import accounts, admin, assignment, sql, tickets, users
 from helpdesk.services.admin import GroupChanges
+from helpdesk.services.dispatcher import _connect_arguments
 from tests.conftest import TEST_DB
 from tests.factories import make_admin, make_agent, make_ticket
 
@@ -112,42 +114,75 @@ async def test_concurrent_creates_share_fairly(app):
     assert await TicketHistory.filter(field="assignee").count() == count
 
 
-async def test_a_cursor_moved_by_another_process_meanwhile_is_read_again(app, monkeypatch):
-    """The cursor moves only from where it was read: when another process assigned in between, the
-    create reads again and takes the member after theirs."""
+class RawConnection:
+    """A connection of its own to the test database, as another process would hold one: the pick's
+    SQL run on it inside a transaction left open until `commit`."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+
+    async def __aenter__(self):
+        if TEST_DB == "postgres":
+            import asyncpg
+
+            self.pg = await asyncpg.connect(**_connect_arguments(self.url))
+        else:
+            path = self.url.removeprefix("sqlite://")
+            self.lite = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if TEST_DB == "postgres":
+            await self.pg.close()
+        else:
+            self.lite.close()
+
+    async def begin_and_pick(self, group_id: int) -> int | None:
+        return await self._run(
+            ["BEGIN", sql.numbered(assignment._PICK) if TEST_DB == "postgres" else assignment._PICK], group_id
+        )
+
+    async def commit(self) -> None:
+        await self._run(["COMMIT"], None)
+
+    async def _run(self, statements: list[str], group_id: int | None) -> int | None:
+        picked = None
+        for statement in statements:
+            args = () if statement in ("BEGIN", "COMMIT") else (group_id,)
+            if TEST_DB == "postgres":
+                rows = await self.pg.fetch(statement, *args)
+            else:
+                rows = await asyncio.to_thread(lambda s=statement, a=args: self.lite.execute(s, a).fetchall())
+            picked = rows[0][0] if rows else picked
+        return picked
+
+
+async def test_a_pick_waiting_on_another_connections_pick_takes_the_member_after_it(app, database_url):
+    """Two processes pick at once: the second waits for the first's write to the group's row and
+    then reads the cursor the first one moved, never the one it saw when it started."""
     a, b, c = await make_agent(), await make_agent(), await make_agent()
     group = await make_group(AssignmentMode.ROUND_ROBIN, a, b, c)
-    original, reads = assignment.candidates, []
-
-    async def raced(mode, group_id):
-        found = await original(mode, group_id)
-        reads.append(group_id)
-        if len(reads) == 1:  # another process gives `a` a ticket after this read
-            await Group.filter(id=group_id).update(last_assigned_id=a.id)
-        return found
-
-    monkeypatch.setattr(assignment, "candidates", raced)
+    async with RawConnection(database_url) as first, RawConnection(database_url) as second:
+        assert await first.begin_and_pick(group.id) == a.id  # its transaction still open
+        waiting = asyncio.create_task(second.begin_and_pick(group.id))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # held by the first one's write
+        await first.commit()
+        assert await asyncio.wait_for(waiting, 10) == b.id
+        await second.commit()
     ticket = await make_ticket(group_id=group.id)
-    assert len(reads) == 2 and ticket.assignee_id == b.id
-    assert (await Group.get(id=group.id)).last_assigned_id == b.id
-    assert await TicketHistory.filter(ticket_id=ticket.id, field="assignee").count() == 1
+    assert ticket.assignee_id == c.id
+    assert (await Group.get(id=group.id)).last_assigned_id == c.id
 
 
-async def test_a_cursor_that_keeps_moving_leaves_the_ticket_unassigned_after_the_attempts(app, monkeypatch):
+async def test_a_group_made_manual_meanwhile_assigns_nobody_and_keeps_its_cursor(app):
+    """The rule is read from the cached group; the pick reads the mode again as it writes."""
     a, b = await make_agent(), await make_agent()
     group = await make_group(AssignmentMode.ROUND_ROBIN, a, b)
-    original, reads = assignment.candidates, []
-
-    async def always_raced(mode, group_id):
-        found = await original(mode, group_id)
-        reads.append(group_id)
-        await Group.filter(id=group_id).update(last_assigned_id=(b if len(reads) % 2 else a).id)
-        return found
-
-    monkeypatch.setattr(assignment, "candidates", always_raced)
-    ticket = await make_ticket(group_id=group.id)
-    assert len(reads) == assignment.ATTEMPTS and ticket.assignee_id is None
-    assert not await TicketHistory.filter(ticket_id=ticket.id, field="assignee").exists()
+    assert await assignees(group, 1) == [a.id]
+    await Group.filter(id=group.id).update(assignment=AssignmentMode.MANUAL)  # behind the cache's back
+    assert await assignment.pick(group.id) is None
+    assert (await Group.get(id=group.id)).last_assigned_id == a.id
 
 
 async def test_admin_changes_mode_name_and_members(app):
