@@ -134,9 +134,15 @@ async def read_after(after: int, *, limit: int = 500) -> list[Change]:
     return [_change(values) for values in rows]
 
 
+# Each end read on its own: SQLite answers MIN or MAX alone from the primary key, but both in one
+# SELECT by scanning the whole table (25 ms at 137,000 rows, on every idle poll of the dispatcher,
+# the process's one SQLite connection held all along).
+BOUNDS = "SELECT (SELECT MIN(id) FROM feed_event), (SELECT MAX(id) FROM feed_event)"
+
+
 async def bounds() -> tuple[int, int]:
     """The lowest and highest id retained (0, 0 when the feed is empty)."""
-    rows = await sql.select_rows("SELECT MIN(id), MAX(id) FROM feed_event")
+    rows = await sql.select_rows(BOUNDS)
     return rows[0][0] or 0, rows[0][1] or 0
 
 

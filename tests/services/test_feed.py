@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from helpdesk.errors import Conflict
 from helpdesk.models import ApiToken, FeedEvent, StateKind, WebSession
-from helpdesk.services import admin, feed, sessions, tickets, users
+from helpdesk.services import admin, feed, sessions, sql, tickets, users
 from tests.factories import make_admin, make_agent, make_customer, make_ticket
 
 
@@ -140,6 +140,24 @@ async def test_retained_says_whether_a_client_can_resume(app):
     assert not await feed.retained(highest + 1)  # past the feed: another database
     await FeedEvent.filter(id=lowest).delete()  # pruned
     assert not await feed.retained(lowest - 1) and await feed.retained(lowest)
+
+
+async def test_the_bounds_are_read_from_the_primary_key_without_scanning_the_feed(app):
+    """The dispatcher reads them on every idle poll; SQLite scanned the whole feed for MIN and MAX
+    asked in one SELECT (25 ms at 137,000 rows, holding the process's one connection)."""
+    for _ in range(3):
+        await feed.publish("catalogue.changed")
+    if sql.is_postgres():
+        async with in_transaction() as connection:
+            await connection.execute_script("SET LOCAL enable_seqscan = off")  # a tiny table: plan as if big
+            _, rows = await connection.execute_query(f"EXPLAIN {feed.BOUNDS}")
+        plan = "\n".join(row["QUERY PLAN"] for row in rows)
+        assert "feed_event_pkey" in plan and "Seq Scan" not in plan, plan
+    else:
+        plan = "\n".join(row[3] for row in await sql.select_rows(f"EXPLAIN QUERY PLAN {feed.BOUNDS}"))
+        assert "SCAN feed_event" not in plan and plan.count("SEARCH feed_event") == 2, plan
+    ids = await FeedEvent.all().order_by("id").values_list("id", flat=True)
+    assert await feed.bounds() == (ids[0], ids[-1])
 
 
 async def test_prune_drops_old_rows_but_never_the_newest(app):
