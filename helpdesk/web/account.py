@@ -15,13 +15,13 @@ from helpdesk.web.forms import (
     SESSION_EXPIRED,
     AvailabilityForm,
     ChangePasswordForm,
-    CsrfForm,
     EndSessionForm,
     NewEmailForm,
     TimeZoneForm,
     check_csrf,
     show_refusal,
     submit,
+    token_form,
 )
 from helpdesk.web.pages import render
 
@@ -50,7 +50,7 @@ async def account_page(status: int = 200, notice: str = "", **forms: Form) -> tu
         "time_zone_form": TimeZoneForm(data={"time_zone": actor.time_zone}),
         "availability_form": AvailabilityForm(),
         "time_zones": accounts.time_zones(),
-        "action": CsrfForm(),
+        "action": token_form(),
         "open_sessions": await sessions.list_sessions(actor=actor, session_id=session["sid"]),
         "notice": notice or NOTICES.get(request.args.get("done", ""), ""),
         "email_switches": await notifications.email_switches(actor=actor) if actor.is_staff else None,

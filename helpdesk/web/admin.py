@@ -27,6 +27,7 @@ from helpdesk.web.forms import (
     check_csrf,
     one_line,
     submit,
+    token_form,
 )
 from helpdesk.web.pages import form_status, render
 
@@ -78,7 +79,7 @@ async def ask_first(*, question: str, action: str, button: str, explain: str, ba
     """The page that asks before a change not undone in place: its form posts to `action`, its
     Cancel goes `back`. Plain HTML, so it asks with or without JavaScript."""
     context = {"question": question, "action": action, "button": button, "explain": explain, "back": back}
-    return await screen("admin/ask.html", form=CsrfForm(), **context)
+    return await screen("admin/ask.html", form=token_form(), **context)
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ async def user(user_id: int, form: UserForm | None = None, status: int = 200, er
     person = await users.get_user(user_id=user_id, actor=actor)
     context = {"person": person, "form": form or UserForm(obj=person), "error": error}
     context["new_token"] = _new_token_for(user_id)
-    context |= {"tokens": await admin.list_tokens(user_id=user_id, actor=actor), "action": CsrfForm()}
+    context |= {"tokens": await admin.list_tokens(user_id=user_id, actor=actor), "action": token_form()}
     return await screen("admin/user.html", status, **context)
 
 
@@ -238,7 +239,7 @@ async def groups(form: NameForm | None = None, status: int = 200, error: str = "
     actor = await current_user()
     context = {"groups": await admin.list_groups(actor=actor), "agents": await users.list_agents(actor=actor)}
     context |= {"error": error, "modes": assignment.LABELS}
-    return await screen("admin/groups.html", status, form=form or NameForm(), action=CsrfForm(), **context)
+    return await screen("admin/groups.html", status, form=form or NameForm(), action=token_form(), **context)
 
 
 @bp.post("/groups/<int:group_id>/assignment")

@@ -24,6 +24,7 @@ from helpdesk.web.forms import (
     check_csrf,
     one_line,
     show_refusal,
+    token_form,
 )
 from helpdesk.web.pages import form_status
 
@@ -67,7 +68,7 @@ async def calendar(calendar_id: int, status: int = 200, error: str = "", **forms
         "form": forms.get("form") or CalendarForm(obj=found),
         "holiday_form": forms.get("holiday_form") or HolidayForm(),
         "import_form": forms.get("import_form") or HolidayImportForm(),
-        "action": CsrfForm(),
+        "action": token_form(),
         "error": error,
     }
     context |= {"time_zones": accounts.time_zones(), "hours_hint": HOURS_HINT}
@@ -194,7 +195,7 @@ async def sla_policies(form: PolicyForm | None = None, status: int = 200):
     """The policies in the order they are tried, and a form to add one."""
     actor = await current_user()
     form = await _with_choices(form or PolicyForm(), actor)
-    context = {"policies": await sla_admin.list_policies(actor=actor), "action": CsrfForm()}
+    context = {"policies": await sla_admin.list_policies(actor=actor), "action": token_form()}
     return await screen("admin/sla_policies.html", status, form=form, **context)
 
 

@@ -11,7 +11,7 @@ from werkzeug.urls import iri_to_uri
 from helpdesk.errors import RateLimited, Unauthorized
 from helpdesk.models import User
 from helpdesk.services import sessions
-from helpdesk.web.forms import CsrfForm, LoginForm
+from helpdesk.web.forms import CsrfForm, LoginForm, token_form
 from helpdesk.web.pages import form_status, is_htmx, render
 
 bp = Blueprint("auth", __name__)
@@ -90,7 +90,7 @@ async def template_context() -> dict[str, Any]:
     Async although it awaits nothing: Quart runs a plain function processor in its thread pool, a
     hand-off to another thread and back on every page."""
     user = g.get("user")
-    return {"current_user": user, "logout_form": CsrfForm() if user else None}
+    return {"current_user": user, "logout_form": token_form() if user else None}
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from helpdesk.errors import Forbidden, Invalid
 from helpdesk.models import User
 from helpdesk.services import canned, tickets
 from helpdesk.web.auth import current_user, staff_required
-from helpdesk.web.forms import CommentForm, CsrfForm, form_status, show_refusal, submit
+from helpdesk.web.forms import CommentForm, CsrfForm, form_status, show_refusal, submit, token_form
 from helpdesk.web.pages import page_or_partial
 
 bp = Blueprint("canned", __name__)
@@ -27,7 +27,7 @@ async def _manage_page(user: User, form: CannedForm | None = None, status: int =
     context: dict[str, Any] = {
         "replies": await canned.list_replies(actor=user),
         "form": form or CannedForm(),
-        "action": CsrfForm(),
+        "action": token_form(),
         "placeholders": canned.PLACEHOLDERS,
     }
     return await page_or_partial("canned/page.html", "canned/page.html", status, **context)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any, Self
 
 from markupsafe import Markup
-from quart import abort, current_app, request, session
+from quart import abort, current_app, g, request, session
 from wtforms import (
     BooleanField,
     DateField,
@@ -82,6 +82,14 @@ class CsrfForm(Form):
         """Bind the form to the submitted body on POST, or render it empty (or from `obj`)."""
         formdata = await request.form if request.method == "POST" else None
         return cls(formdata=formdata, **kwargs)
+
+
+def token_form() -> CsrfForm:
+    """The request's one form of buttons that post only the token: every such form on a page
+    renders the same hidden token, so the ticket page builds it once instead of six times."""
+    if "token_form" not in g:
+        g.token_form = CsrfForm()
+    return g.token_form
 
 
 async def check_csrf() -> None:

@@ -5,7 +5,7 @@ from quart import Blueprint, Response
 
 from helpdesk.services import presence
 from helpdesk.web.auth import current_user, login_required
-from helpdesk.web.forms import CsrfForm, DraftForm, PresenceForm
+from helpdesk.web.forms import CsrfForm, DraftForm, PresenceForm, token_form
 from helpdesk.web.pages import page_or_partial
 
 bp = Blueprint("live", __name__, url_prefix="/tickets")
@@ -14,7 +14,7 @@ PARTIAL = "tickets/_presence.html"
 
 def presence_context(human_id: str, viewers: list[presence.Viewer] | None) -> dict:
     """The presence panel: who else is here (None: not asked yet), and the token its heartbeat posts."""
-    return {"presence": {"human_id": human_id, "viewers": viewers, "form": CsrfForm()}}
+    return {"presence": {"human_id": human_id, "viewers": viewers, "form": token_form()}}
 
 
 @bp.get("/<human_id>/presence")

@@ -6,7 +6,7 @@ from quart import Blueprint, Response, redirect, render_template, url_for
 from helpdesk.errors import Conflict, NotFound
 from helpdesk.services import mail_intake, mail_routing
 from helpdesk.web.auth import admin_required, current_user, staff_required
-from helpdesk.web.forms import CsrfForm
+from helpdesk.web.forms import CsrfForm, token_form
 from helpdesk.web.tickets import panel_changed, show_panel
 
 bp = Blueprint("mail", __name__)
@@ -43,7 +43,7 @@ async def incoming() -> str:
     """The incoming mail that made nothing or waits for a retry, with the reason."""
     user = await current_user()
     rows = await mail_intake.problems(actor=user)
-    return await render_template("admin/mail.html", rows=rows, form=CsrfForm())
+    return await render_template("admin/mail.html", rows=rows, form=token_form())
 
 
 @bp.post("/admin/mail/<int:inbound_id>/retry")

@@ -11,7 +11,7 @@ from quart import Blueprint, redirect, request, url_for
 
 from helpdesk.services import notifications
 from helpdesk.web.auth import current_user, staff_required
-from helpdesk.web.forms import CsrfForm, check_csrf
+from helpdesk.web.forms import check_csrf, token_form
 from helpdesk.web.pages import is_htmx, page_or_partial
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -24,7 +24,7 @@ async def _menu(*, opened: bool = False) -> Any:
         "notifications/page.html", "notifications/_menu.html",
         entries=await notifications.latest(actor=actor),
         unread=await notifications.unread_count(actor=actor),
-        action=CsrfForm(), opened=opened,
+        action=token_form(), opened=opened,
     )  # fmt: skip
     response.headers["Cache-Control"] = "no-store"
     return response

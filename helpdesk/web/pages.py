@@ -136,11 +136,21 @@ def age(moment: datetime | None) -> str:
 
 
 def viewer_zone() -> tzinfo:
-    """The signed-in user's time zone (their Account setting), else UTC."""
+    """The signed-in user's time zone (their Account setting), else UTC. Kept for the request
+    under the zone's name (a queue page asks ~140 times; the user may change it mid-request)."""
     user = g.get("user") if has_request_context() else None
     name = getattr(user, "time_zone", "") if user else ""
+    if not name:
+        return UTC
+    known = g.get("viewer_zone")
+    if known is None or known[0] != name:
+        known = g.viewer_zone = (name, _zone(name))
+    return known[1]
+
+
+def _zone(name: str) -> tzinfo:
     try:
-        return ZoneInfo(name) if name else UTC
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):  # a zone this machine no longer knows
         return UTC
 
@@ -150,9 +160,8 @@ def when(moment: datetime | None) -> str:
     if not moment:
         return ""
     zone = viewer_zone()
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M ") + (
-        "UTC" if zone is UTC else moment.astimezone(zone).tzname()
-    )
+    local = moment.astimezone(zone)
+    return local.strftime("%Y-%m-%d %H:%M ") + ("UTC" if zone is UTC else local.tzname())
 
 
 def ago(moment: datetime | None) -> str:

@@ -8,7 +8,7 @@ from quart import Blueprint, current_app
 from helpdesk.errors import Invalid, RateLimited
 from helpdesk.services import accounts, links, users
 from helpdesk.web.account import show_error
-from helpdesk.web.forms import CsrfForm, EmailForm, NewPasswordForm
+from helpdesk.web.forms import CsrfForm, EmailForm, NewPasswordForm, token_form
 from helpdesk.web.pages import form_status, render, serve_token_links
 
 bp = Blueprint("passwords", __name__)
@@ -67,7 +67,7 @@ async def set_password(kind: str, token: str) -> Any:
 async def email_link(token: str) -> Any:
     """What a new-email link would change, with a button to confirm. Changes nothing."""
     user, email = await users.read_email_link(token=token, config=current_app.config)
-    return await render("passwords/email.html", user=user, email=email, form=CsrfForm())
+    return await render("passwords/email.html", user=user, email=email, form=token_form())
 
 
 @bp.post("/account/email/<token>")

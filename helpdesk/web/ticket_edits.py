@@ -9,7 +9,7 @@ from helpdesk.errors import Conflict, Invalid
 from helpdesk.models import Ticket
 from helpdesk.services import ticket_edits, tickets
 from helpdesk.web.auth import admin_required, current_user, login_required, staff_required
-from helpdesk.web.forms import CsrfForm, TicketEditForm, check_csrf, submit
+from helpdesk.web.forms import TicketEditForm, check_csrf, submit, token_form
 from helpdesk.web.pages import is_htmx, page_or_partial
 from helpdesk.web.tickets import (
     FIELDS_STALE,
@@ -69,7 +69,7 @@ def ask_context(ticket: Ticket) -> dict[str, Any]:
         "button": "Delete ticket",
         "action": url_for("ticket_edits.delete", human_id=ticket.human_id),
         "back": url_for("tickets.show", human_id=ticket.human_id),
-        "form": CsrfForm(),
+        "form": token_form(),
     }
 
 

@@ -37,6 +37,7 @@ from helpdesk.web.forms import (
     one_line,
     show_refusal,
     submit,
+    token_form,
 )
 from helpdesk.web.live import presence_context
 from helpdesk.web.pages import changed, form_status, is_htmx, page_or_partial
@@ -73,7 +74,7 @@ async def header_context(user: User, ticket: Ticket) -> dict[str, Any]:
     consumer = (await tickets.organisations_for([ticket])).get(ticket.organisation_hid)
     buyer = (consumer.parent or consumer) if consumer else None
     reporter = await ticket_edits.reporter_of(ticket=ticket, actor=user)  # shown by name
-    form = CsrfForm() if user.is_staff else None  # "Assign to me" (web/ticket_edits.py)
+    form = token_form() if user.is_staff else None  # "Assign to me" (web/ticket_edits.py)
     return {"ticket": ticket, "consumer": consumer, "buyer": buyer, "reporter": reporter, "form": form}
 
 
@@ -81,7 +82,7 @@ async def fields_context(user: User, ticket: Ticket, message: str = "", ok: bool
     """The selects and their choices for agents; customers see the ticket's own values alone."""
     return {
         "ticket": ticket,
-        "form": CsrfForm() if user.is_staff else None,  # the selects are written out: only the token
+        "form": token_form() if user.is_staff else None,  # the selects are written out: only the token
         "message": message,
         "ok": ok,
         "choices": classification_choices(await catalog.list_states() if user.is_staff else []),
@@ -95,7 +96,7 @@ async def thread_context(user: User, ticket: Ticket) -> dict[str, Any]:
     comments = await timeline.thread_of(ticket=ticket, actor=user)
     files = await attachments.listed_for_ticket(ticket=ticket, actor=user)
     # `newest`: the thread shows that many, newest last, with "Show older" for the rest (web/ticket_edits.py)
-    accept = CsrfForm() if user.is_staff else None
+    accept = token_form() if user.is_staff else None
     return {"ticket": ticket, "comments": comments, "accept": accept, "files": files, "newest": THREAD_NEWEST}
 
 
@@ -116,7 +117,7 @@ async def contacts_context(
         "proposals": await ticket_contacts.open_proposals(ticket=ticket, actor=user) if answered else [],
         # Only agents get the forms (customers see the rows alone).
         "form": form or (ContactForm() if user.is_staff else None),
-        "toggle": CsrfForm() if user.is_staff else None,
+        "toggle": token_form() if user.is_staff else None,
         "confirmation": status,
         "message": message,
         "ok": ok,
@@ -211,11 +212,7 @@ async def reply_form(user: User, ticket: Ticket, comments: list[timeline.ThreadC
 async def show(human_id: str) -> Response:
     """The whole ticket: header, fields, thread and reply form, contacts and (agents) emails and history."""
     user, ticket = await current_user(), await visible_ticket(human_id, related=True)
-    context: dict[str, Any] = {
-        "ticket": ticket,
-        "reply": CommentForm(),
-        "reply_states": await reply_states(user),
-    }
+    context: dict[str, Any] = {"ticket": ticket, "reply_states": await reply_states(user)}
     for name in ("header", "fields", "thread", "contacts"):
         context[name] = await PANELS[name].build(user, ticket)
     context["reply"] = await reply_form(user, ticket, context["thread"]["comments"])

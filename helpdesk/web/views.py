@@ -13,7 +13,7 @@ from helpdesk.errors import Forbidden, Invalid
 from helpdesk.models import MAX_ID, User
 from helpdesk.services import views
 from helpdesk.web.auth import current_user, staff_required
-from helpdesk.web.forms import CsrfForm, submit
+from helpdesk.web.forms import CsrfForm, submit, token_form
 from helpdesk.web.pages import page_or_partial
 
 bp = Blueprint("views", __name__, url_prefix="/views")
@@ -93,7 +93,7 @@ async def edit(view_id: int) -> Response:
         if not outcome.refused:
             return redirect(view_url(outcome.result), 303)
         status = outcome.status
-    return await _form_page("views/edit.html", user, form, status, view=view, action=CsrfForm())
+    return await _form_page("views/edit.html", user, form, status, view=view, action=token_form())
 
 
 @bp.post("/<int:view_id>/delete")
