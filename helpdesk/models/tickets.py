@@ -88,6 +88,7 @@ class Ticket(Model):
             ("deleted_at", "resolved_at", "sla_due_at", "id"),
             ("sla_due_at", "id"),
             ("deleted_at", "sla_warn_at", "id"),
+            ("deleted_at", "resolved_at", "sla_warn_at"),  # the "Due soon / breached" count (migration 0022)
             ("deleted_at", "sla_breached", "id"),
             ("sla_next_event_at",),
         )

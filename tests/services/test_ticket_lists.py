@@ -7,6 +7,7 @@ from tortoise import Tortoise
 
 from helpdesk.models import State, StateKind, Ticket
 from helpdesk.services import ticket_queries, tickets
+from helpdesk.services.sql import select_rows
 from helpdesk.services.tickets import SORTS, TicketChanges, TicketFilters
 from tests.factories import make_agent, make_ticket
 
@@ -143,3 +144,30 @@ async def test_a_bounded_sorted_search_is_the_start_of_the_full_sorted_result(ap
     for limit in (1, 2, 100):
         bounded = await _search_pages(agent, sort, limit=limit)
         assert bounded and bounded == expected[: len(bounded)], (limit, bounded, expected)
+
+
+async def test_the_due_soon_count_searches_the_warning_time_in_an_index(app, monkeypatch):
+    """The "Due soon / breached" count tested every open ticket's warning time row by row (SQLite
+    took the open tickets' index: 14 ms a count at 100,000 tickets); migration 0022's index
+    answers it by equalities on deleted_at and resolved_at, then a range on sla_warn_at. (The
+    plan is SQLite's: PostgreSQL's planner weighs its statistics, which an empty test table lacks.)"""
+    agent, moment = await make_agent(), datetime.now(UTC)
+    warned, later, resolved = await make_ticket(), await make_ticket(), await make_ticket()
+    await Ticket.filter(id=warned.id).update(sla_warn_at=moment - timedelta(minutes=5))
+    await Ticket.filter(id=later.id).update(sla_warn_at=moment + timedelta(minutes=5))
+    await Ticket.filter(id=resolved.id).update(sla_warn_at=moment - timedelta(minutes=5), resolved_at=moment)
+    filters = TicketFilters(open=True, sla_warned_by=moment)
+    assert await ticket_queries.count(filters=filters, actor=agent, cap=1000) == 1
+    ran = []
+
+    async def recorded(sql, *values):
+        ran.append((sql, values))
+        return [[0]]
+
+    monkeypatch.setattr(ticket_queries, "select_rows", recorded)
+    await ticket_queries.count(filters=filters, actor=agent, cap=1000)
+    monkeypatch.undo()
+    ((sql, values),) = ran
+    if not ticket_queries.is_postgres():
+        plan = "\n".join(row[3] for row in await select_rows(f"EXPLAIN QUERY PLAN {sql}", *values))
+        assert "deleted_at=? AND resolved_at=? AND sla_warn_at<?" in plan, plan
