@@ -32,7 +32,7 @@ WARM = {"agent": 13, "customer": 6}
 # The change feed's dispatcher reads new events every few hundred milliseconds in the background,
 # and now and then the feed's bounds (whether it was reset), whatever request is running: not
 # statements of the page being counted.
-FEED_POLL = re.compile(r"\s*SELECT .* FROM feed_event(\s+WHERE id > |:)", re.DOTALL)
+FEED_POLL = re.compile(r"\s*SELECT .* FROM feed_event(\s+WHERE id > |\)?:)", re.DOTALL)
 
 
 class QueryLog(logging.Handler):
