@@ -136,21 +136,11 @@ def age(moment: datetime | None) -> str:
 
 
 def viewer_zone() -> tzinfo:
-    """The signed-in user's time zone (their Account setting), else UTC. Kept for the request
-    under the zone's name (a queue page asks ~140 times; the user may change it mid-request)."""
+    """The signed-in user's time zone (their Account setting), else UTC."""
     user = g.get("user") if has_request_context() else None
     name = getattr(user, "time_zone", "") if user else ""
-    if not name:
-        return UTC
-    known = g.get("viewer_zone")
-    if known is None or known[0] != name:
-        known = g.viewer_zone = (name, _zone(name))
-    return known[1]
-
-
-def _zone(name: str) -> tzinfo:
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):  # a zone this machine no longer knows
         return UTC
 
