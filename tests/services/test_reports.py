@@ -263,14 +263,17 @@ async def test_bad_period_is_refused_before_any_row(app):
 
 
 async def count_queries(monkeypatch) -> list[str]:
-    """Every SQL statement the default connection runs from now on."""
+    """Every SQL statement the default connection runs from now on, but the feed dispatcher's reads
+    of feed_event: on PostgreSQL the notifications of the tickets just made wake it while the
+    report runs (a report never reads the feed)."""
     seen: list[str] = []
     client = type(Tortoise.get_connection("default"))
     for method in ("execute_query", "execute_query_dict"):
         original = getattr(client, method)
 
         async def counted(self, sql, *args, _original=original, **kwargs):
-            seen.append(sql)
+            if "feed_event" not in sql:
+                seen.append(sql)
             return await _original(self, sql, *args, **kwargs)
 
         monkeypatch.setattr(client, method, counted)
