@@ -19,6 +19,7 @@ import time
 from helpdesk import create_app
 from helpdesk.models import Ticket, User
 from helpdesk.services.passwords import hash_password
+from helpdesk.services.users import create_token
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 PASSWORD = "bench-inprocess-password"  # noqa: S105 - set on the bench file's admin by this script
@@ -40,6 +41,9 @@ async def main() -> None:
         pages = [f"/tickets/INC-{1 + i * (top // 200)}" for i in range(200)]
         await timed(client, "GET /tickets/INC-n (page)", pages, {})
         await timed(client, "GET /queues/open (htmx partial)", ["/queues/open"] * 100, {"HX-Request": "true"})
+        bearer = {"Authorization": f"Bearer {await create_token(user=admin, name='inprocess', actor=None)}"}
+        details = [f"/api/tickets/INC-{1 + i * (top // 200)}" for i in range(200)]
+        await timed(client, "GET /api/tickets/{id}", details, bearer)
         await timed(client, "GET /healthz", ["/healthz"] * 200, {})
 
 

@@ -1,5 +1,5 @@
 """Per-process caches of the few rows nearly every request reads: the state catalogue, groups,
-the users tickets name, organisations, and the user behind a token or session.
+the users tickets name (by id and by human ID), organisations, and the user behind a token or session.
 
 Each app process keeps a row for at most CACHE_SECONDS. A change made through this process's
 services clears its caches at once (the services call `changed()`, and saving a state, group,
@@ -89,6 +89,10 @@ async def _users(ids: list[int]) -> dict[int, User]:
     return {u.id: u for u in await User.filter(id__in=ids)}
 
 
+async def _people(hids: list[str]) -> dict[str, User]:
+    return {u.human_id: u for u in await User.filter(human_id__in=hids)}
+
+
 async def _organisations(hids: list[str]) -> dict[str, Organisation]:
     return {o.human_id: o for o in await Organisation.filter(human_id__in=hids).select_related("parent")}
 
@@ -104,6 +108,7 @@ async def _sessions(digests: list[str]) -> dict[str, WebSession]:
 states = TimedCache(_states)
 groups = TimedCache(_groups)
 users = TimedCache(_users)
+people = TimedCache(_people)  # users by human ID: the reporters tickets name
 organisations = TimedCache(_organisations)
 tokens = TimedCache(_tokens)
 sessions = TimedCache(_sessions)

@@ -34,7 +34,7 @@ from helpdesk.services.access import authorise
 from helpdesk.services.attachments import human_size, mail_attachment_limit
 from helpdesk.services.history import contact_field, record_change
 from helpdesk.services.outbox import email_columns, queue_email, render_email
-from helpdesk.services.sql import select_rows
+from helpdesk.services.sql import as_datetime, select_rows
 from helpdesk.services.values import EMAIL_KEYS, ContactKey, contact_error, is_email
 
 CONFIRM_SALT = "helpdesk.confirm-contacts"
@@ -596,13 +596,16 @@ async def confirmation_status(
     when each address last did (agents only); `contacts` are its contact rows when the caller has
     already read them."""
     authorise(ticket, actor, staff_only=True)
-    events = Event.filter(ticket=ticket, key__in=(REQUEST_KEY, CONFIRMED_KEY)).order_by("id")
+    events = await select_rows(
+        'SELECT key, value, created_at FROM "event" WHERE ticket_id = ? AND key IN (?, ?) ORDER BY id',
+        ticket.id, REQUEST_KEY, CONFIRMED_KEY,
+    )  # fmt: skip
     requested_at, latest = None, {}
-    for key, address, at in await events.values_list("key", "value", "created_at"):
+    for key, address, at in events:
         if key == REQUEST_KEY:
-            requested_at = at
+            requested_at = as_datetime(at)
         else:
-            latest[address.lower()] = at
+            latest[address.lower()] = as_datetime(at)
     addresses = enabled_addresses(contacts) if contacts is not None else await email_contacts(ticket)
     return ConfirmationStatus(
         requested_at=requested_at,

@@ -54,9 +54,9 @@ async def delete_ticket(*, human_id: str, actor: User) -> None:
 
 async def reporter_of(*, ticket: Ticket, actor: User) -> User | None:
     """The user the ticket's reporter ID names (to show them by name), or None for an earlier
-    reporter the directory has no account for. One query."""
+    reporter the directory has no account for. From the per-process cache of users."""
     access.authorise(ticket, actor)
-    return await User.get_or_none(human_id=ticket.reporter_hid) if ticket.reporter_hid else None
+    return await cache.people.one(ticket.reporter_hid) if ticket.reporter_hid else None
 
 
 async def assign_to_me(*, human_id: str, actor: User) -> Ticket:

@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 from helpdesk.errors import Invalid, NotFound
 from helpdesk.models import Attachment, Comment, State, StateKind, Ticket, TicketAttribute, TicketLink, User
 from helpdesk.models.tickets import CONTACT
-from helpdesk.services import access, history, sla, tickets
+from helpdesk.services import access, history, sla, sql, tickets
 from helpdesk.services.values import SINGLE_KEYS, ContactKey
 
 RELATED, MERGED_INTO, MERGED_FROM = "related", "merged_into", "merged_from"
@@ -72,12 +72,13 @@ async def unlink_tickets(*, human_id: str, other: str, actor: User) -> bool:
 
 
 async def links_of(*, ticket: Ticket, actor: User) -> list[LinkedTicket]:
-    """The tickets linked to this one (agents only), live ones, in link order: one query."""
+    """The tickets linked to this one (agents only), live ones, in link order: one plain statement
+    (every agent's ticket page reads it)."""
     access.authorise(ticket, actor, staff_only=True)
-    rows = (
-        await TicketLink.filter(ticket_id=ticket.id, other__deleted_at__isnull=True)
-        .order_by("id")
-        .values_list("other_id", "other__title", "kind")
+    rows = await sql.select_rows(
+        "SELECT l.other_id, t.title, l.kind FROM ticket_link l JOIN ticket t ON t.id = l.other_id"
+        " WHERE l.ticket_id = ? AND t.deleted_at IS NULL ORDER BY l.id",
+        ticket.id,
     )
     return [LinkedTicket(Ticket(id=other_id).human_id, title, kind) for other_id, title, kind in rows]
 

@@ -55,6 +55,13 @@ class _SessionCSRF(SessionCSRF):
 
     field_class = _CsrfTokenField
 
+    def generate_csrf_token(self, csrf_token_field: Any) -> str:
+        """One token per request, shared by every form on the page (each is valid for any form):
+        the ticket page builds several forms, and each token is an HMAC."""
+        if "csrf_token" not in g:
+            g.csrf_token = super().generate_csrf_token(csrf_token_field)
+        return g.csrf_token
+
     def validate_csrf_token(self, form: Form, field: Any) -> None:
         if "csrf" not in self.session:
             raise ValidationError(SESSION_EXPIRED)
