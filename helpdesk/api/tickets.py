@@ -103,10 +103,10 @@ async def create_ticket(data: TicketCreate) -> Response:
 @documents(200, envelope("TicketEnvelope", list[TicketOut]))
 async def get_ticket(ticket_id: str) -> dict:
     """One ticket, as an array of one (as documented)."""
-    ticket = await tickets.load(human_id=ticket_id, actor=g.user)
-    related, tagged = await tickets.related_for([ticket]), await _tags_out([ticket], g.user)
-    out = tickets_out([ticket], related, g.user, tagged)
-    files = await attachments.listed_for_ticket(ticket=ticket, actor=g.user)
+    ticket, names, may_have_files = await tickets.load_detail(human_id=ticket_id, actor=g.user)
+    tagged = {ticket.id: names} if names is not None else None
+    out = tickets_out([ticket], await tickets.related_for([ticket]), g.user, tagged)
+    files = await attachments.listed_for_ticket(ticket=ticket, actor=g.user) if may_have_files else {}
     out[0]["attachments"] = [attachments.attachment_out(file) for some in files.values() for file in some]
     if (service_level := await sla.summary(ticket=ticket, actor=g.user)) is not None:
         out[0]["sla"] = sla_out(service_level)

@@ -361,3 +361,26 @@ async def select_one(pk: int) -> TicketRow | None:
     """The live ticket with this id, or None."""
     rows = await select_rows(f"SELECT {SELECT} FROM ticket t WHERE t.id = ? AND t.deleted_at IS NULL", pk)
     return _rows(rows)[0] if rows else None
+
+
+# A ticket's tag names, one a line (a name holds no whitespace: services/tags.normalise).
+_TAG_NAMES = "SELECT {} FROM ticket_tag tt JOIN tag g ON g.id = tt.tag_id WHERE tt.ticket_id = t.id"
+TAG_NAMES = {
+    False: _TAG_NAMES.format("group_concat(g.name, char(10))"),
+    True: _TAG_NAMES.format("string_agg(g.name, chr(10))"),
+}
+HAS_FILES = "EXISTS (SELECT 1 FROM attachment a WHERE a.ticket_id = t.id)"
+
+
+async def select_detail(pk: int) -> tuple[TicketRow, list[str], bool] | None:
+    """The live ticket with this id, its tags in name order and whether any file was uploaded to it:
+    what the API's GET of one ticket shows, in one statement instead of three (or None)."""
+    rows = await select_rows(
+        f"SELECT {SELECT}, ({TAG_NAMES[is_postgres()]}), {HAS_FILES} FROM ticket t"
+        " WHERE t.id = ? AND t.deleted_at IS NULL",
+        pk,
+    )
+    if not rows:
+        return None
+    *row, names, files = rows[0]
+    return _rows([row])[0], sorted(names.split("\n")) if names else [], bool(files)

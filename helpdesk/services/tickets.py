@@ -127,6 +127,18 @@ async def load(
     return Ticket.construct(_saved_in_db=True, **values)
 
 
+async def load_detail(*, human_id: str, actor: User) -> tuple[Ticket, list[str] | None, bool]:
+    """`load` for the API's one ticket, with its tags (agents; None for customers, who have none) and
+    whether it may have files (attachments.listed_for_ticket says which the actor sees)."""
+    pk = Ticket.parse_human_id(human_id)
+    found = await ticket_queries.select_detail(pk) if pk else None
+    if found is None:
+        raise NotFound(f"No ticket {human_id}.")
+    row, names, files = found
+    access.authorise(row, actor)
+    return Ticket.construct(_saved_in_db=True, **row.columns()), names if actor.is_staff else None, files
+
+
 @dataclass
 class Related:
     """What tickets point at: states, groups and users by id, organisations by human ID."""

@@ -41,13 +41,17 @@ SESSION_EXPIRED = "Your session expired. Reload the page and try again."
 
 
 class _CsrfTokenField(CSRFTokenField):
-    """The hidden token input as one string: the ticket page has one per form (about six), and the
-    general widget spent ~30 us on each. No id: several forms on one page would repeat it."""
+    """The hidden token input as one string, written once a request: the ticket page has one per
+    form (about a dozen), and the general widget spent ~30 us on each. No id: several forms on one
+    page would repeat it."""
 
     def __call__(self, **kwargs: Any) -> Markup:
         if kwargs:
             return super().__call__(**kwargs)
-        return Markup('<input name="%s" type="hidden" value="%s">') % (self.name, self.current_token or "")
+        key = (self.name, self.current_token or "")  # the request's one token (_SessionCSRF)
+        if g.get("csrf_input", (None,))[0] != key:
+            g.csrf_input = (key, Markup('<input name="%s" type="hidden" value="%s">') % key)
+        return g.csrf_input[1]
 
 
 class _SessionCSRF(SessionCSRF):

@@ -1,7 +1,11 @@
 """Tags in the API: `tags` on a ticket and in PATCH (an extension of the contract), `tag` on the list."""
 
+import re
+
 from helpdesk.services import tags
 from tests.api.conftest import TICKET
+from tests.api.test_attachments_api import comment, upload
+from tests.web.test_ticket_page_queries import logged_queries
 
 
 async def create(user) -> str:
@@ -45,3 +49,23 @@ async def test_customers_neither_see_nor_set_tags(agent, customer):
     assert (await (await customer.get("/api/tickets?tag=internal-only")).get_json())["data"] == []
     response = await customer.patch(f"/api/tickets/{ticket_id}", json={"tags": ["mine"]})
     assert response.status_code == 403
+
+
+async def test_one_ticket_reads_its_row_and_tags_in_one_statement_and_files_only_when_it_has_some(
+    agent, directory
+):
+    ticket_id = await create(agent)
+    await agent.patch(f"/api/tickets/{ticket_id}", json={"tags": ["zulu", "Émile", "alpha"]})
+    await agent.get(f"/api/tickets/{ticket_id}")  # the caches of states and organisations warm
+    with logged_queries() as log:
+        [ticket] = (await (await agent.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
+    assert ticket["tags"] == ["alpha", "zulu", "émile"]  # code point order, as the list gives them
+    assert ticket["attachments"] == []
+    reads = [s for s in log.statements if re.search(r"\bFROM (ticket|ticket_tag|attachment)\b", s)]
+    assert len(reads) == 1 and "ticket_tag" in reads[0], "\n".join(log.statements)
+    [file] = (await (await upload(agent, ticket_id, ("notes.txt", b"plain words"))).get_json())["data"]
+    assert (await comment(agent, ticket_id, attachmentIds=[file["id"]])).status_code == 201
+    with logged_queries() as log:
+        [ticket] = (await (await agent.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
+    assert [a["filename"] for a in ticket["attachments"]] == ["notes.txt"]
+    assert len([s for s in log.statements if "FROM attachment a LEFT JOIN" in s]) == 1
