@@ -103,10 +103,10 @@ async def create_ticket(data: TicketCreate) -> Response:
 @documents(200, envelope("TicketEnvelope", list[TicketOut]))
 async def get_ticket(ticket_id: str) -> dict:
     """One ticket, as an array of one (as documented)."""
-    ticket, names, may_have_files = await tickets.load_detail(human_id=ticket_id, actor=g.user)
-    tagged = {ticket.id: names} if names is not None else None
+    ticket, holds = await tickets.load_detail(human_id=ticket_id, actor=g.user)
+    tagged = {ticket.id: holds.tags} if g.user.is_staff else None  # customers' carry no `tags`
     out = tickets_out([ticket], await tickets.related_for([ticket]), g.user, tagged)
-    files = await attachments.listed_for_ticket(ticket=ticket, actor=g.user) if may_have_files else {}
+    files = await attachments.listed_for_ticket(ticket=ticket, actor=g.user) if holds.files else {}
     out[0]["attachments"] = [attachments.attachment_out(file) for some in files.values() for file in some]
     if (service_level := await sla.summary(ticket=ticket, actor=g.user)) is not None:
         out[0]["sla"] = sla_out(service_level)

@@ -3,7 +3,7 @@
 import base64
 import binascii
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,7 +49,7 @@ from helpdesk.services.ticket_fields import (
     SORTS,
     TicketFilters,
 )
-from helpdesk.services.ticket_queries import TicketRow
+from helpdesk.services.ticket_queries import Holdings, TicketRow
 from helpdesk.services.values import SINGLE_KEYS, ContactKey
 
 KINDS = (StateKind.STATE, StateKind.TYPE, StateKind.PRIORITY, StateKind.STAGE, StateKind.OUTCOME)
@@ -127,16 +127,20 @@ async def load(
     return Ticket.construct(_saved_in_db=True, **values)
 
 
-async def load_detail(*, human_id: str, actor: User) -> tuple[Ticket, list[str] | None, bool]:
-    """`load` for the API's one ticket, with its tags (agents; None for customers, who have none) and
-    whether it may have files (attachments.listed_for_ticket says which the actor sees)."""
+async def load_detail(*, human_id: str, actor: User, related: bool = False) -> tuple[Ticket, Holdings]:
+    """`load`, with what the ticket holds besides its row (ticket_queries.Holdings) read with it:
+    for the ticket page and the API's ticket. Customers get no tags (they have none)."""
     pk = Ticket.parse_human_id(human_id)
-    found = await ticket_queries.select_detail(pk) if pk else None
+    found = await ticket_queries.select_detail(pk, actor.id) if pk else None
     if found is None:
         raise NotFound(f"No ticket {human_id}.")
-    row, names, files = found
+    row, holds = found
     access.authorise(row, actor)
-    return Ticket.construct(_saved_in_db=True, **row.columns()), names if actor.is_staff else None, files
+    values = row.columns()
+    if related:
+        values |= _links(row, await related_for([row]))
+    holds = holds if actor.is_staff else replace(holds, tags=[])
+    return Ticket.construct(_saved_in_db=True, **values), holds
 
 
 @dataclass

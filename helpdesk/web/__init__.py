@@ -73,6 +73,8 @@ def register_web(app: Quart) -> None:
     app.add_template_filter(pages.when)
     app.add_template_filter(pages.ago)
     app.add_template_global(sla.row_shown, "row_sla")  # a queue row's SLA cell
+    app.add_template_global(sla.sla_badge)
+    app.add_template_global(pages.badge)
     pages.add_plain_templates(app)
     # Chain after any app-wide handler already installed (the API's, for unmatched /api paths).
     earlier = app.error_handler_spec[None][None].get(HTTPException)

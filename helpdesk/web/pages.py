@@ -1,5 +1,6 @@
 """Rendering shared by every screen: page or partial, change events, error pages, date filters."""
 
+import functools
 import json
 import logging
 from datetime import UTC, datetime, tzinfo
@@ -7,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment
+from markupsafe import Markup
 from quart import (
     Blueprint,
     Quart,
@@ -133,6 +135,21 @@ def age(moment: datetime | None) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return "now"
+
+
+def badge(state: Any, kind: str) -> Markup:
+    """A state, type or priority as a coloured badge (empty for none). Written in Python, once per
+    distinct state: a queue page shows two on each of its rows, and a template macro cost ~15 us each."""
+    return _badge(kind, state.description, bool(state.closes)) if state else Markup("")
+
+
+@functools.lru_cache(maxsize=1024)
+def _badge(kind: str, description: str, closes: bool) -> Markup:
+    urgent = kind == "priority" and description[:2] in ("P1", "P2")
+    classes = (
+        f"badge badge-{kind}" + (" badge-closed" if closes else "") + (" badge-urgent" if urgent else "")
+    )
+    return Markup('<span class="{}">{}</span>').format(classes, description)
 
 
 def viewer_zone() -> tzinfo:

@@ -6,16 +6,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from markupsafe import Markup
 from quart import Blueprint, Response
 
 from helpdesk.models import State, Ticket, User
 from helpdesk.services import sla, tickets
 from helpdesk.services.ticket_queries import TicketRow
 from helpdesk.web.auth import current_user, login_required
-from helpdesk.web.pages import page_or_partial
+from helpdesk.web.pages import page_or_partial, when
 
 bp = Blueprint("sla", __name__, url_prefix="/tickets")
-UNITS = (("d", 86400), ("h", 3600), ("min", 60))
 
 
 def span(length: timedelta) -> str:
@@ -24,10 +24,12 @@ def span(length: timedelta) -> str:
     seconds = abs(int(length.total_seconds()))
     if seconds < 60:
         return "under a minute"
-    counts = [seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60]
-    first = next(i for i, n in enumerate(counts) if n)
-    pairs = zip(counts[first : first + 2], UNITS[first : first + 2], strict=True)
-    return " ".join(f"{n} {unit}" for n, (unit, _) in pairs if n)
+    days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
 
 
 EXPLANATION = "tickets/_sla.html"
@@ -44,6 +46,22 @@ class Shown:
 
 
 NONE = Shown("none", "—")
+WARNING = Markup('<span class="visually-hidden">Warning: </span>')
+NO_BADGE = Markup('<span class="sla-none">—</span>')
+TIMED_BADGE = Markup('<span class="badge sla sla-%s">%s<time datetime="%s" title="%s">%s</time></span>')
+BADGE = Markup('<span class="badge sla sla-%s">%s%s</span>')
+
+
+def sla_badge(shown: Shown) -> Markup:
+    """An SLA as one badge: its words, coloured by state and said in words too (a warning), the
+    moment in the viewer's time zone on hover. Python, not a macro: a queue page shows one a row.
+    (`%` escapes each value, in one step; Markup.format took twice as long.)"""
+    if shown.state == "none":
+        return NO_BADGE
+    warning = WARNING if shown.state == "warning" else ""
+    if shown.at:
+        return TIMED_BADGE % (shown.state, warning, shown.at.isoformat(), when(shown.at), shown.text)
+    return BADGE % (shown.state, warning, shown.text)
 
 
 def clock_shown(clock: sla.Clock, now: datetime | None = None) -> Shown:

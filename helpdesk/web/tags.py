@@ -23,12 +23,15 @@ class TagForm(CsrfForm):
 
 
 async def tags_context(
-    user: User, ticket: Ticket, form: TagForm | None = None, message: str = ""
+    user: User, ticket: Ticket, form: TagForm | None = None, message: str = "", names: list[str] | None = None
 ) -> dict[str, Any]:
-    """The tags panel: the ticket's tags (the service refuses customers), a form to add one."""
+    """The tags panel: the ticket's tags (the service refuses customers), a form to add one.
+    `names`: an agent's ticket page read them with the ticket (tickets.load_detail)."""
     return {
         "human_id": ticket.human_id,
-        "names": await tags.tags_of(ticket=ticket, actor=user),
+        "names": names
+        if names is not None and user.is_staff
+        else await tags.tags_of(ticket=ticket, actor=user),
         "form": form or TagForm(),
         "message": message,
     }

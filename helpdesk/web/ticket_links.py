@@ -33,11 +33,15 @@ async def links_context(
     form: LinkForm | None = None,
     merge: MergeForm | None = None,
     message: str = "",
+    linked: list | None = None,
 ) -> dict[str, Any]:
-    """The links panel: the linked tickets (the service refuses customers), the link and merge forms."""
+    """The links panel: the linked tickets (the service refuses customers), the link and merge forms.
+    `linked`: [] when the ticket page read with the ticket that it has none (tickets.load_detail)."""
     return {
         "human_id": ticket.human_id,
-        "linked": await ticket_links.links_of(ticket=ticket, actor=user),
+        "linked": linked
+        if linked is not None and user.is_staff
+        else await ticket_links.links_of(ticket=ticket, actor=user),
         "form": form or LinkForm(),
         "merge": merge or MergeForm(),
         "message": message,

@@ -91,10 +91,11 @@ async def fields_context(user: User, ticket: Ticket, message: str = "", ok: bool
     }
 
 
-async def thread_context(user: User, ticket: Ticket) -> dict[str, Any]:
+async def thread_context(user: User, ticket: Ticket, has_files: bool = True) -> dict[str, Any]:
     # `accept`: the token of the form that accepts an unverified sender's email (web/mail.py)
+    # `has_files`: False when the page read with the ticket that it has none (tickets.load_detail).
     comments = await timeline.thread_of(ticket=ticket, actor=user)
-    files = await attachments.listed_for_ticket(ticket=ticket, actor=user)
+    files = await attachments.listed_for_ticket(ticket=ticket, actor=user) if has_files else {}
     # `newest`: the thread shows that many, newest last, with "Show older" for the rest (web/ticket_edits.py)
     accept = token_form() if user.is_staff else None
     return {"ticket": ticket, "comments": comments, "accept": accept, "files": files, "newest": THREAD_NEWEST}
@@ -124,9 +125,10 @@ async def contacts_context(
     }
 
 
-async def emails_context(user: User, ticket: Ticket) -> dict[str, Any]:
+async def emails_context(user: User, ticket: Ticket, has_incoming: bool = True) -> dict[str, Any]:
     emails = await timeline.emails_of(ticket=ticket, actor=user)
-    incoming = await mail_intake.incoming_of(ticket=ticket, actor=user)  # email intake (web/mail.py)
+    # Email intake (web/mail.py); the page knows from the ticket's read whether it received any.
+    incoming = await mail_intake.incoming_of(ticket=ticket, actor=user) if has_incoming else []
     return {
         "human_id": ticket.human_id,
         "emails": emails,
@@ -195,9 +197,11 @@ async def panel_changed(human_id: str, name: str, /, **options: Any) -> Response
     return await changed("ticket-changed", ticket_url(human_id), f"tickets/_{name}.html", **context)
 
 
-async def reply_form(user: User, ticket: Ticket, comments: list[timeline.ThreadComment]) -> CommentForm:
+async def reply_form(
+    user: User, ticket: Ticket, comments: list[timeline.ThreadComment], has_draft: bool = True
+) -> CommentForm:
     """An empty reply form, or the user's draft; it names the thread's newest comment it was shown with."""
-    draft = await presence.draft_of(ticket=ticket, actor=user)
+    draft = await presence.draft_of(ticket=ticket, actor=user) if has_draft else None
     form = CommentForm(data={"body": draft.body, "visibility": "internal" if draft.internal else "public"}
                        if draft else None)  # fmt: skip
     form.seen_through.data = comments[-1].id if comments else 0
@@ -211,18 +215,22 @@ async def reply_form(user: User, ticket: Ticket, comments: list[timeline.ThreadC
 @login_required
 async def show(human_id: str) -> Response:
     """The whole ticket: header, fields, thread and reply form, contacts and (agents) emails and history."""
-    user, ticket = await current_user(), await visible_ticket(human_id, related=True)
+    # The ticket, with whether it has files, links, emails received and a draft of this user's
+    # (and its tags): the page skips the reads of what it has none of.
+    user = await current_user()
+    ticket, holds = await tickets.load_detail(human_id=human_id, actor=user, related=True)
     context: dict[str, Any] = {"ticket": ticket, "reply_states": await reply_states(user)}
-    for name in ("header", "fields", "thread", "contacts"):
+    for name in ("header", "fields", "contacts"):
         context[name] = await PANELS[name].build(user, ticket)
-    context["reply"] = await reply_form(user, ticket, context["thread"]["comments"])
+    context["thread"] = await thread_context(user, ticket, has_files=holds.files)
+    context["reply"] = await reply_form(user, ticket, context["thread"]["comments"], has_draft=holds.draft)
     context |= presence_context(human_id, None)  # the page's first heartbeat fills it (web/live.py)
     if user.is_staff:
-        emails = await emails_context(user, ticket)
+        emails = await emails_context(user, ticket, has_incoming=holds.incoming)
         history = await history_context(user, ticket, context["thread"]["comments"], emails["emails"])
         context |= {"emails": emails, "history": history}
-        context["tags"] = await tags_context(user, ticket)  # web/tags.py
-        context["links"] = await links_context(user, ticket)  # web/ticket_links.py
+        context["tags"] = await tags_context(user, ticket, names=holds.tags)  # web/tags.py
+        context["links"] = await links_context(user, ticket, linked=None if holds.links else [])
         context["clocks"] = clocks_placeholder(ticket)  # web/sla.py: the SLA panel loads itself
     return await page_or_partial("tickets/page.html", "tickets/_header.html", **context)
 

@@ -5,9 +5,10 @@ figures. Customers see nothing of any of it."""
 import re
 from datetime import UTC, datetime, timedelta
 
-from helpdesk.models import SlaCalendar, SlaPolicy, Ticket
+from helpdesk.models import SlaCalendar, SlaPolicy, State, Ticket
 from helpdesk.services import sla
-from helpdesk.web.sla import span
+from helpdesk.web.pages import badge
+from helpdesk.web.sla import Shown, sla_badge, span
 from tests.factories import make_agent, make_customer, make_organisation, make_ticket
 from tests.web.conftest import HTMX, sign_in
 from tests.web.test_queues import count_of, ids
@@ -55,6 +56,27 @@ def test_a_glance_reads_a_length_in_its_two_largest_units():
     assert span(timedelta(days=2, minutes=5)) == "2 d"
     assert span(timedelta(seconds=-2100)) == "35 min"
     assert span(timedelta(seconds=20)) == "under a minute"
+    assert span(timedelta(hours=3)) == "3 h" and span(timedelta(days=1, hours=1)) == "1 d 1 h"
+
+
+async def test_badges_escape_what_they_show(app):
+    at = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
+    async with app.test_request_context("/"):
+        timed = sla_badge(Shown("warning", "due <soon> & later", at))
+        assert timed == (
+            '<span class="badge sla sla-warning"><span class="visually-hidden">Warning: </span>'
+            '<time datetime="2026-12-06T09:30:00+00:00" title="2026-12-06 09:30 UTC">'
+            "due &lt;soon&gt; &amp; later</time></span>"
+        )
+        assert sla_badge(Shown("paused", "paused")) == '<span class="badge sla sla-paused">paused</span>'
+    state = State(description='P1 "<b>Critical</b>"', closes=False)
+    assert badge(state, "priority") == (
+        '<span class="badge badge-priority badge-urgent">P1 &#34;&lt;b&gt;Critical&lt;/b&gt;&#34;</span>'
+    )
+    assert badge(State(description="Closed", closes=True), "state") == (
+        '<span class="badge badge-state badge-closed">Closed</span>'
+    )
+    assert badge(None, "state") == ""
 
 
 async def test_the_queue_shows_the_earliest_due_coloured_by_state(client):
