@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from helpdesk.models import SlaCalendar, SlaPolicy, State, Ticket
-from helpdesk.services import sla
+from helpdesk.services import sla, ticket_queries
 from helpdesk.web.pages import badge
-from helpdesk.web.sla import Shown, sla_badge, span
+from helpdesk.web.sla import Shown, row_shown, sla_badge, span
 from tests.factories import make_agent, make_customer, make_organisation, make_ticket
 from tests.web.conftest import HTMX, sign_in
 from tests.web.test_queues import count_of, ids
@@ -79,7 +79,7 @@ async def test_badges_escape_what_they_show(app):
     assert badge(None, "state") == ""
 
 
-async def test_the_queue_shows_the_earliest_due_coloured_by_state(client):
+async def test_the_queue_shows_the_earliest_due_coloured_by_state(app, client):
     agent, policy = await make_agent(), await make_policy()
     late, soon, fine, none = [await make_ticket(actor=agent, title=f"T{n}") for n in range(4)]
     moment, minutes = now(), lambda n: timedelta(minutes=n, seconds=20 if n > 0 else -20)
@@ -103,6 +103,12 @@ async def test_the_queue_shows_the_earliest_due_coloured_by_state(client):
     assert re.search(hover, cells[fine.human_id])
     # Labelled on the phone card like every other value
     assert '<span class="cell-label">SLA</span>' in cells[fine.human_id]
+    # The row writes sla_badge's markup out (web/sla.py): the same as the ticket's clocks show
+    async with app.test_request_context("/"):
+        for ticket in (late, soon, fine, none):
+            row = await ticket_queries.select_one(ticket.id)
+            badge_html = sla_badge(row_shown(row, {}))
+            assert cells[ticket.human_id] == f'<span class="cell-label">SLA</span>{badge_html}'
 
 
 async def test_resolved_and_paused_tickets_say_so(client):
