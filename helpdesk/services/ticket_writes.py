@@ -69,7 +69,19 @@ class Update:
         return f'UPDATE "{self.table}" SET {assignments} WHERE "id" = {p(self.id)}'
 
 
-Statement = Rows | Update
+@dataclass
+class Delete:
+    """Delete the rows whose columns hold these values (none may be there)."""
+
+    table: str
+    values: dict[str, Any]  # the WHERE: each column equal to its value
+
+    def sql(self, p: Params) -> str:
+        where = " AND ".join(f'"{column}" = {p(value)}' for column, value in self.values.items())
+        return f'DELETE FROM "{self.table}" WHERE {where}'
+
+
+Statement = Rows | Update | Delete
 Dependents = Callable[[int], list[Statement]]
 
 

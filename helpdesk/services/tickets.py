@@ -16,7 +16,6 @@ from helpdesk.models import (
     Comment,
     Group,
     Organisation,
-    ReplyDraft,
     State,
     StateKind,
     Ticket,
@@ -610,9 +609,7 @@ async def post_comment(
         files = await attachments.attachable(ticket_id=ticket.id, ids=attachment_ids or [], actor=actor)
         return await _insert_comment(comment, actor, retry, files)
 
-    posted = await idempotency.once(retry, insert, _comment_by_id)
-    await ReplyDraft.filter(ticket_id=ticket.id, user_id=actor.id).delete()  # posted: no longer a draft
-    return posted
+    return await idempotency.once(retry, insert, _comment_by_id)
 
 
 async def _refuse_stale_reply(ticket: Ticket, actor: User, seen_through: int) -> None:
@@ -658,8 +655,10 @@ async def _insert_comment(
         if notification and files:
             for email in notification.emails:
                 email["comment_id"] = comment_id  # the outbox attaches the comment's files
+        # Posted: the author's reply is no longer a draft (services/presence.py), in the same write
+        drafted = ticket_writes.Delete("reply_draft", {"ticket_id": ticket.id, "user_id": actor.id})
         return [
-            touch, *carried, *_notification_rows(notification),
+            touch, *carried, *_notification_rows(notification), drafted,
             ticket_writes.Rows.of("idempotency_key", keys),
             *told.statements(ticket, moment), ticket_writes.Rows.of("feed_event", [published], last=True),
         ]  # fmt: skip
