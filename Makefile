@@ -8,7 +8,7 @@ PORT ?= 8000
 BASE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser screenshots migrations bench bench-live bench-attachments drill clean
+.PHONY: install run token test lint test-sqlite test-postgres system-deps node-deps test-browser screenshots migrations bench bench-compare bench-live bench-attachments drill clean
 
 install: $(STAMP)
 
@@ -81,6 +81,14 @@ CONNECTIONS ?= 16
 bench: install
 	DB=$(DB) bench/system-deps
 	N=$(N) DB=$(DB) WORKERS="$(WORKERS)" DURATION=$(DURATION) CONNECTIONS=$(CONNECTIONS) $(BIN)/python -m bench.run
+
+# This checkout against an earlier commit (BEFORE=<commit>), both served at once, each scenario
+# alternating between them (bench/compare.py): a change of 10% shows on a machine that drifts by 30%.
+ROUNDS ?= 3
+bench-compare: install
+	DB=sqlite bench/system-deps
+	BEFORE=$(BEFORE) N=$(N) ROUNDS=$(ROUNDS) DURATION=$(if $(filter command line environment,$(origin DURATION)),$(DURATION),5) \
+		CONNECTIONS=$(CONNECTIONS) $(BIN)/python -m bench.compare
 
 # Live streams (not part of `make test`): STREAMS open streams on LIVE_WORKERS processes, memory per
 # stream and the time from a write to its event on every stream (README "Benchmarks").
