@@ -384,25 +384,27 @@ TAG_NAMES = {
 }
 # Each an index's first rows: attachment (ticket_id, id), ticket_link (ticket, other), inbound_email
 # (ticket_id, id), reply_draft (ticket, user).
-HOLDS = (
-    "EXISTS (SELECT 1 FROM attachment a WHERE a.ticket_id = t.id),"
+HAS_FILES = "EXISTS (SELECT 1 FROM attachment a WHERE a.ticket_id = t.id)"
+PAGE_HOLDS = (
     " EXISTS (SELECT 1 FROM ticket_link l WHERE l.ticket_id = t.id),"
     " EXISTS (SELECT 1 FROM inbound_email i WHERE i.ticket_id = t.id),"
     " EXISTS (SELECT 1 FROM reply_draft d WHERE d.ticket_id = t.id AND d.user_id = ?)"
 )
 
 
-async def select_detail(pk: int, reader_id: int) -> tuple[TicketRow, Holdings] | None:
-    """The live ticket with this id and what it holds (its draft: `reader_id`'s), in one statement
-    instead of up to six (or None)."""
+async def select_detail(pk: int, reader_id: int | None = None) -> tuple[TicketRow, Holdings] | None:
+    """The live ticket with this id and what it holds, in one statement instead of up to six (or
+    None). Its links, emails received and `reader_id`'s draft only for a reader (the ticket page):
+    without one (the API) they are not read, and may be there."""
+    page = reader_id is not None
     rows = await select_rows(
-        f"SELECT {SELECT}, ({TAG_NAMES[is_postgres()]}), {HOLDS} FROM ticket t"
-        " WHERE t.id = ? AND t.deleted_at IS NULL",
-        reader_id,
+        f"SELECT {SELECT}, ({TAG_NAMES[is_postgres()]}), {HAS_FILES}{',' + PAGE_HOLDS if page else ''}"
+        " FROM ticket t WHERE t.id = ? AND t.deleted_at IS NULL",
+        *([reader_id] if page else []),
         pk,
     )
     if not rows:
         return None
-    *row, names, files, links, incoming, draft = rows[0]
+    *row, names, files, links, incoming, draft = rows[0] if page else (*rows[0], True, True, True)
     tags = sorted(names.split("\n")) if names else []  # by code point, as services/tags.tags_for
     return _rows([row])[0], Holdings(tags, bool(files), bool(links), bool(incoming), bool(draft))

@@ -126,11 +126,14 @@ async def load(
     return Ticket.construct(_saved_in_db=True, **values)
 
 
-async def load_detail(*, human_id: str, actor: User, related: bool = False) -> tuple[Ticket, Holdings]:
+async def load_detail(
+    *, human_id: str, actor: User, related: bool = False, page: bool = False
+) -> tuple[Ticket, Holdings]:
     """`load`, with what the ticket holds besides its row (ticket_queries.Holdings) read with it:
-    for the ticket page and the API's ticket. Customers get no tags (they have none)."""
+    for the API's ticket, and with `page` all the ticket page shows (the actor's draft among it).
+    Customers get no tags (they have none)."""
     pk = Ticket.parse_human_id(human_id)
-    found = await ticket_queries.select_detail(pk, actor.id) if pk else None
+    found = await ticket_queries.select_detail(pk, actor.id if page else None) if pk else None
     if found is None:
         raise NotFound(f"No ticket {human_id}.")
     row, holds = found

@@ -218,7 +218,7 @@ async def show(human_id: str) -> Response:
     # The ticket, with whether it has files, links, emails received and a draft of this user's
     # (and its tags): the page skips the reads of what it has none of.
     user = await current_user()
-    ticket, holds = await tickets.load_detail(human_id=human_id, actor=user, related=True)
+    ticket, holds = await tickets.load_detail(human_id=human_id, actor=user, related=True, page=True)
     context: dict[str, Any] = {"ticket": ticket, "reply_states": await reply_states(user)}
     for name in ("header", "fields", "contacts"):
         context[name] = await PANELS[name].build(user, ticket)
