@@ -13,7 +13,7 @@ from typing import Any
 from helpdesk.models import User
 from helpdesk.models.tickets import TICKET_PREFIX
 from helpdesk.services import search
-from helpdesk.services.sql import Params, as_datetime, is_postgres, select_rows
+from helpdesk.services.sql import Params, is_postgres, select_rows
 from helpdesk.services.ticket_fields import LINKS, TicketFilters
 
 
@@ -51,6 +51,8 @@ class TicketRow:
     sla_due_at: datetime | None
     sla_warn_at: datetime | None
     sla_breached: bool
+    # An agent's list reads each ticket's tag names with it (`_listed`); not a column
+    tags: list[str] | None = None
 
     @property
     def human_id(self) -> str:
@@ -60,22 +62,40 @@ class TicketRow:
         return {name: getattr(self, name) for name in COLUMNS}
 
 
-COLUMNS = tuple(f.name for f in fields(TicketRow))
+COLUMNS = tuple(f.name for f in fields(TicketRow) if f.name != "tags")
 SELECT = ", ".join(f"t.{column}" for column in COLUMNS)
 DATETIMES = tuple(i for i, column in enumerate(COLUMNS) if column.endswith("_at"))
 NULLABLE = ("assignee_id", "sla_due_at")  # sortable columns that may hold NULL besides resolved_at
 BREACHED = COLUMNS.index("sla_breached")  # SQLite gives 0 or 1
 
 
-def _rows(rows: list[Any]) -> list[TicketRow]:
-    tickets = []
+def _rows(rows: list[Any], tagged: bool = False) -> list[TicketRow]:
+    """Rows as TicketRows: SQLite gives a timestamp as the ISO text Tortoise wrote (sql.as_datetime,
+    written out here: a page of 100 tickets converts a thousand of them, most of the SLA's NULL).
+    `tagged`: each row ends with its tag names, one a line (`_listed`)."""
+    tickets, parse = [], datetime.fromisoformat
     for row in rows:
         values = list(row)
         for i in DATETIMES:
-            values[i] = as_datetime(values[i])
+            if values[i].__class__ is str:
+                values[i] = parse(values[i])
         values[BREACHED] = bool(values[BREACHED])
+        if tagged:
+            names = values.pop()
+            values.append(sorted(names.split("\n")) if names else [])  # code point order, as tags_for
         tickets.append(TicketRow(*values))
     return tickets
+
+
+async def _listed(query: "ListQuery", page: str, order: str, values: list[Any]) -> list[TicketRow]:
+    """The rows of a page query (`page`: SELECT {SELECT} ... ORDER BY ... LIMIT). For agents each
+    row comes with its tags in the same statement: the page is a derived table and the tags a
+    subquery of each of its rows only (in the select list of the page itself, SQLite would run it
+    for every row it sorts), ordered again by `order` (its columns as `p.<column>`)."""
+    if not query.actor.is_staff:
+        return _rows(await select_rows(page, *values))
+    tags = TAG_NAMES[is_postgres()].format("p")
+    return _rows(await select_rows(f"SELECT p.*, ({tags}) FROM ({page}) p ORDER BY {order}", *values), True)
 
 
 @dataclass
@@ -233,9 +253,9 @@ async def _page(
     if ids_below is not None:
         where.conditions.append(f"t.id < {p(ids_below)}")
         order = f"t.id + 0 {direction}"  # not the id index: the planner must use the text index
-    return _rows(
-        await select_rows(f"SELECT {SELECT} {where.sql()} ORDER BY {order} LIMIT {p(query.limit)}", *p.values)
-    )
+    again = f"p.id {direction}" if by_id else f"p.{column} {direction}{nulls}, p.id {direction}"
+    page = f"SELECT {SELECT} {where.sql()} ORDER BY {order} LIMIT {p(query.limit)}"
+    return await _listed(query, page, again, p.values)
 
 
 async def _valued_first(query: ListQuery) -> list[TicketRow]:
@@ -297,7 +317,7 @@ async def _walk(query: ListQuery, part: str | None, bound: int) -> list[TicketRo
         f"SELECT {SELECT} FROM ({walk} LIMIT {p(bound)}) walked JOIN ticket t ON t.id = walked.id"
         f" WHERE {_matches(query, p, postgres)} ORDER BY {order} LIMIT {p(query.limit)}"
     )
-    return _rows(await select_rows(sql, *p.values))
+    return await _listed(query, sql, order.replace("t.", "p."), p.values)
 
 
 async def _walked(query: ListQuery, part: str) -> int:
@@ -377,8 +397,8 @@ class Holdings:
 
 
 # A ticket's tag names, one a line (a name holds no whitespace: services/tags.normalise).
-_TAG_NAMES = "SELECT {} FROM ticket_tag tt JOIN tag g ON g.id = tt.tag_id WHERE tt.ticket_id = t.id"
-TAG_NAMES = {
+_TAG_NAMES = "SELECT {} FROM ticket_tag tt JOIN tag g ON g.id = tt.tag_id WHERE tt.ticket_id = {{}}.id"
+TAG_NAMES = {  # of the ticket whose alias is the placeholder
     False: _TAG_NAMES.format("group_concat(g.name, char(10))"),
     True: _TAG_NAMES.format("string_agg(g.name, chr(10))"),
 }
@@ -397,9 +417,9 @@ async def select_detail(pk: int, reader_id: int | None = None) -> tuple[TicketRo
     None). Its links, emails received and `reader_id`'s draft only for a reader (the ticket page):
     without one (the API) they are not read, and may be there."""
     page = reader_id is not None
+    tags, holds = TAG_NAMES[is_postgres()].format("t"), HAS_FILES + ("," + PAGE_HOLDS if page else "")
     rows = await select_rows(
-        f"SELECT {SELECT}, ({TAG_NAMES[is_postgres()]}), {HAS_FILES}{',' + PAGE_HOLDS if page else ''}"
-        " FROM ticket t WHERE t.id = ? AND t.deleted_at IS NULL",
+        f"SELECT {SELECT}, ({tags}), {holds} FROM ticket t WHERE t.id = ? AND t.deleted_at IS NULL",
         *([reader_id] if page else []),
         pk,
     )

@@ -69,3 +69,18 @@ async def test_one_ticket_reads_its_row_and_tags_in_one_statement_and_files_only
         [ticket] = (await (await agent.get(f"/api/tickets/{ticket_id}")).get_json())["data"]
     assert [a["filename"] for a in ticket["attachments"]] == ["notes.txt"]
     assert len([s for s in log.statements if "FROM attachment a LEFT JOIN" in s]) == 1
+
+
+async def test_an_agents_lists_read_the_tags_with_the_rows_in_every_order(agent):
+    """The page's tags come in its own statement (services/ticket_queries `_listed`), whichever
+    walk made the page: by id, by another column, a search by id and a search sorted otherwise."""
+    tagged, plain = await create(agent), await create(agent)
+    await agent.patch(f"/api/tickets/{tagged}", json={"tags": ["router", "emea"]})
+    for query in ("", "?sort=dateUpdated", "?sort=-dateUpdated", "?q=Phones", "?q=Phones&sort=dateCreated"):
+        with logged_queries() as log:
+            response = await agent.get(f"/api/tickets{query}")
+            listed = (await response.get_json()).get("data")
+        assert response.status_code == 200, (query, await response.get_data(as_text=True))
+        by_id = {t["id"]: t["tags"] for t in listed}
+        assert by_id[tagged] == ["emea", "router"] and by_id[plain] == [], query
+        assert not [s for s in log.statements if "FROM ticket_tag tt JOIN tag t " in s], query
