@@ -72,7 +72,6 @@ def register_web(app: Quart) -> None:
     app.add_template_filter(pages.age)
     app.add_template_filter(pages.when)
     app.add_template_filter(pages.ago)
-    app.add_template_global(sla.row_shown, "row_sla")  # a queue row's SLA cell
     app.add_template_global(sla.sla_badge)
     app.add_template_global(pages.badge)
     pages.add_plain_templates(app)
