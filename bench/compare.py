@@ -76,8 +76,10 @@ class Side:
         self.ids = [f"INC-{top - (i * 7919) % max(top - 1, 1)}" for i in range(200)]
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
+        """Stop the server if it was started (a side that failed to start left none)."""
+        if hasattr(self, "process"):
+            self.process.terminate()
+            self.process.wait(timeout=20)
 
 
 def scenarios(side: Side) -> dict[str, dict]:
@@ -127,8 +129,9 @@ def main() -> None:
         for side in sides:
             log(f"seeding {tickets:,} tickets for {side.name} ({side.tree})")
             side.seed()
-            side.start()
         try:
+            for side in sides:
+                side.start()
             table = []
             plans = [scenarios(side) for side in sides]
             for name in plans[0]:
