@@ -3,6 +3,7 @@
 import functools
 import json
 import logging
+from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,7 +61,14 @@ async def render(template: str, /, **context: Any) -> str:
     app = current_app
     await app.update_template_context(context)
     environment: Environment = app.extensions["plain_templates"]
-    return environment.get_template(template).render(context)
+    # The viewer's zone once for the whole render: `when` reads it for every moment shown (a queue
+    # page shows 150), and looking the user up through the request's `g` each time cost more than
+    # formatting the moment.
+    zone = _render_zone.set(viewer_zone())
+    try:
+        return environment.get_template(template).render(context)
+    finally:
+        _render_zone.reset(zone)
 
 
 async def page_or_partial(page: str, partial: str, status: int = 200, /, **context) -> Response:
@@ -162,9 +170,12 @@ def viewer_zone() -> tzinfo:
         return UTC
 
 
+_render_zone: ContextVar[tzinfo | None] = ContextVar("render_zone", default=None)
+
+
 def when(moment: datetime | None) -> str:
     """A timestamp people read, in the viewer's time zone: 2026-11-29 23:02 UTC (or 00:02 CET)."""
-    return _when(moment, viewer_zone()) if moment else ""
+    return _when(moment, _render_zone.get() or viewer_zone()) if moment else ""
 
 
 @functools.lru_cache(maxsize=16_384)
