@@ -54,7 +54,8 @@ BADGE = Markup('<span class="badge sla sla-%s">%s%s</span>')
 
 def sla_badge(shown: Shown) -> Markup:
     """An SLA as one badge: its words, coloured by state and said in words too (a warning), the
-    moment in the viewer's time zone on hover. Python, not a macro: a queue page shows one a row.
+    moment in the viewer's time zone on hover. The ticket's clocks and explanation show it; a queue
+    row writes the same markup out (templates/queues/_more.html; tests/web/test_sla.py holds them equal).
     (`%` escapes each value, in one step; Markup.format took twice as long.)"""
     if shown.state == "none":
         return NO_BADGE
