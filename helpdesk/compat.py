@@ -24,6 +24,20 @@ from tortoise.exceptions import OperationalError
 
 T = TypeVar("T")
 
+# --- asyncio on Python 3.11: a cancellation that wait_for swallowed ---------------------------
+# Python 3.11's asyncio.wait_for returns the awaited result, and drops the cancellation, when the
+# two arrive together (CPython gh-86296, fixed in 3.12); aiosmtplib and aioimaplib use it. A worker
+# cancelled just as the SMTP server answered then ran on for ever. The cancellation request is still
+# counted on the task, so a loop that runs until cancelled checks it once a round.
+
+
+def stop_if_cancelled() -> None:
+    """Raise CancelledError when the current task was asked to stop (even if a wait_for swallowed it)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 # --- SQLite: write transactions start as writes ------------------------------------------------
 # Write transactions start as writes on SQLite. Tortoise opens every transaction with a deferred
 # `BEGIN`: the first read takes a snapshot, and the first write must then upgrade it. When another

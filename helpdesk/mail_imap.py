@@ -106,6 +106,7 @@ async def run_poller(config: Mapping[str, Any]) -> None:
             client = await connect(config)
             try:
                 while True:
+                    compat.stop_if_cancelled()
                     await poll_once(client, config)
                     await _wait(client, seconds)
             finally:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.models import Model
 
-from helpdesk import db
+from helpdesk import compat, db
 from helpdesk.services import sql
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ async def run_worker(
     heartbeat = asyncio.create_task(_heartbeat(work, claims), name=f"{name} heartbeat {claims.worker}")
     try:
         while True:
+            compat.stop_if_cancelled()
             try:
                 taken = await one_round(claims)
             except Exception as error:  # noqa: BLE001 - a database hiccup must not stop the worker for good

@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 from tortoise.backends.base.config_generator import expand_db_url
 
-from helpdesk import db
+from helpdesk import compat, db
 from helpdesk.services import cache, feed, presence
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,7 @@ class Dispatcher:
 
     async def _round(self) -> None:
         """One catch-up and, now and then, pruning; a database fault waits for the next round."""
+        compat.stop_if_cancelled()
         try:
             await self.catch_up()
             await self._prune_when_due()

@@ -20,7 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.signals import post_delete, post_save
 from tortoise.transactions import in_transaction
 
-from helpdesk import db
+from helpdesk import compat, db
 from helpdesk.models import (
     MAX_ID,
     SlaCalendar,
@@ -667,6 +667,7 @@ async def _announce(ticket: _Ticket, event: Due, now: datetime) -> bool:
 async def run_timer(*, once: bool = False) -> None:
     """Fire due SLA events until cancelled (with `once`, until a round finds nothing)."""
     while True:
+        compat.stop_if_cancelled()
         try:
             taken = await fire_due()
         except Exception as error:  # noqa: BLE001 - a database hiccup must not stop the timer for good

@@ -156,3 +156,29 @@ async def test_a_failed_beat_is_one_line_and_the_next_one_renews(app, caplog):
     await claiming.beat(outbox.OUTBOX, claims)
     await row.refresh_from_db()
     assert row.claimed_until > soon
+
+
+async def test_a_worker_stops_when_its_cancellation_meets_the_answer_it_waits_for(app):
+    """Python 3.11's asyncio.wait_for (aiosmtplib's) drops a cancellation that arrives together with
+    the answer it waits for. The worker stops all the same: it used to run on for ever, into the
+    tests that came after it."""
+    answer = asyncio.get_running_loop().create_future()
+    rounds = 0
+
+    async def one_round(claims: claiming.Claims) -> int:
+        nonlocal rounds
+        rounds += 1
+        if rounds == 1:
+            await asyncio.wait_for(answer, 10)
+        return 0
+
+    worker = asyncio.create_task(claiming.run_worker(outbox.OUTBOX, one_round))
+    try:
+        while rounds == 0:
+            await asyncio.sleep(0)
+        answer.set_result(None)
+        worker.cancel()
+        await asyncio.wait({worker}, timeout=5)
+        assert worker.cancelled(), f"still running after {rounds} rounds"
+    finally:
+        worker.cancel()
