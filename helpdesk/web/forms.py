@@ -319,23 +319,23 @@ class TicketEditForm(CsrfForm):
     unknown_ok = BooleanField("Save it anyway: I have checked the organisation and reporter")
 
 
+BULK_ACTIONS = [
+    Choice("state", "Set state"),
+    Choice("priority", "Set priority"),
+    Choice("group", "Set group"),
+    Choice("assignee", "Assign to"),
+    Choice("reply", "Reply to each"),
+    Choice("note", "Internal note on each"),
+    Choice("add_tag", "Add tag"),
+    Choice("remove_tag", "Remove tag"),
+]
+
+
 class BulkForm(CsrfForm):
     """A queue's selected rows (`ticket`, repeated) and what to do with each: set a field (the
     select named after the action; empty clears group and assignee) or post `body`."""
 
-    action = SelectField(
-        "With the selected",
-        choices=[
-            Choice("state", "Set state"),
-            Choice("priority", "Set priority"),
-            Choice("group", "Set group"),
-            Choice("assignee", "Assign to"),
-            Choice("reply", "Reply to each"),
-            Choice("note", "Internal note on each"),
-            Choice("add_tag", "Add tag"),
-            Choice("remove_tag", "Remove tag"),
-        ],
-    )
+    action = SelectField("With the selected", choices=BULK_ACTIONS)
     state = IntegerField("State", [Optional(), AN_ID])
     priority = IntegerField("Priority", [Optional(), AN_ID])
     group = IntegerField("Group", [Optional(), AN_ID])
