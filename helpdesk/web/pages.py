@@ -160,6 +160,25 @@ def _badge(kind: str, description: str, closes: bool) -> Markup:
     return Markup('<span class="{}">{}</span>').format(classes, description)
 
 
+def options(items: Any, selected: Any, empty: str = "Any") -> Markup:
+    """A select's options: an empty choice, then each item (a state by its description, else by
+    name), the `selected` id marked. Written in Python and remembered by what it shows: the queue
+    page has nine such selects over the catalogue, and the template loop cost ~1.5 us an option."""
+    shown = tuple((item.id, getattr(item, "description", None) or item.name) for item in items)
+    return _options(shown, selected, empty)
+
+
+@functools.lru_cache(maxsize=512)
+def _options(shown: tuple[tuple[Any, str], ...], selected: Any, empty: str) -> Markup:
+    plain, chosen = (
+        Markup('<option value="{}">{}</option>\n'),
+        Markup('<option value="{}" selected>{}</option>\n'),
+    )
+    tags = [plain.format("", empty)]
+    tags.extend((chosen if value == selected else plain).format(value, label) for value, label in shown)
+    return Markup("").join(tags)
+
+
 def viewer_zone() -> tzinfo:
     """The signed-in user's time zone (their Account setting), else UTC."""
     user = g.get("user") if has_request_context() else None

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 from quart import Blueprint, Response, request, url_for
@@ -17,6 +18,7 @@ from helpdesk.web.sla import Shown, row_shown
 bp = Blueprint("queues", __name__)
 PAGE_SIZE = 50
 COUNTS_SECONDS = 5  # how long a browser may reuse the menu's counts
+URL_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query (werkzeug's _urlencode)
 FILTERS = ("state", "priority", "type", "group", "assignee", "organisation", "q", "tag")
 
 
@@ -156,9 +158,14 @@ def _chosen(form: QueueFilterForm, own: tickets.TicketFilters) -> dict[str, Any]
 
 
 def _url_maker(name: str, params: dict[str, Any]):
+    """queue_url(**changes): this queue's URL with its filters and sort, changed. The path is built
+    once and the query written as url_for writes it: a page makes a dozen of these (sort headers,
+    tags, the next rows), and url_for cost ~12 us each."""
+    path = url_for("queues.queue", name=name)
+
     def queue_url(**changes: Any) -> str:
         merged = {k: v for k, v in (params | changes).items() if v not in (None, "")}
-        return url_for("queues.queue", name=name, **merged)
+        return f"{path}?{urlencode(merged, safe=URL_SAFE)}" if merged else path
 
     return queue_url
 

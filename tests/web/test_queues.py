@@ -2,8 +2,12 @@
 
 import re
 
-from helpdesk.models import Group, State, StateKind
+from quart import url_for
+
+from helpdesk.models import Group, State, StateKind, User
 from helpdesk.services import tickets
+from helpdesk.web import pages
+from helpdesk.web.queues import _url_maker
 from tests.factories import make_agent, make_customer, make_organisation, make_ticket
 from tests.web.conftest import HTMX, sign_in
 
@@ -312,3 +316,26 @@ async def test_every_value_in_a_queue_row_carries_its_label_for_the_phone_card(c
     assert [label.group(1) if label else None for label in labels] == [
         "Select", "Ticket", "Organisation", "State", "Priority", "Assignee", "SLA", "Age", "Updated"
     ]  # fmt: skip
+
+
+async def test_the_queue_s_links_are_written_as_url_for_writes_them(app):
+    """queue_url writes the query itself (url_for was a dozen calls a page): the same URLs."""
+    params = {"q": "printer & scanner/2 #5 ü+%", "state": 3, "sort": "-updated", "tag": "vip's"}
+    async with app.test_request_context("/"):
+        queue_url = _url_maker("open", params)
+        for changes in ({}, {"cursor": "abc=="}, {"sort": "title", "cursor": None}, {"q": None}):
+            merged = {k: v for k, v in (params | changes).items() if v is not None}
+            assert queue_url(**changes) == url_for("queues.queue", name="open", **merged)
+        assert _url_maker("my tickets", {})() == url_for("queues.queue", name="my tickets")
+
+
+def test_a_select_s_options_mark_the_chosen_one_and_escape_what_they_show():
+    agents = [User(id=7, name="Tom"), User(id=9, name="<b>Ann</b>")]
+    states = [State(id=1, description="Open"), State(id=2, description="Pending")]
+    assert str(pages.options(agents, 9, empty="Unassigned")) == (
+        '<option value="">Unassigned</option>\n<option value="7">Tom</option>\n'
+        '<option value="9" selected>&lt;b&gt;Ann&lt;/b&gt;</option>\n'
+    )
+    assert str(pages.options(states, None)) == (
+        '<option value="">Any</option>\n<option value="1">Open</option>\n<option value="2">Pending</option>\n'
+    )
