@@ -26,7 +26,9 @@ def assert_inert(html: str, payload: str) -> None:
 async def test_user_text_is_escaped_on_every_screen(client, payload):
     agent = await make_admin(name=payload)
     contacts = tickets.Contacts(main_email="main@customer.example")
-    ticket = await make_ticket(actor=agent, title=payload, description=payload, contacts=contacts)
+    ticket = await make_ticket(
+        actor=agent, title=payload, description=payload, contacts=contacts, assignee_id=agent.id
+    )
     await TicketAttribute.filter(ticket=ticket).update(value=payload)  # stored before any rule held
     await tickets.post_comment(human_id=ticket.human_id, body=payload, actor=agent)
     await tickets.post_comment(human_id=ticket.human_id, body=payload, actor=agent, internal=True)
