@@ -104,7 +104,7 @@ async def create_ticket(data: TicketCreate) -> Response:
 @documents(200, envelope("TicketEnvelope", list[TicketOut]))
 async def get_ticket(ticket_id: str) -> dict:
     """One ticket, as an array of one (as documented)."""
-    ticket, holds = await tickets.load_detail(human_id=ticket_id, actor=g.user)
+    ticket, holds = await tickets.read_detail(human_id=ticket_id, actor=g.user)
     tagged = {ticket.id: holds.tags} if g.user.is_staff else None  # customers' carry no `tags`
     out = tickets_out([ticket], await tickets.related_for([ticket]), g.user, tagged)
     files = await attachments.listed_for_ticket(ticket=ticket, actor=g.user) if holds.files else {}
