@@ -75,6 +75,7 @@ def register_web(app: Quart) -> None:
     app.add_template_global(sla.sla_badge)
     app.add_template_global(pages.badge)
     app.add_template_global(pages.options)
+    app.add_template_global(pages.template_url_for, name="url_for")
     pages.add_plain_templates(app)
     # Chain after any app-wide handler already installed (the API's, for unmatched /api paths).
     earlier = app.error_handler_spec[None][None].get(HTTPException)

@@ -160,6 +160,27 @@ def _badge(kind: str, description: str, closes: bool) -> Markup:
     return Markup('<span class="{}">{}</span>').format(classes, description)
 
 
+_urls: dict[tuple, str] = {}  # template_url_for's: the app is served at one root, as `helpdesk serve` does
+
+
+def template_url_for(endpoint: str, **values: Any) -> str:
+    """Templates' url_for, remembered: a ticket page builds ~50 URLs (its scripts, the menus, each
+    panel's own), ~12 us each through werkzeug's router; a hit is one dictionary lookup. Only a
+    plain path within the app is remembered (not `_external`, `_anchor`..., nor `.endpoint`)."""
+    key = (endpoint, *values.items())
+    try:
+        return _urls[key]
+    except KeyError:
+        url = url_for(endpoint, **values)
+        if not endpoint.startswith(".") and not any(name.startswith("_") for name in values):
+            if len(_urls) >= 20_000:  # a bound on memory: each ticket page adds its own panels' URLs
+                _urls.clear()
+            _urls[key] = url
+        return url
+    except TypeError:  # a value that cannot be a key (a list): built each time
+        return url_for(endpoint, **values)
+
+
 def options(items: Any, selected: Any, empty: str = "Any") -> Markup:
     """A select's options: an empty choice, then each item (a state by its description, else by
     name), the `selected` id marked. Written in Python and remembered by what it shows: the queue
