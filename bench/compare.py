@@ -3,7 +3,8 @@
 A shared two-core machine drifts by ±30% from one minute to the next, so two `make bench` runs
 minutes apart cannot tell a 10% change. Here both versions run at once, each `helpdesk serve` (one
 worker) from its own checkout on its own SQLite file seeded by its own code, and each scenario
-alternates between them ROUNDS times (DURATION seconds each): every pair is measured within seconds.
+alternates between them ROUNDS times (DURATION seconds each, who goes first alternating too): every
+pair is measured within seconds.
 The table gives each side's median req/s and now ÷ before per round; the comments come last (they
 lengthen the threads the ticket page shows).
 
@@ -138,10 +139,12 @@ def main() -> None:
                 for side in sides:  # warm each up
                     drive(side, plans[sides.index(side)][name], 1, connections)
                 pairs = []
-                for _ in range(rounds):
-                    pairs.append(
-                        [drive(side, plans[n][name], seconds, connections) for n, side in enumerate(sides)]
-                    )
+                for round_ in range(rounds):
+                    # Who goes first alternates (before, now; now, before; ...): a machine that
+                    # slows within a pair must not always count against the same side.
+                    order = [0, 1] if round_ % 2 == 0 else [1, 0]
+                    rates = {n: drive(sides[n], plans[n][name], seconds, connections) for n in order}
+                    pairs.append([rates[0], rates[1]])
                     log(f"{name}: before {pairs[-1][0]:,.0f} · now {pairs[-1][1]:,.0f} req/s")
                 table.append((name, pairs))
         finally:
