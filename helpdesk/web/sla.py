@@ -54,9 +54,9 @@ BADGE = Markup('<span class="badge sla sla-%s">%s%s</span>')
 
 def sla_badge(shown: Shown) -> Markup:
     """An SLA as one badge: its words, coloured by state and said in words too (a warning), the
-    moment in the viewer's time zone on hover. The ticket's clocks and explanation show it; a queue
-    row writes the same markup out (templates/queues/_more.html; tests/web/test_sla.py holds them equal).
-    (`%` escapes each value, in one step; Markup.format took twice as long.)"""
+    moment in the viewer's time zone on hover. The ticket's clocks and explanation show it, and each
+    agent's queue row (web/queues.py `queue_rows`). (`%` escapes each value, in one step; Markup.format
+    took twice as long.)"""
     if shown.state == "none":
         return NO_BADGE
     warning = WARNING if shown.state == "warning" else ""

@@ -103,7 +103,7 @@ async def test_the_queue_shows_the_earliest_due_coloured_by_state(app, client):
     assert re.search(hover, cells[fine.human_id])
     # Labelled on the phone card like every other value
     assert '<span class="cell-label">SLA</span>' in cells[fine.human_id]
-    # The row writes sla_badge's markup out (web/sla.py): the same as the ticket's clocks show
+    # The row shows sla_badge's markup (web/sla.py): the same as the ticket's clocks show
     async with app.test_request_context("/"):
         for ticket in (late, soon, fine, none):
             row = await ticket_queries.select_one(ticket.id)
