@@ -203,3 +203,25 @@ def test_aioimaplib_still_has_what_the_starttls_upgrade_uses():
     protocol = aioimaplib.IMAP4ClientProtocol(asyncio.new_event_loop(), None)
     assert hasattr(protocol, "transport") and hasattr(protocol, "loop")
     protocol.loop.close()
+
+
+async def test_a_cancellation_that_wait_for_swallowed_is_still_seen():
+    """Python 3.11's wait_for returns the result, and drops the cancellation, when both arrive in
+    the same turn of the loop (CPython gh-86296); stop_if_cancelled raises it all the same."""
+    answer = asyncio.get_running_loop().create_future()
+    seen: list[str] = []
+
+    async def waiter() -> None:
+        compat.stop_if_cancelled()  # not asked to stop yet: carries on
+        await asyncio.wait_for(answer, 10)
+        seen.append("answered")
+        compat.stop_if_cancelled()
+        seen.append("ran on")
+
+    task = asyncio.create_task(waiter())
+    await asyncio.sleep(0)
+    answer.set_result(None)
+    task.cancel()
+    await asyncio.wait({task}, timeout=5)
+    assert task.cancelled()
+    assert "ran on" not in seen

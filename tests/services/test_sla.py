@@ -311,3 +311,29 @@ async def test_merging_recomputes_the_target_whose_thread_gained_a_waiting_custo
     await ticket_links.merge_ticket(human_id=duplicate.human_id, into=target.human_id, actor=agent)
     # the customer's message now waits on the target: its next response is due from that message
     assert (await _stored(target)).next_response_due_at == asked.created_at + timedelta(minutes=120)
+
+
+async def test_the_timer_stops_when_its_cancellation_meets_the_answer_it_waits_for(app, monkeypatch):
+    """Python 3.11's asyncio.wait_for drops a cancellation that arrives with the result it waits
+    for; the timer stops all the same (compat.stop_if_cancelled), rather than run on for ever."""
+    answer = asyncio.get_running_loop().create_future()
+    rounds = 0
+
+    async def fire_due() -> int:
+        nonlocal rounds
+        rounds += 1
+        if rounds == 1:
+            await asyncio.wait_for(answer, 10)
+        return 0
+
+    monkeypatch.setattr(sla, "fire_due", fire_due)
+    timer = asyncio.create_task(sla.run_timer())
+    try:
+        while rounds == 0:
+            await asyncio.sleep(0)
+        answer.set_result(None)
+        timer.cancel()
+        await asyncio.wait({timer}, timeout=5)
+        assert timer.cancelled(), f"still running after {rounds} rounds"
+    finally:
+        timer.cancel()
